@@ -1,0 +1,1 @@
+//! The `#[lucet_wasi::hostcall]` attribute (implemented in a later issue).

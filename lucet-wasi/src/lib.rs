@@ -1,0 +1,42 @@
+//! # lucet-wasi
+//!
+//! Run WebAssembly programs compiled for WASI (`wasi_snapshot_preview1`: Rust's
+//! `wasm32-wasip1`, C through wasi-libc, and others) in a sandbox, on the Wasmtime engine
+//! with a WASI syscall layer of its own.
+//!
+//! ```
+//! use lucet_wasi::{WasiInstance, Exit, Input, Output, MiB};
+//! // A guest that exits with the number of arguments it was given.
+//! let wat = r#"(module
+//!     (import "wasi_snapshot_preview1" "args_sizes_get" (func $sizes (param i32 i32) (result i32)))
+//!     (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+//!     (memory (export "memory") 1)
+//!     (func (export "_start")
+//!         (drop (call $sizes (i32.const 0) (i32.const 4)))
+//!         (call $exit (i32.load (i32.const 0)))))"#;
+//! let exit = WasiInstance::builder()
+//!     .module_bytes(wat)
+//!     .arg("one")
+//!     .arg("two")
+//!     .stdin(Input::null())
+//!     .stdout(Output::null())
+//!     .max_heap(MiB(1))
+//!     .stack(MiB(1))
+//!     .run("_start")?;
+//! assert_eq!(exit, Exit::Exited(3)); // argv[0] and two arguments
+//! # Ok::<(), lucet_wasi::Error>(())
+//! ```
+
+mod error;
+mod instance;
+mod limits;
+mod module;
+mod size;
+mod wasi;
+
+pub use error::Error;
+pub use instance::{Exit, WasiInstance, WasiInstanceBuilder};
+pub use limits::{check_size, Limits, MAX_STACK, PAGE};
+pub use module::precompile;
+pub use size::{Bytes, GiB, KiB, MiB, TiB};
+pub use wasi::{ExitRequested, Input, Output, WasiCtx};

@@ -1,0 +1,226 @@
+//! The `lucet-wasi` command: a thin CLI over the library.
+
+use clap::{Args, Parser, Subcommand};
+use lucet_wasi::{Bytes, Error, Limits, WasiInstance};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+const SIZES: &str = "Sizes are a whole number with an optional unit, case-insensitive: \
+KiB, MiB, GiB, TiB are powers of 1024, KB, MB, GB, TB powers of 1000, and no unit means \
+bytes (`2GiB`, `2 GiB`, `512MiB`, `4096`). Limits must be multiples of 4 KiB.";
+
+/// Run a WebAssembly program compiled for WASI (wasi_snapshot_preview1) in a sandbox.
+#[derive(Parser)]
+#[command(
+    name = "lucet-wasi",
+    version,
+    after_help = SIZES,
+    override_usage = "lucet-wasi [OPTIONS] <module> [--] [guest_args]...\n       lucet-wasi compile <module> -o <file>",
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compile a .wasm or .wat module ahead of time; the output runs without compiling.
+    /// Precompiled modules are native code: run only ones you made.
+    Compile(CompileArgs),
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// Exported function to run
+    #[arg(long, value_name = "name", default_value = "_start")]
+    entrypoint: String,
+
+    /// Preopen the host directory HOST at the guest path GUEST (repeatable); a bare PATH
+    /// maps PATH to itself
+    #[arg(long = "dir", value_name = "guest:host", value_parser = parse_dir)]
+    dirs: Vec<(String, PathBuf)>,
+
+    /// Maximum linear memory (multiple of 4 KiB)
+    #[arg(long, value_name = "size", default_value = "4GiB", value_parser = parse_limit)]
+    max_heap_size: Bytes,
+
+    /// Reserved address space (multiple of 4 KiB, >= max-heap-size)
+    #[arg(long, value_name = "size", default_value = "8GiB", value_parser = parse_limit)]
+    heap_address_space: Bytes,
+
+    /// Maximum wasm stack (multiple of 4 KiB)
+    #[arg(long, value_name = "size", default_value = "8MiB", value_parser = parse_limit)]
+    stack_size: Bytes,
+
+    /// Set an environment variable of the guest (repeatable)
+    #[arg(long, value_name = "K=V", value_parser = parse_env)]
+    env: Vec<(String, String)>,
+
+    /// Pass the host's environment to the guest
+    #[arg(long)]
+    inherit_env: bool,
+
+    /// End the guest after this long, with status 124 (e.g. `1s`, `500ms`, `2m`)
+    #[arg(long, value_name = "duration", value_parser = parse_duration)]
+    timeout: Option<Duration>,
+
+    /// The module: .wasm, .wat or precompiled (recognised by content)
+    #[arg(value_name = "module", required = true)]
+    module: Option<PathBuf>,
+
+    /// Arguments for the guest (put them after `--` if they start with `-`)
+    #[arg(value_name = "guest_args")]
+    guest_args: Vec<String>,
+}
+
+#[derive(Args)]
+struct CompileArgs {
+    /// The module to compile (.wasm or .wat)
+    #[arg(value_name = "module")]
+    input: PathBuf,
+
+    /// Where to write the precompiled module
+    #[arg(short, long, value_name = "file")]
+    output: PathBuf,
+
+    /// Address space the module will run with (must match `--heap-address-space` at run)
+    #[arg(long, value_name = "size", default_value = "8GiB", value_parser = parse_limit)]
+    heap_address_space: Bytes,
+}
+
+fn parse_limit(s: &str) -> Result<Bytes, String> {
+    let size: Bytes = s.parse().map_err(|e: Error| e.to_string())?;
+    if size.0 % lucet_wasi::PAGE != 0 {
+        return Err("not a multiple of 4 KiB".into());
+    }
+    Ok(size)
+}
+
+fn parse_dir(s: &str) -> Result<(String, PathBuf), String> {
+    match s.split_once(':') {
+        None if !s.is_empty() => Ok((s.to_string(), PathBuf::from(s))),
+        Some((guest, host)) if !guest.is_empty() && !host.is_empty() => {
+            Ok((guest.to_string(), PathBuf::from(host)))
+        }
+        _ => Err("expected GUEST:HOST or PATH, with neither part empty".into()),
+    }
+}
+
+fn parse_env(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err("expected KEY=VALUE with a non-empty KEY".into()),
+    }
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let d =
+        humantime::parse_duration(s).map_err(|e| format!("{e} (expected e.g. `1s`, `500ms`)"))?;
+    if d.is_zero() {
+        return Err("must be longer than zero".into());
+    }
+    Ok(d)
+}
+
+fn main() -> ExitCode {
+    // Never show a Rust panic or backtrace: one line, and the status of an internal error.
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown".into());
+        eprintln!("error: internal error: {msg}");
+        std::process::exit(70);
+    }));
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::Compile(args)) => compile(args).map(|()| 0),
+        None => run(cli.run),
+    };
+    match result {
+        Ok(code) => {
+            // The OS keeps the status modulo 256; ExitCode takes a u8, so exit directly.
+            std::process::exit(code)
+        }
+        Err(e) => {
+            report(&e);
+            ExitCode::from(e.exit_code() as u8)
+        }
+    }
+}
+
+fn run(args: RunArgs) -> Result<i32, Error> {
+    let limits = Limits {
+        max_heap: args.max_heap_size,
+        heap_address_space: args.heap_address_space,
+        stack: args.stack_size,
+    };
+    if let Err(e) = limits.validate() {
+        usage_error(&e);
+    }
+    let module = args.module.expect("clap requires <module>");
+    let mut builder = WasiInstance::builder()
+        .module_file(&module)?
+        .limits(limits)
+        .args(args.guest_args)
+        .envs(args.env);
+    if args.inherit_env {
+        builder = builder.inherit_env();
+    }
+    for (guest, host) in args.dirs {
+        builder = builder.preopen(guest, host);
+    }
+    if let Some(t) = args.timeout {
+        builder = builder.timeout(t);
+    }
+    Ok(builder.build()?.run(&args.entrypoint)?.code())
+}
+
+fn compile(args: CompileArgs) -> Result<(), Error> {
+    let limits = Limits {
+        heap_address_space: args.heap_address_space,
+        max_heap: args.heap_address_space.min(Limits::default().max_heap),
+        ..Limits::default()
+    };
+    if let Err(e) = limits.validate() {
+        usage_error(&e);
+    }
+    let bytes = std::fs::read(&args.input).map_err(|source| Error::Io {
+        path: args.input.clone(),
+        source,
+    })?;
+    let name = args.input.display().to_string();
+    let artifact = lucet_wasi::precompile(&bytes, &limits).map_err(|e| match e {
+        Error::InvalidModule { reason, .. } => Error::InvalidModule { name, reason },
+        Error::NotWasm { .. } => Error::NotWasm { name },
+        e => e,
+    })?;
+    std::fs::write(&args.output, artifact).map_err(|source| Error::Io {
+        path: args.output.clone(),
+        source,
+    })
+}
+
+/// A limit that breaks a rule across flags is a usage error (status 2), like clap's.
+fn usage_error(e: &Error) -> ! {
+    use clap::CommandFactory;
+    Cli::command()
+        .error(clap::error::ErrorKind::ValueValidation, e)
+        .exit()
+}
+
+fn report(e: &Error) {
+    eprintln!("error: {e}");
+    if let Error::Trap { backtrace, .. } = e {
+        if !backtrace.is_empty() {
+            eprintln!("wasm backtrace:\n{}", backtrace.trim_end());
+        }
+    }
+}

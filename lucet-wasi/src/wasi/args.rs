@@ -1,0 +1,56 @@
+//! `args_*` and `environ_*`.
+
+use super::ctx::StringList;
+use super::{SysErr, WasiCtx};
+use wiggle::{GuestMemory, GuestPtr};
+
+impl WasiCtx {
+    pub(super) fn args_sizes(&self) -> (u32, u32) {
+        sizes(&self.args)
+    }
+
+    pub(super) fn environ_sizes(&self) -> (u32, u32) {
+        sizes(&self.env)
+    }
+
+    pub(super) fn args_copy(
+        &self,
+        mem: &mut GuestMemory<'_>,
+        ptrs: GuestPtr<GuestPtr<u8>>,
+        buf: GuestPtr<u8>,
+    ) -> Result<(), SysErr> {
+        copy_out(&self.args, mem, ptrs, buf)
+    }
+
+    pub(super) fn environ_copy(
+        &self,
+        mem: &mut GuestMemory<'_>,
+        ptrs: GuestPtr<GuestPtr<u8>>,
+        buf: GuestPtr<u8>,
+    ) -> Result<(), SysErr> {
+        copy_out(&self.env, mem, ptrs, buf)
+    }
+}
+
+fn sizes(list: &StringList) -> (u32, u32) {
+    // The builder refuses lists whose blob does not fit in a u32.
+    (list.count, list.blob.len() as u32)
+}
+
+/// Writes one pointer per string into `ptrs` and the NUL-terminated strings into `buf`.
+fn copy_out(
+    list: &StringList,
+    mem: &mut GuestMemory<'_>,
+    ptrs: GuestPtr<GuestPtr<u8>>,
+    buf: GuestPtr<u8>,
+) -> Result<(), SysErr> {
+    let mut offset = 0u32;
+    let mut slot = ptrs;
+    for s in list.blob.split_inclusive(|&b| b == 0) {
+        mem.write(slot, buf.add(offset)?)?;
+        slot = slot.add(1)?;
+        offset += s.len() as u32;
+    }
+    mem.copy_from_slice(&list.blob, buf.as_array(list.blob.len() as u32))?;
+    Ok(())
+}

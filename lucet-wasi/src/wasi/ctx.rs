@@ -1,0 +1,171 @@
+//! The per-instance WASI state: arguments, environment and the descriptor table.
+
+use super::stdio::{HostStream, Input, Output};
+use super::types::{Errno, Fd, Filetype};
+use std::io;
+use std::os::fd::{AsFd, BorrowedFd};
+use std::path::Path;
+
+/// The WASI state of one guest instance.
+pub struct WasiCtx {
+    pub(crate) args: StringList,
+    pub(crate) env: StringList,
+    pub(crate) fds: FdTable,
+}
+
+/// NUL-terminated strings laid out as `args_get`/`environ_get` copy them to the guest.
+#[derive(Default, Clone)]
+pub(crate) struct StringList {
+    pub(crate) blob: Vec<u8>,
+    pub(crate) count: u32,
+}
+
+impl StringList {
+    pub(crate) fn push(&mut self, s: &str) {
+        self.blob.extend_from_slice(s.as_bytes());
+        self.blob.push(0);
+        self.count += 1;
+    }
+}
+
+/// One open descriptor.
+pub(crate) enum Entry {
+    Stdin(Stdio<Input>),
+    Stdout(Stdio<Output>),
+    Dir(Preopen),
+}
+
+/// A standard stream and the file type it shows the guest.
+pub(crate) struct Stdio<T> {
+    pub(crate) stream: T,
+    pub(crate) filetype: Filetype,
+}
+
+/// A preopened directory: every path the guest names is resolved below `dir`.
+pub(crate) struct Preopen {
+    pub(crate) dir: cap_std::fs::Dir,
+    pub(crate) guest_path: String,
+}
+
+/// The descriptor table: index = fd.
+pub(crate) struct FdTable {
+    entries: Vec<Option<Entry>>,
+}
+
+impl FdTable {
+    pub(crate) fn get(&self, fd: Fd) -> Result<&Entry, Errno> {
+        self.entries
+            .get(u32::from(fd) as usize)
+            .and_then(Option::as_ref)
+            .ok_or(Errno::Badf)
+    }
+
+    pub(crate) fn get_mut(&mut self, fd: Fd) -> Result<&mut Entry, Errno> {
+        self.entries
+            .get_mut(u32::from(fd) as usize)
+            .and_then(Option::as_mut)
+            .ok_or(Errno::Badf)
+    }
+
+    pub(crate) fn remove(&mut self, fd: Fd) -> Result<Entry, Errno> {
+        let slot = self
+            .entries
+            .get_mut(u32::from(fd) as usize)
+            .ok_or(Errno::Badf)?;
+        let entry = slot.take().ok_or(Errno::Badf)?;
+        while matches!(self.entries.last(), Some(None)) {
+            self.entries.pop();
+        }
+        Ok(entry)
+    }
+
+    /// Flushes the guest's outputs (writers may buffer).
+    pub(crate) fn flush_outputs(&mut self) -> io::Result<()> {
+        for entry in self.entries.iter_mut().flatten() {
+            if let Entry::Stdout(out) = entry {
+                out.stream.flush()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Gathers everything a [`WasiCtx`] is made of.
+pub(crate) struct WasiCtxBuilder {
+    pub(crate) args: StringList,
+    pub(crate) env: StringList,
+    pub(crate) stdin: Input,
+    pub(crate) stdout: Output,
+    pub(crate) stderr: Output,
+    pub(crate) preopens: Vec<Preopen>,
+}
+
+impl WasiCtxBuilder {
+    /// No arguments, environment or preopens, and null stdio.
+    pub(crate) fn empty() -> WasiCtxBuilder {
+        WasiCtxBuilder {
+            args: StringList::default(),
+            env: StringList::default(),
+            stdin: Input::null(),
+            stdout: Output::null(),
+            stderr: Output::null(),
+            preopens: Vec::new(),
+        }
+    }
+
+    pub(crate) fn build(self) -> WasiCtx {
+        let stdin_type = if self.stdin.is_inherited() {
+            host_filetype(io::stdin().as_fd())
+        } else {
+            Filetype::Unknown
+        };
+        let stdout = self.stdout.for_stream(HostStream::Stdout);
+        let stderr = self.stderr.for_stream(HostStream::Stderr);
+        let out_type = |o: &Output| match o.host_stream() {
+            Some(HostStream::Stdout) => host_filetype(io::stdout().as_fd()),
+            Some(HostStream::Stderr) => host_filetype(io::stderr().as_fd()),
+            None => Filetype::Unknown,
+        };
+        let mut entries = Vec::with_capacity(3 + self.preopens.len());
+        entries.push(Some(Entry::Stdin(Stdio {
+            stream: self.stdin,
+            filetype: stdin_type,
+        })));
+        for out in [stdout, stderr] {
+            let filetype = out_type(&out);
+            entries.push(Some(Entry::Stdout(Stdio {
+                stream: out,
+                filetype,
+            })));
+        }
+        entries.extend(self.preopens.into_iter().map(|p| Some(Entry::Dir(p))));
+        WasiCtx {
+            args: self.args,
+            env: self.env,
+            fds: FdTable { entries },
+        }
+    }
+}
+
+/// Opens a host directory for a preopen. This is the one place the sandbox is entered
+/// from a host path; everything the guest reaches afterwards is relative to a `Dir`.
+pub(crate) fn open_preopen(host: &Path) -> io::Result<cap_std::fs::Dir> {
+    cap_std::fs::Dir::open_ambient_dir(host, cap_std::ambient_authority())
+}
+
+/// What a host stdio descriptor is, in WASI's terms (pipes have no WASI type).
+fn host_filetype(fd: BorrowedFd<'_>) -> Filetype {
+    use rustix::fs::FileType as F;
+    match rustix::fs::fstat(fd) {
+        Ok(st) => match F::from_raw_mode(st.st_mode) {
+            F::RegularFile => Filetype::RegularFile,
+            F::Directory => Filetype::Directory,
+            F::CharacterDevice => Filetype::CharacterDevice,
+            F::BlockDevice => Filetype::BlockDevice,
+            F::Socket => Filetype::SocketStream,
+            F::Symlink => Filetype::SymbolicLink,
+            _ => Filetype::Unknown,
+        },
+        Err(_) => Filetype::Unknown,
+    }
+}

@@ -1,0 +1,173 @@
+//! The error type of our syscall implementations and its mapping to `errno`.
+
+use super::types::{Errno, UserErrorConversion};
+use super::WasiCtx;
+use std::io;
+
+/// What a syscall implementation can fail with: an errno for the guest, or (rarely) a
+/// trap that ends the guest, such as a timeout noticed while blocked in the host.
+#[derive(Debug)]
+pub(crate) enum SysErr {
+    Errno(Errno),
+    #[allow(
+        dead_code,
+        reason = "blocking calls (poll_oneoff) end the guest with it on timeout"
+    )]
+    Trap(wasmtime::Error),
+}
+
+impl From<Errno> for SysErr {
+    fn from(e: Errno) -> Self {
+        SysErr::Errno(e)
+    }
+}
+
+impl From<wiggle::GuestError> for SysErr {
+    fn from(e: wiggle::GuestError) -> Self {
+        SysErr::Errno(guest_errno(&e))
+    }
+}
+
+impl From<io::Error> for SysErr {
+    fn from(e: io::Error) -> Self {
+        SysErr::Errno(io_errno(&e))
+    }
+}
+
+impl From<rustix::io::Errno> for SysErr {
+    fn from(e: rustix::io::Errno) -> Self {
+        SysErr::Errno(os_errno(e.raw_os_error()))
+    }
+}
+
+/// Bad guest memory handed to us as an input is `fault`; malformed values are `inval`.
+fn guest_errno(e: &wiggle::GuestError) -> Errno {
+    use wiggle::GuestError as G;
+    match e {
+        G::InFunc { err, .. } => guest_errno(err),
+        G::InvalidFlagValue(_) | G::InvalidEnumValue(_) => Errno::Inval,
+        G::InvalidUtf8(_) => Errno::Ilseq,
+        G::TryFromIntError(_) => Errno::Overflow,
+        G::PtrOverflow | G::PtrOutOfBounds(_) | G::PtrNotAligned(..) | G::SliceLengthsDiffer => {
+            Errno::Fault
+        }
+    }
+}
+
+/// The errno for a host I/O error.
+pub(crate) fn io_errno(e: &io::Error) -> Errno {
+    match e.raw_os_error() {
+        Some(code) => os_errno(code),
+        None => match e.kind() {
+            io::ErrorKind::NotFound => Errno::Noent,
+            io::ErrorKind::PermissionDenied => Errno::Perm,
+            io::ErrorKind::AlreadyExists => Errno::Exist,
+            io::ErrorKind::WouldBlock => Errno::Again,
+            io::ErrorKind::InvalidInput => Errno::Inval,
+            io::ErrorKind::BrokenPipe => Errno::Pipe,
+            io::ErrorKind::Interrupted => Errno::Intr,
+            io::ErrorKind::Unsupported => Errno::Notsup,
+            io::ErrorKind::OutOfMemory => Errno::Nomem,
+            _ => Errno::Io,
+        },
+    }
+}
+
+/// The errno for a host OS error number.
+pub(crate) fn os_errno(code: i32) -> Errno {
+    use rustix::io::Errno as E;
+    let e = E::from_raw_os_error(code);
+    match e {
+        E::TOOBIG => Errno::TooBig,
+        E::ACCESS => Errno::Acces,
+        E::ADDRINUSE => Errno::Addrinuse,
+        E::ADDRNOTAVAIL => Errno::Addrnotavail,
+        E::AFNOSUPPORT => Errno::Afnosupport,
+        E::AGAIN => Errno::Again,
+        E::ALREADY => Errno::Already,
+        E::BADF => Errno::Badf,
+        E::BADMSG => Errno::Badmsg,
+        E::BUSY => Errno::Busy,
+        E::CANCELED => Errno::Canceled,
+        E::CHILD => Errno::Child,
+        E::CONNABORTED => Errno::Connaborted,
+        E::CONNREFUSED => Errno::Connrefused,
+        E::CONNRESET => Errno::Connreset,
+        E::DEADLK => Errno::Deadlk,
+        E::DESTADDRREQ => Errno::Destaddrreq,
+        E::DOM => Errno::Dom,
+        E::DQUOT => Errno::Dquot,
+        E::EXIST => Errno::Exist,
+        E::FAULT => Errno::Fault,
+        E::FBIG => Errno::Fbig,
+        E::HOSTUNREACH => Errno::Hostunreach,
+        E::IDRM => Errno::Idrm,
+        E::ILSEQ => Errno::Ilseq,
+        E::INPROGRESS => Errno::Inprogress,
+        E::INTR => Errno::Intr,
+        E::INVAL => Errno::Inval,
+        E::IO => Errno::Io,
+        E::ISCONN => Errno::Isconn,
+        E::ISDIR => Errno::Isdir,
+        E::LOOP => Errno::Loop,
+        E::MFILE => Errno::Mfile,
+        E::MLINK => Errno::Mlink,
+        E::MSGSIZE => Errno::Msgsize,
+        E::MULTIHOP => Errno::Multihop,
+        E::NAMETOOLONG => Errno::Nametoolong,
+        E::NETDOWN => Errno::Netdown,
+        E::NETRESET => Errno::Netreset,
+        E::NETUNREACH => Errno::Netunreach,
+        E::NFILE => Errno::Nfile,
+        E::NOBUFS => Errno::Nobufs,
+        E::NODEV => Errno::Nodev,
+        E::NOENT => Errno::Noent,
+        E::NOEXEC => Errno::Noexec,
+        E::NOLCK => Errno::Nolck,
+        E::NOLINK => Errno::Nolink,
+        E::NOMEM => Errno::Nomem,
+        E::NOMSG => Errno::Nomsg,
+        E::NOPROTOOPT => Errno::Noprotoopt,
+        E::NOSPC => Errno::Nospc,
+        E::NOSYS => Errno::Nosys,
+        E::NOTCONN => Errno::Notconn,
+        E::NOTDIR => Errno::Notdir,
+        E::NOTEMPTY => Errno::Notempty,
+        E::NOTRECOVERABLE => Errno::Notrecoverable,
+        E::NOTSOCK => Errno::Notsock,
+        E::NOTSUP => Errno::Notsup,
+        E::NOTTY => Errno::Notty,
+        E::NXIO => Errno::Nxio,
+        E::OVERFLOW => Errno::Overflow,
+        E::OWNERDEAD => Errno::Ownerdead,
+        E::PERM => Errno::Perm,
+        E::PIPE => Errno::Pipe,
+        E::PROTO => Errno::Proto,
+        E::PROTONOSUPPORT => Errno::Protonosupport,
+        E::PROTOTYPE => Errno::Prototype,
+        E::RANGE => Errno::Range,
+        E::ROFS => Errno::Rofs,
+        E::SPIPE => Errno::Spipe,
+        E::SRCH => Errno::Srch,
+        E::STALE => Errno::Stale,
+        E::TIMEDOUT => Errno::Timedout,
+        E::TXTBSY => Errno::Txtbsy,
+        E::XDEV => Errno::Xdev,
+        _ => Errno::Io,
+    }
+}
+
+impl UserErrorConversion for WasiCtx {
+    fn errno_from_sys_err(&mut self, e: SysErr) -> wiggle::error::Result<Errno> {
+        match e {
+            SysErr::Errno(errno) => Ok(errno),
+            SysErr::Trap(trap) => Err(trap),
+        }
+    }
+}
+
+impl wiggle::GuestErrorType for Errno {
+    fn success() -> Self {
+        Errno::Success
+    }
+}

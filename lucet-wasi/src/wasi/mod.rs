@@ -1,0 +1,33 @@
+//! The `wasi_snapshot_preview1` syscall layer.
+//!
+//! `wiggle` generates the ABI glue and the [`WasiSnapshotPreview1`] trait from our witx;
+//! `preview1.rs` implements that trait as one short method per WASI function, each
+//! delegating to the area that owns it (one file per area).
+
+mod args;
+mod clock;
+mod ctx;
+mod errno;
+mod fd;
+mod path;
+mod poll;
+mod preview1;
+mod proc;
+mod random;
+mod sock;
+mod stdio;
+
+pub use ctx::WasiCtx;
+pub(crate) use ctx::{open_preopen, Preopen, StringList, WasiCtxBuilder};
+pub(crate) use errno::SysErr;
+pub use proc::ExitRequested;
+pub use stdio::{Input, Output};
+
+wiggle::from_witx!({
+    witx: ["witx/wasi_snapshot_preview1.witx"],
+    errors: { errno => SysErr },
+});
+
+pub(crate) use wasi_snapshot_preview1::add_to_linker;
+#[allow(unused_imports)]
+pub(crate) use wasi_snapshot_preview1::WasiSnapshotPreview1;

@@ -1,0 +1,24 @@
+//! `random_get`.
+
+use super::types::Errno;
+use super::{SysErr, WasiCtx};
+use wiggle::{GuestMemory, GuestPtr};
+
+/// Randomness is drawn from the OS in chunks of at most this many bytes.
+const CHUNK: usize = 64 * 1024;
+
+impl WasiCtx {
+    /// Fills guest memory with OS randomness, in place: no host buffer is sized by the guest.
+    pub(super) fn random_fill(
+        &mut self,
+        mem: &mut GuestMemory<'_>,
+        buf: GuestPtr<u8>,
+        len: u32,
+    ) -> Result<(), SysErr> {
+        let dest = mem.as_slice_mut(buf.as_array(len))?.ok_or(Errno::Notsup)?;
+        for chunk in dest.chunks_mut(CHUNK) {
+            getrandom::fill(chunk).map_err(|_| Errno::Io)?;
+        }
+        Ok(())
+    }
+}

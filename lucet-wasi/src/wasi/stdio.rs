@@ -1,0 +1,145 @@
+//! Standard input, output and error of a guest.
+
+use std::io::{self, IoSlice, Read, Write};
+use std::os::fd::AsFd;
+
+/// Where a guest's standard input comes from.
+///
+/// ```
+/// use lucet_wasi::Input;
+/// let _from_bytes = Input::bytes("line one\nline two\n");
+/// let _nothing = Input::null();
+/// ```
+pub struct Input(pub(crate) InputKind);
+
+pub(crate) enum InputKind {
+    /// The host process's stdin.
+    Inherit,
+    /// End of file at once.
+    Null,
+    /// Any reader (bytes are a `Cursor`).
+    Reader(Box<dyn Read + Send>),
+}
+
+impl Input {
+    /// The host process's own standard input.
+    pub fn inherit() -> Input {
+        Input(InputKind::Inherit)
+    }
+    /// An input that is at end of file from the start.
+    pub fn null() -> Input {
+        Input(InputKind::Null)
+    }
+    /// An input that yields these bytes, then end of file.
+    pub fn bytes(bytes: impl Into<Vec<u8>>) -> Input {
+        Input::reader(io::Cursor::new(bytes.into()))
+    }
+    /// An input read from any reader.
+    pub fn reader(reader: impl Read + Send + 'static) -> Input {
+        Input(InputKind::Reader(Box::new(reader)))
+    }
+
+    /// Reads into `buf`, retrying on `EINTR`.
+    pub(crate) fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let r = match &mut self.0 {
+                InputKind::Inherit => {
+                    rustix::io::read(io::stdin().as_fd(), &mut *buf).map_err(io::Error::from)
+                }
+                InputKind::Null => Ok(0),
+                InputKind::Reader(r) => r.read(buf),
+            };
+            match r {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                r => return r,
+            }
+        }
+    }
+
+    pub(crate) fn is_inherited(&self) -> bool {
+        matches!(self.0, InputKind::Inherit)
+    }
+}
+
+/// Where a guest's standard output or standard error goes.
+///
+/// ```
+/// use lucet_wasi::Output;
+/// let _to_a_file = Output::writer(std::io::sink());
+/// let _discarded = Output::null();
+/// ```
+pub struct Output(pub(crate) OutputKind);
+
+pub(crate) enum OutputKind {
+    /// The host process's stdout (1) or stderr (2).
+    Inherit(HostStream),
+    /// Discard everything.
+    Null,
+    /// Any writer.
+    Writer(Box<dyn Write + Send>),
+}
+
+#[derive(Clone, Copy)]
+pub(crate) enum HostStream {
+    Stdout,
+    Stderr,
+}
+
+impl Output {
+    /// The host process's own stdout (for the guest's stdout) or stderr (for its stderr).
+    pub fn inherit() -> Output {
+        Output(OutputKind::Inherit(HostStream::Stdout))
+    }
+    /// Discards everything written.
+    pub fn null() -> Output {
+        Output(OutputKind::Null)
+    }
+    /// Sends everything written to `writer`.
+    pub fn writer(writer: impl Write + Send + 'static) -> Output {
+        Output(OutputKind::Writer(Box::new(writer)))
+    }
+
+    /// Points an inherited output at the host stream it stands for.
+    pub(crate) fn for_stream(mut self, stream: HostStream) -> Output {
+        if let OutputKind::Inherit(s) = &mut self.0 {
+            *s = stream;
+        }
+        self
+    }
+
+    /// Writes from `bufs`, retrying on `EINTR`. Host streams are written unbuffered and
+    /// without taking Rust's stdout lock: the guest does its own buffering.
+    pub(crate) fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        loop {
+            let r = match &mut self.0 {
+                OutputKind::Inherit(HostStream::Stdout) => {
+                    rustix::io::writev(io::stdout().as_fd(), bufs).map_err(io::Error::from)
+                }
+                OutputKind::Inherit(HostStream::Stderr) => {
+                    rustix::io::writev(io::stderr().as_fd(), bufs).map_err(io::Error::from)
+                }
+                OutputKind::Null => Ok(bufs.iter().map(|b| b.len()).sum()),
+                OutputKind::Writer(w) => w.write_vectored(bufs),
+            };
+            match r {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                r => return r,
+            }
+        }
+    }
+
+    /// Flushes a writer; host streams are unbuffered.
+    pub(crate) fn flush(&mut self) -> io::Result<()> {
+        match &mut self.0 {
+            OutputKind::Writer(w) => w.flush(),
+            _ => Ok(()),
+        }
+    }
+
+    pub(crate) fn host_stream(&self) -> Option<HostStream> {
+        match self.0 {
+            OutputKind::Inherit(s) => Some(s),
+            _ => None,
+        }
+    }
+}
