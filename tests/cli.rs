@@ -1,1 +1,278 @@
+//! The `lucet-wasi` command line, end to end, with real guest programs.
 
+mod support;
+
+use support::*;
+
+fn s(p: &std::path::Path) -> String {
+    p.display().to_string()
+}
+
+#[test]
+fn shipped_example_greets_its_arguments() {
+    let example = root().join("examples/hello.wat");
+    let r = lucet([s(&example), "--".into(), "world".into()]);
+    assert_eq!((r.status, r.stdout.as_str()), (0, "hello, world!\n"), "{}", r.stderr);
+    let r = lucet([s(&example), "you".into(), "and".into(), "me".into()]);
+    assert_eq!(r.stdout, "hello, you and me!\n");
+}
+
+fn check_args_env(guest: std::path::PathBuf) {
+    let name = guest.file_name().unwrap().to_string_lossy().into_owned();
+    let r = lucet([
+        "--env".to_string(),
+        "GREETING=hello there".into(),
+        s(&guest),
+        "--".into(),
+        "first".into(),
+        "--second".into(),
+        "with space".into(),
+    ]);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    assert_eq!(printed_args(&r.stdout), [name.as_str(), "first", "--second", "with space"]);
+    assert!(r.stdout.contains("GREETING=hello there\n"), "{}", r.stdout);
+    assert!(!r.stdout.contains(HOST_VAR.0), "host environment leaked:\n{}", r.stdout);
+    let envs: Vec<&str> = r.stdout.lines().filter(|l| l.starts_with("env ")).collect();
+    assert_eq!(envs, ["env GREETING=hello there"]);
+
+    let r = lucet(["--inherit-env".to_string(), s(&guest)]);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    assert!(r.stdout.contains(&format!("env {}={}\n", HOST_VAR.0, HOST_VAR.1)), "{}", r.stdout);
+    assert!(r.stdout.contains("GREETING is unset"));
+
+    // An explicit --env wins over the inherited value.
+    let r = lucet(["--inherit-env".to_string(), "--env".into(), format!("{}=mine", HOST_VAR.0), s(&guest)]);
+    assert!(r.stdout.contains(&format!("env {}=mine\n", HOST_VAR.0)), "{}", r.stdout);
+    assert!(!r.stdout.contains(HOST_VAR.1));
+}
+
+#[test]
+fn rust_guest_sees_args_and_only_given_env() {
+    check_args_env(rust_guest("args_env"));
+}
+
+#[test]
+fn c_guest_sees_args_and_only_given_env() {
+    check_args_env(c_guest("args_env"));
+}
+
+#[test]
+fn proc_exit_status_is_kept_modulo_256() {
+    let guest = rust_guest("exit");
+    for n in [0, 1, 42, 125, 126, 255, 256, 300] {
+        let r = lucet([s(&guest), n.to_string()]);
+        assert_eq!(r.status, n % 256, "proc_exit({n}): {}", r.stderr);
+        assert_eq!(r.stderr, "", "proc_exit({n}) printed on stderr");
+    }
+}
+
+#[test]
+fn trap_reports_cause_and_wasm_backtrace() {
+    let r = lucet([s(&rust_guest("trap"))]);
+    assert_eq!(r.status, 134);
+    assert_eq!(r.stdout, "about to trap\n");
+    let mut lines = r.stderr.lines();
+    assert_eq!(lines.next(), Some("error: wasm trap: wasm `unreachable` instruction executed"));
+    assert_eq!(lines.next(), Some("wasm backtrace:"));
+    let frames: Vec<&str> = lines.collect();
+    assert!(frames[0].contains("trap::fail_here"), "{}", r.stderr);
+    assert!(frames.iter().any(|f| f.contains("trap::outer_caller")), "{}", r.stderr);
+    assert!(!r.stderr.contains("panicked") && !r.stderr.contains("RUST_BACKTRACE"), "{}", r.stderr);
+}
+
+#[test]
+fn unbounded_recursion_is_a_trap_not_a_crash() {
+    let r = lucet(["--stack-size", "64KiB", &s(&rust_guest("recurse"))]);
+    assert_eq!(r.status, 134, "{}", r.stderr);
+    assert!(r.stderr.starts_with("error: wasm trap: call stack exhausted\n"), "{}", r.stderr);
+    assert!(r.stderr.contains("recurse::deeper"), "{}", r.stderr);
+}
+
+#[test]
+fn spinning_guest_ends_at_its_timeout() {
+    let r = lucet(["--timeout", "1s", &s(&rust_guest("spin"))]);
+    assert_eq!(r.status, 124, "{}", r.stderr);
+    assert_eq!(r.stdout, "spinning\n");
+    assert_eq!(r.stderr, "error: guest timed out after 1s\n");
+}
+
+#[test]
+fn allocation_beyond_max_heap_fails_inside_the_guest() {
+    let guest = s(&rust_guest("alloc"));
+    let r = lucet(["--max-heap-size", "64MiB", &guest, "100"]);
+    assert_eq!(r.status, 3, "{}", r.stderr);
+    assert!(r.stdout.starts_with("allocation of 100 MiB failed"), "{}", r.stdout);
+    assert_eq!(r.stderr, "");
+    // The same request fits the default heap.
+    let r = lucet([&guest, "100"]);
+    assert_eq!((r.status, r.stdout.as_str()), (0, "allocated 100 MiB\n"), "{}", r.stderr);
+}
+
+#[test]
+fn memory_grow_stops_exactly_at_max_heap() {
+    let r = lucet(["--max-heap-size", "1MiB", &s(&wat_guest("grow"))]);
+    assert_eq!(r.status, 16, "1 MiB is 16 pages: {}", r.stderr);
+}
+
+#[test]
+fn stdin_is_copied_to_stdout() {
+    let input: Vec<u8> = (0..20_000).flat_map(|i| format!("line {i}\n").into_bytes()).collect();
+    for guest in [rust_guest("cat"), c_guest("cat")] {
+        let mut cmd = cli();
+        cmd.arg(&guest);
+        let out = run_with_stdin(cmd, &input);
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(out.stdout == input, "{} did not copy stdin faithfully", guest.display());
+    }
+}
+
+#[test]
+fn first_slice_of_syscalls_behaves() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = lucet([format!("--dir=/sandbox:{}", dir.path().display()), s(&rust_guest("syscalls"))]);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    let failures: Vec<&str> = r.stdout.lines().filter(|l| l.starts_with("FAIL")).collect();
+    assert!(failures.is_empty(), "{failures:#?}");
+    assert!(r.stdout.contains("written by fd_write\n"));
+    assert!(r.stdout.ends_with("done\n"), "{}", r.stdout);
+}
+
+/// Runs with bad input: checks the status and that stderr contains every fragment.
+fn refused(args: &[&str], status: i32, fragments: &[&str]) {
+    let r = lucet(args);
+    assert_eq!(r.status, status, "{args:?}: {}", r.stderr);
+    for f in fragments {
+        assert!(r.stderr.contains(f), "{args:?}: stderr lacks {f:?}:\n{}", r.stderr);
+    }
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+}
+
+#[test]
+fn bad_sizes_are_usage_errors() {
+    let hello = s(&root().join("examples/hello.wat"));
+    refused(&["--max-heap-size", "lots", &hello], 2, &["--max-heap-size", "lots", "expected a whole number"]);
+    refused(&["--stack-size", "12 parsecs", &hello], 2, &["--stack-size", "unknown unit"]);
+    refused(&["--max-heap-size", "3000", &hello], 2, &["--max-heap-size", "3000", "not a multiple of 4 KiB"]);
+    refused(&["--stack-size", "5KiB", &hello], 2, &["--stack-size", "not a multiple of 4 KiB"]);
+    refused(
+        &["--max-heap-size", "16GiB", "--heap-address-space", "8GiB", &hello],
+        2,
+        &["max heap size 16 GiB: larger than the heap address space (8 GiB)"],
+    );
+    refused(&["--timeout", "soon", &hello], 2, &["--timeout", "soon"]);
+    refused(&["--no-such-flag", &hello], 2, &["--no-such-flag", "Usage"]);
+    refused(&[], 2, &["<module>", "Usage"]);
+}
+
+#[test]
+fn bad_modules_are_refused_with_the_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.wasm");
+    refused(&[&s(&missing)], 1, &["missing.wasm", "No such file"]);
+
+    let text = dir.path().join("notes.wasm");
+    std::fs::write(&text, "just some notes\n").unwrap();
+    refused(&[&s(&text)], 1, &["notes.wasm: not a WebAssembly module"]);
+
+    let binary = dir.path().join("junk.wasm");
+    std::fs::write(&binary, [0u8, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 0xff, 0xff]).unwrap();
+    refused(&[&s(&binary)], 1, &["junk.wasm: invalid module"]);
+
+    let bad_wat = dir.path().join("bad.wat");
+    std::fs::write(&bad_wat, "(module (func (export \"_start\") (i32.add)))").unwrap();
+    refused(&[&s(&bad_wat)], 1, &["bad.wat: invalid module"]);
+
+    refused(&[&s(&wat_guest("unknown_import"))], 1, &["`env::not_provided`", "function"]);
+    refused(
+        &["--max-heap-size", "4MiB", &s(&wat_guest("big_memory"))],
+        1,
+        &["16 MiB of initial memory", "maximum heap size of 4 MiB"],
+    );
+    let hello = s(&root().join("examples/hello.wat"));
+    refused(&["--entrypoint", "nope", &hello], 1, &["no exported function `nope`"]);
+    refused(&[&s(&wat_guest("bad_entry"))], 1, &["export `_start` has type", "takes no parameters"]);
+}
+
+#[test]
+fn bad_preopens_are_refused() {
+    let hello = s(&root().join("examples/hello.wat"));
+    let dir = tempfile::tempdir().unwrap();
+    let gone = dir.path().join("gone");
+    refused(&["--dir", &format!("/data:{}", gone.display()), &hello], 1, &["/data", "gone", "No such file"]);
+    let file = dir.path().join("file");
+    std::fs::write(&file, "").unwrap();
+    refused(&["--dir", &s(&file), &hello], 1, &["Not a directory"]);
+    refused(&["--dir", ":/tmp", &hello], 2, &["--dir", "GUEST:HOST"]);
+    refused(&["--dir", "/guest:", &hello], 2, &["--dir", "GUEST:HOST"]);
+    // Well-formed preopens, bare and mapped, are accepted.
+    let ok = lucet(["--dir", &s(dir.path()), "--dir", &format!("/x:{}", dir.path().display()), &hello]);
+    assert_eq!(ok.status, 0, "{}", ok.stderr);
+}
+
+#[test]
+fn precompiled_module_runs_like_the_original() {
+    let dir = tempfile::tempdir().unwrap();
+    let guest = rust_guest("args_env");
+    let cwasm = dir.path().join("args_env.cwasm");
+    let r = lucet(["compile".to_string(), s(&guest), "-o".into(), s(&cwasm)]);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    let args = ["--env", "GREETING=hi", "--", "a", "b"];
+    let from_wasm = lucet([s(&guest)].into_iter().chain(args.map(String::from)));
+    let from_cwasm = lucet([s(&cwasm)].into_iter().chain(args.map(String::from)));
+    assert_eq!(from_wasm.status, from_cwasm.status);
+    assert_eq!(
+        from_wasm.stdout.replace("args_env.wasm", "NAME"),
+        from_cwasm.stdout.replace("args_env.cwasm", "NAME")
+    );
+
+    // WAT compiles too, and an exit status survives precompilation.
+    let exit_cwasm = dir.path().join("exit.cwasm");
+    assert_eq!(lucet(["compile".to_string(), s(&rust_guest("exit")), "-o".into(), s(&exit_cwasm)]).status, 0);
+    assert_eq!(lucet([s(&exit_cwasm), "42".into()]).status, 42);
+
+    // Truncated and corrupted artifacts are refused, not run.
+    let bytes = std::fs::read(&cwasm).unwrap();
+    let truncated = dir.path().join("truncated.cwasm");
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+    refused(&[&s(&truncated)], 1, &["truncated.cwasm: cannot load precompiled module"]);
+    let mut corrupt = bytes.clone();
+    corrupt[4] = 0x7f; // the ELF class byte
+    let corrupt_path = dir.path().join("corrupt.cwasm");
+    std::fs::write(&corrupt_path, &corrupt).unwrap();
+    refused(&[&s(&corrupt_path)], 1, &["corrupt.cwasm: cannot load precompiled module"]);
+
+    // Compiling something that is not a module says so.
+    let notes = dir.path().join("notes.txt");
+    std::fs::write(&notes, "hello").unwrap();
+    refused(&["compile", &s(&notes), "-o", &s(&dir.path().join("x"))], 1, &["notes.txt: not a WebAssembly module"]);
+}
+
+#[test]
+fn help_and_version() {
+    let r = lucet(["--help"]);
+    assert_eq!(r.status, 0);
+    // Compare with line wrapping folded away.
+    let help = r.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    for f in [
+        "lucet-wasi [OPTIONS] <module> [--] [guest_args]...",
+        "--entrypoint <name>",
+        "[default: _start]",
+        "--dir <guest:host>",
+        "--max-heap-size <size>",
+        "[default: 4GiB]",
+        "--heap-address-space <size>",
+        "[default: 8GiB]",
+        "--stack-size <size>",
+        "[default: 8MiB]",
+        "--env <K=V>",
+        "--inherit-env",
+        "--timeout <duration>",
+        "powers of 1024",
+        "powers of 1000",
+        "compile",
+    ] {
+        assert!(help.contains(f), "--help lacks {f:?}:\n{}", r.stdout);
+    }
+    let r = lucet(["-V"]);
+    assert_eq!((r.status, r.stdout.trim()), (0, concat!("lucet-wasi ", env!("CARGO_PKG_VERSION"))));
+}

@@ -227,7 +227,7 @@ fn outcome(e: wasmtime::Error, timeout: Option<Duration>) -> Result<Exit, Error>
     match (e.downcast_ref::<Trap>(), timeout) {
         (Some(Trap::Interrupt), Some(after)) => Err(Error::Timeout { after }),
         (Some(trap), _) => Err(Error::Trap {
-            message: trap.to_string(),
+            message: trap.to_string().trim_start_matches("wasm trap: ").to_string(),
             backtrace,
         }),
         (None, _) => Err(Error::Trap {
@@ -242,13 +242,12 @@ fn format_backtrace(bt: &WasmBacktrace) -> String {
     let mut out = String::new();
     for (i, frame) in bt.frames().iter().enumerate() {
         let name = match frame.func_name() {
-            Some(name) => name.to_string(),
+            Some(name) => format!("{:#}", rustc_demangle::demangle(name)),
             None => format!("<wasm function {}>", frame.func_index()),
         };
-        let module = frame.module().name().unwrap_or("<module>");
         match frame.module_offset() {
-            Some(off) => out.push_str(&format!("  {i:>3}: {module}!{name} @ {off:#x}\n")),
-            None => out.push_str(&format!("  {i:>3}: {module}!{name}\n")),
+            Some(off) => out.push_str(&format!("  {i:>3}: {name} @ {off:#x}\n")),
+            None => out.push_str(&format!("  {i:>3}: {name}\n")),
         }
     }
     out

@@ -1,0 +1,160 @@
+//! Shared by the integration tests: builds the guest programs (once per test binary) and
+//! runs the CLI. A missing toolchain fails the test with the command that installs it.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+fn out_dir(kind: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(kind);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A Rust guest from `tests/guests/rust/src/bin/NAME.rs`, built for wasm32-wasip1.
+pub fn rust_guest(name: &str) -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    let dir = BUILT.get_or_init(|| {
+        let target_dir = out_dir("guests-rust");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let manifest = root().join("tests/guests/rust/Cargo.toml");
+        let out = Command::new(cargo)
+            .args(["build", "--release", "--target", "wasm32-wasip1", "--manifest-path"])
+            .arg(&manifest)
+            .arg("--target-dir")
+            .arg(&target_dir)
+            .env_remove("CARGO_BUILD_TARGET")
+            .env_remove("RUSTFLAGS")
+            .output()
+            .expect("cannot run cargo to build the Rust guests");
+        assert!(
+            out.status.success(),
+            "building the Rust guests failed (is the target installed? `rustup target add wasm32-wasip1`, or run scripts/test.sh):\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        target_dir.join("wasm32-wasip1/release")
+    });
+    let path = dir.join(format!("{name}.wasm"));
+    assert!(path.exists(), "no Rust guest named {name}");
+    path
+}
+
+/// A C guest from `tests/guests/c/NAME.c`, built with clang-19 against wasi-libc.
+pub fn c_guest(name: &str) -> PathBuf {
+    static BUILT: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
+    let mut built = BUILT.get_or_init(Default::default).lock().unwrap();
+    if let Some(p) = built.get(name) {
+        return p.clone();
+    }
+    let src = root().join(format!("tests/guests/c/{name}.c"));
+    let out = out_dir("guests-c").join(format!("{name}.wasm"));
+    let result = Command::new("clang-19")
+        .args(["--target=wasm32-wasi", "--sysroot=/usr", "-O2", "-Wall", "-Werror", "-o"])
+        .arg(&out)
+        .arg(&src)
+        .output()
+        .expect("cannot run clang-19: install clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32 (or run scripts/test.sh)");
+    assert!(
+        result.status.success(),
+        "compiling {} failed:\n{}",
+        src.display(),
+        String::from_utf8_lossy(&result.stderr)
+    );
+    built.insert(name.to_string(), out.clone());
+    out
+}
+
+/// A hand-written guest from `tests/guests/wat/NAME.wat`.
+pub fn wat_guest(name: &str) -> PathBuf {
+    let path = root().join(format!("tests/guests/wat/{name}.wat"));
+    assert!(path.exists(), "no WAT guest named {name}");
+    path
+}
+
+/// A host variable the guest must not see unless the environment is inherited.
+pub const HOST_VAR: (&str, &str) = ("LUCET_WASI_TEST_HOST_VAR", "visible-from-host");
+
+/// The `lucet-wasi` binary, with a host environment variable set and a Rust backtrace
+/// requested, so tests also show neither leaks through.
+pub fn cli() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lucet-wasi"));
+    cmd.env(HOST_VAR.0, HOST_VAR.1).env("RUST_BACKTRACE", "1");
+    cmd.stdin(Stdio::null());
+    cmd
+}
+
+/// Runs a command with `input` on its stdin.
+pub fn run_with_stdin(mut cmd: Command, input: &[u8]) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    out
+}
+
+/// Status, stdout and stderr of a finished command.
+pub struct Ran {
+    pub status: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+pub fn ran(out: Output) -> Ran {
+    Ran {
+        status: out.status.code().expect("killed by a signal"),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Runs the CLI with these arguments.
+pub fn lucet<I, S>(args: I) -> Ran
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    ran(cli().args(args).output().unwrap())
+}
+
+/// A writer whose bytes the test reads afterwards.
+#[derive(Clone, Default)]
+pub struct SharedBuf(pub Arc<Mutex<Vec<u8>>>);
+
+impl SharedBuf {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl Write for SharedBuf {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The guest's printed arguments (`arg[i]=...` lines).
+pub fn printed_args(stdout: &str) -> Vec<String> {
+    stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("arg[").and_then(|l| l.split_once("]=")).map(|(_, v)| v.to_string()))
+        .collect()
+}
