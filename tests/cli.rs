@@ -12,7 +12,12 @@ fn s(p: &std::path::Path) -> String {
 fn shipped_example_greets_its_arguments() {
     let example = root().join("examples/hello.wat");
     let r = lucet([s(&example), "--".into(), "world".into()]);
-    assert_eq!((r.status, r.stdout.as_str()), (0, "hello, world!\n"), "{}", r.stderr);
+    assert_eq!(
+        (r.status, r.stdout.as_str()),
+        (0, "hello, world!\n"),
+        "{}",
+        r.stderr
+    );
     let r = lucet([s(&example), "you".into(), "and".into(), "me".into()]);
     assert_eq!(r.stdout, "hello, you and me!\n");
 }
@@ -29,20 +34,41 @@ fn check_args_env(guest: std::path::PathBuf) {
         "with space".into(),
     ]);
     assert_eq!(r.status, 0, "{}", r.stderr);
-    assert_eq!(printed_args(&r.stdout), [name.as_str(), "first", "--second", "with space"]);
+    assert_eq!(
+        printed_args(&r.stdout),
+        [name.as_str(), "first", "--second", "with space"]
+    );
     assert!(r.stdout.contains("GREETING=hello there\n"), "{}", r.stdout);
-    assert!(!r.stdout.contains(HOST_VAR.0), "host environment leaked:\n{}", r.stdout);
+    assert!(
+        !r.stdout.contains(HOST_VAR.0),
+        "host environment leaked:\n{}",
+        r.stdout
+    );
     let envs: Vec<&str> = r.stdout.lines().filter(|l| l.starts_with("env ")).collect();
     assert_eq!(envs, ["env GREETING=hello there"]);
 
     let r = lucet(["--inherit-env".to_string(), s(&guest)]);
     assert_eq!(r.status, 0, "{}", r.stderr);
-    assert!(r.stdout.contains(&format!("env {}={}\n", HOST_VAR.0, HOST_VAR.1)), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains(&format!("env {}={}\n", HOST_VAR.0, HOST_VAR.1)),
+        "{}",
+        r.stdout
+    );
     assert!(r.stdout.contains("GREETING is unset"));
 
     // An explicit --env wins over the inherited value.
-    let r = lucet(["--inherit-env".to_string(), "--env".into(), format!("{}=mine", HOST_VAR.0), s(&guest)]);
-    assert!(r.stdout.contains(&format!("env {}=mine\n", HOST_VAR.0)), "{}", r.stdout);
+    let r = lucet([
+        "--inherit-env".to_string(),
+        "--env".into(),
+        format!("{}=mine", HOST_VAR.0),
+        s(&guest),
+    ]);
+    assert!(
+        r.stdout.contains(&format!("env {}=mine\n", HOST_VAR.0)),
+        "{}",
+        r.stdout
+    );
     assert!(!r.stdout.contains(HOST_VAR.1));
 }
 
@@ -72,19 +98,35 @@ fn trap_reports_cause_and_wasm_backtrace() {
     assert_eq!(r.status, 134);
     assert_eq!(r.stdout, "about to trap\n");
     let mut lines = r.stderr.lines();
-    assert_eq!(lines.next(), Some("error: wasm trap: wasm `unreachable` instruction executed"));
+    assert_eq!(
+        lines.next(),
+        Some("error: wasm trap: wasm `unreachable` instruction executed")
+    );
     assert_eq!(lines.next(), Some("wasm backtrace:"));
     let frames: Vec<&str> = lines.collect();
     assert!(frames[0].contains("trap::fail_here"), "{}", r.stderr);
-    assert!(frames.iter().any(|f| f.contains("trap::outer_caller")), "{}", r.stderr);
-    assert!(!r.stderr.contains("panicked") && !r.stderr.contains("RUST_BACKTRACE"), "{}", r.stderr);
+    assert!(
+        frames.iter().any(|f| f.contains("trap::outer_caller")),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        !r.stderr.contains("panicked") && !r.stderr.contains("RUST_BACKTRACE"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
 fn unbounded_recursion_is_a_trap_not_a_crash() {
     let r = lucet(["--stack-size", "64KiB", &s(&rust_guest("recurse"))]);
     assert_eq!(r.status, 134, "{}", r.stderr);
-    assert!(r.stderr.starts_with("error: wasm trap: call stack exhausted\n"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .starts_with("error: wasm trap: call stack exhausted\n"),
+        "{}",
+        r.stderr
+    );
     assert!(r.stderr.contains("recurse::deeper"), "{}", r.stderr);
 }
 
@@ -101,11 +143,20 @@ fn allocation_beyond_max_heap_fails_inside_the_guest() {
     let guest = s(&rust_guest("alloc"));
     let r = lucet(["--max-heap-size", "64MiB", &guest, "100"]);
     assert_eq!(r.status, 3, "{}", r.stderr);
-    assert!(r.stdout.starts_with("allocation of 100 MiB failed"), "{}", r.stdout);
+    assert!(
+        r.stdout.starts_with("allocation of 100 MiB failed"),
+        "{}",
+        r.stdout
+    );
     assert_eq!(r.stderr, "");
     // The same request fits the default heap.
     let r = lucet([&guest, "100"]);
-    assert_eq!((r.status, r.stdout.as_str()), (0, "allocated 100 MiB\n"), "{}", r.stderr);
+    assert_eq!(
+        (r.status, r.stdout.as_str()),
+        (0, "allocated 100 MiB\n"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -116,20 +167,34 @@ fn memory_grow_stops_exactly_at_max_heap() {
 
 #[test]
 fn stdin_is_copied_to_stdout() {
-    let input: Vec<u8> = (0..20_000).flat_map(|i| format!("line {i}\n").into_bytes()).collect();
+    let input: Vec<u8> = (0..20_000)
+        .flat_map(|i| format!("line {i}\n").into_bytes())
+        .collect();
     for guest in [rust_guest("cat"), c_guest("cat")] {
         let mut cmd = cli();
         cmd.arg(&guest);
         let out = run_with_stdin(cmd, &input);
-        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-        assert!(out.stdout == input, "{} did not copy stdin faithfully", guest.display());
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.stdout == input,
+            "{} did not copy stdin faithfully",
+            guest.display()
+        );
     }
 }
 
 #[test]
 fn first_slice_of_syscalls_behaves() {
     let dir = tempfile::tempdir().unwrap();
-    let r = lucet([format!("--dir=/sandbox:{}", dir.path().display()), s(&rust_guest("syscalls"))]);
+    let r = lucet([
+        format!("--dir=/sandbox:{}", dir.path().display()),
+        s(&rust_guest("syscalls")),
+    ]);
     assert_eq!(r.status, 0, "{}", r.stderr);
     let failures: Vec<&str> = r.stdout.lines().filter(|l| l.starts_with("FAIL")).collect();
     assert!(failures.is_empty(), "{failures:#?}");
@@ -142,7 +207,11 @@ fn refused(args: &[&str], status: i32, fragments: &[&str]) {
     let r = lucet(args);
     assert_eq!(r.status, status, "{args:?}: {}", r.stderr);
     for f in fragments {
-        assert!(r.stderr.contains(f), "{args:?}: stderr lacks {f:?}:\n{}", r.stderr);
+        assert!(
+            r.stderr.contains(f),
+            "{args:?}: stderr lacks {f:?}:\n{}",
+            r.stderr
+        );
     }
     assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
 }
@@ -150,12 +219,34 @@ fn refused(args: &[&str], status: i32, fragments: &[&str]) {
 #[test]
 fn bad_sizes_are_usage_errors() {
     let hello = s(&root().join("examples/hello.wat"));
-    refused(&["--max-heap-size", "lots", &hello], 2, &["--max-heap-size", "lots", "expected a whole number"]);
-    refused(&["--stack-size", "12 parsecs", &hello], 2, &["--stack-size", "unknown unit"]);
-    refused(&["--max-heap-size", "3000", &hello], 2, &["--max-heap-size", "3000", "not a multiple of 4 KiB"]);
-    refused(&["--stack-size", "5KiB", &hello], 2, &["--stack-size", "not a multiple of 4 KiB"]);
     refused(
-        &["--max-heap-size", "16GiB", "--heap-address-space", "8GiB", &hello],
+        &["--max-heap-size", "lots", &hello],
+        2,
+        &["--max-heap-size", "lots", "expected a whole number"],
+    );
+    refused(
+        &["--stack-size", "12 parsecs", &hello],
+        2,
+        &["--stack-size", "unknown unit"],
+    );
+    refused(
+        &["--max-heap-size", "3000", &hello],
+        2,
+        &["--max-heap-size", "3000", "not a multiple of 4 KiB"],
+    );
+    refused(
+        &["--stack-size", "5KiB", &hello],
+        2,
+        &["--stack-size", "not a multiple of 4 KiB"],
+    );
+    refused(
+        &[
+            "--max-heap-size",
+            "16GiB",
+            "--heap-address-space",
+            "8GiB",
+            &hello,
+        ],
         2,
         &["max heap size 16 GiB: larger than the heap address space (8 GiB)"],
     );
@@ -182,15 +273,27 @@ fn bad_modules_are_refused_with_the_cause() {
     std::fs::write(&bad_wat, "(module (func (export \"_start\") (i32.add)))").unwrap();
     refused(&[&s(&bad_wat)], 1, &["bad.wat: invalid module"]);
 
-    refused(&[&s(&wat_guest("unknown_import"))], 1, &["`env::not_provided`", "function"]);
+    refused(
+        &[&s(&wat_guest("unknown_import"))],
+        1,
+        &["`env::not_provided`", "function"],
+    );
     refused(
         &["--max-heap-size", "4MiB", &s(&wat_guest("big_memory"))],
         1,
         &["16 MiB of initial memory", "maximum heap size of 4 MiB"],
     );
     let hello = s(&root().join("examples/hello.wat"));
-    refused(&["--entrypoint", "nope", &hello], 1, &["no exported function `nope`"]);
-    refused(&[&s(&wat_guest("bad_entry"))], 1, &["export `_start` has type", "takes no parameters"]);
+    refused(
+        &["--entrypoint", "nope", &hello],
+        1,
+        &["no exported function `nope`"],
+    );
+    refused(
+        &[&s(&wat_guest("bad_entry"))],
+        1,
+        &["export `_start` has type", "takes no parameters"],
+    );
 }
 
 #[test]
@@ -198,14 +301,24 @@ fn bad_preopens_are_refused() {
     let hello = s(&root().join("examples/hello.wat"));
     let dir = tempfile::tempdir().unwrap();
     let gone = dir.path().join("gone");
-    refused(&["--dir", &format!("/data:{}", gone.display()), &hello], 1, &["/data", "gone", "No such file"]);
+    refused(
+        &["--dir", &format!("/data:{}", gone.display()), &hello],
+        1,
+        &["/data", "gone", "No such file"],
+    );
     let file = dir.path().join("file");
     std::fs::write(&file, "").unwrap();
     refused(&["--dir", &s(&file), &hello], 1, &["Not a directory"]);
     refused(&["--dir", ":/tmp", &hello], 2, &["--dir", "GUEST:HOST"]);
     refused(&["--dir", "/guest:", &hello], 2, &["--dir", "GUEST:HOST"]);
     // Well-formed preopens, bare and mapped, are accepted.
-    let ok = lucet(["--dir", &s(dir.path()), "--dir", &format!("/x:{}", dir.path().display()), &hello]);
+    let ok = lucet([
+        "--dir",
+        &s(dir.path()),
+        "--dir",
+        &format!("/x:{}", dir.path().display()),
+        &hello,
+    ]);
     assert_eq!(ok.status, 0, "{}", ok.stderr);
 }
 
@@ -227,24 +340,45 @@ fn precompiled_module_runs_like_the_original() {
 
     // WAT compiles too, and an exit status survives precompilation.
     let exit_cwasm = dir.path().join("exit.cwasm");
-    assert_eq!(lucet(["compile".to_string(), s(&rust_guest("exit")), "-o".into(), s(&exit_cwasm)]).status, 0);
+    assert_eq!(
+        lucet([
+            "compile".to_string(),
+            s(&rust_guest("exit")),
+            "-o".into(),
+            s(&exit_cwasm)
+        ])
+        .status,
+        0
+    );
     assert_eq!(lucet([s(&exit_cwasm), "42".into()]).status, 42);
 
     // Truncated and corrupted artifacts are refused, not run.
     let bytes = std::fs::read(&cwasm).unwrap();
     let truncated = dir.path().join("truncated.cwasm");
     std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
-    refused(&[&s(&truncated)], 1, &["truncated.cwasm: cannot load precompiled module"]);
+    refused(
+        &[&s(&truncated)],
+        1,
+        &["truncated.cwasm: cannot load precompiled module"],
+    );
     let mut corrupt = bytes.clone();
     corrupt[4] = 0x7f; // the ELF class byte
     let corrupt_path = dir.path().join("corrupt.cwasm");
     std::fs::write(&corrupt_path, &corrupt).unwrap();
-    refused(&[&s(&corrupt_path)], 1, &["corrupt.cwasm: cannot load precompiled module"]);
+    refused(
+        &[&s(&corrupt_path)],
+        1,
+        &["corrupt.cwasm: cannot load precompiled module"],
+    );
 
     // Compiling something that is not a module says so.
     let notes = dir.path().join("notes.txt");
     std::fs::write(&notes, "hello").unwrap();
-    refused(&["compile", &s(&notes), "-o", &s(&dir.path().join("x"))], 1, &["notes.txt: not a WebAssembly module"]);
+    refused(
+        &["compile", &s(&notes), "-o", &s(&dir.path().join("x"))],
+        1,
+        &["notes.txt: not a WebAssembly module"],
+    );
 }
 
 #[test]
@@ -274,5 +408,8 @@ fn help_and_version() {
         assert!(help.contains(f), "--help lacks {f:?}:\n{}", r.stdout);
     }
     let r = lucet(["-V"]);
-    assert_eq!((r.status, r.stdout.trim()), (0, concat!("lucet-wasi ", env!("CARGO_PKG_VERSION"))));
+    assert_eq!(
+        (r.status, r.stdout.trim()),
+        (0, concat!("lucet-wasi ", env!("CARGO_PKG_VERSION")))
+    );
 }

@@ -1,1 +1,296 @@
+//! The embedding API, end to end, with real guest programs.
 
+mod support;
+
+use lucet_wasi::{Bytes, Error, Exit, Input, KiB, MiB, Output, WasiInstance};
+use std::time::Duration;
+use support::*;
+
+/// Runs a guest with stdout captured; returns the outcome and the output.
+fn capture(builder: lucet_wasi::WasiInstanceBuilder) -> (Result<Exit, Error>, String, String) {
+    let (out, err) = (SharedBuf::default(), SharedBuf::default());
+    let result = builder
+        .stdin(Input::null())
+        .stdout(Output::writer(out.clone()))
+        .stderr(Output::writer(err.clone()))
+        .run("_start");
+    (result, out.text(), err.text())
+}
+
+fn check_args_env(guest: std::path::PathBuf) {
+    let name = guest.file_name().unwrap().to_string_lossy().into_owned();
+    let (result, out, _) = capture(
+        WasiInstance::builder()
+            .module_file(&guest)
+            .unwrap()
+            .arg("one")
+            .args(["two", "three four"])
+            .env("GREETING", "hi from the library")
+            .envs([("OTHER", "x")]),
+    );
+    assert_eq!(result.unwrap(), Exit::Returned);
+    assert_eq!(
+        printed_args(&out),
+        [name.as_str(), "one", "two", "three four"]
+    );
+    assert!(out.contains("GREETING=hi from the library\n"), "{out}");
+    let envs: Vec<&str> = out.lines().filter(|l| l.starts_with("env ")).collect();
+    assert_eq!(envs, ["env GREETING=hi from the library", "env OTHER=x"]);
+
+    // Cargo sets CARGO_MANIFEST_DIR for the test process: visible only when inherited.
+    let (_, out, _) = capture(WasiInstance::builder().module_file(&guest).unwrap());
+    assert!(!out.contains("CARGO_MANIFEST_DIR"), "{out}");
+    let (_, out, _) = capture(
+        WasiInstance::builder()
+            .module_file(&guest)
+            .unwrap()
+            .inherit_env(),
+    );
+    assert!(
+        out.contains(&format!(
+            "env CARGO_MANIFEST_DIR={}\n",
+            env!("CARGO_MANIFEST_DIR")
+        )),
+        "{out}"
+    );
+
+    let (_, out, _) = capture(
+        WasiInstance::builder()
+            .module_file(&guest)
+            .unwrap()
+            .program_name("renamed"),
+    );
+    assert_eq!(printed_args(&out), ["renamed"]);
+}
+
+#[test]
+fn rust_guest_args_and_env() {
+    check_args_env(rust_guest("args_env"));
+}
+
+#[test]
+fn c_guest_args_and_env() {
+    check_args_env(c_guest("args_env"));
+}
+
+#[test]
+fn exit_statuses() {
+    let guest = rust_guest("exit");
+    for n in [0u32, 1, 42, 125, 126, 255, 256, 300] {
+        let (result, _, _) = capture(
+            WasiInstance::builder()
+                .module_file(&guest)
+                .unwrap()
+                .arg(n.to_string()),
+        );
+        let exit = result.unwrap();
+        assert_eq!(exit, Exit::Exited(n));
+        assert_eq!(exit.code(), n as i32);
+    }
+}
+
+#[test]
+fn stdin_from_bytes() {
+    let input = "first line\nsecond line\n".repeat(1000);
+    for guest in [rust_guest("cat"), c_guest("cat")] {
+        let out = SharedBuf::default();
+        let exit = WasiInstance::builder()
+            .module_file(&guest)
+            .unwrap()
+            .stdin(Input::bytes(input.clone()))
+            .stdout(Output::writer(out.clone()))
+            .run("_start")
+            .unwrap();
+        assert_eq!(exit, Exit::Returned);
+        assert_eq!(out.text(), input);
+    }
+}
+
+#[test]
+fn trap_error_carries_cause_and_backtrace() {
+    let (result, out, _) = capture(
+        WasiInstance::builder()
+            .module_file(rust_guest("trap"))
+            .unwrap(),
+    );
+    assert_eq!(out, "about to trap\n", "output before the trap is flushed");
+    match result {
+        Err(e @ Error::Trap { .. }) => {
+            assert_eq!(e.exit_code(), 134);
+            let Error::Trap { message, backtrace } = e else {
+                unreachable!()
+            };
+            assert_eq!(message, "wasm `unreachable` instruction executed");
+            assert!(
+                backtrace
+                    .lines()
+                    .next()
+                    .unwrap()
+                    .contains("trap::fail_here"),
+                "{backtrace}"
+            );
+        }
+        other => panic!("expected a trap, got {other:?}"),
+    }
+}
+
+#[test]
+fn stack_overflow_is_a_trap() {
+    let (result, _, _) = capture(
+        WasiInstance::builder()
+            .module_file(rust_guest("recurse"))
+            .unwrap()
+            .stack(KiB(64)),
+    );
+    assert!(
+        matches!(&result, Err(Error::Trap { message, .. }) if message == "call stack exhausted"),
+        "{result:?}"
+    );
+}
+
+#[test]
+fn timeout_ends_a_spinning_guest() {
+    let (result, out, _) = capture(
+        WasiInstance::builder()
+            .module_file(rust_guest("spin"))
+            .unwrap()
+            .timeout(Duration::from_millis(300)),
+    );
+    assert_eq!(out, "spinning\n");
+    match result {
+        Err(e @ Error::Timeout { .. }) => {
+            assert_eq!(e.exit_code(), 124);
+            assert_eq!(e.to_string(), "guest timed out after 300ms");
+        }
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+}
+
+#[test]
+fn heap_limit_is_seen_by_the_guest_allocator() {
+    let guest = rust_guest("alloc");
+    let (result, out, _) = capture(
+        WasiInstance::builder()
+            .module_file(&guest)
+            .unwrap()
+            .arg("100")
+            .max_heap(MiB(64)),
+    );
+    assert_eq!(result.unwrap(), Exit::Exited(3));
+    assert!(out.starts_with("allocation of 100 MiB failed"), "{out}");
+    let (result, _, _) = capture(
+        WasiInstance::builder()
+            .module_file(&guest)
+            .unwrap()
+            .arg("32")
+            .max_heap(MiB(64)),
+    );
+    assert_eq!(result.unwrap(), Exit::Returned);
+}
+
+#[test]
+fn setup_errors_are_distinct_variants() {
+    let build = |b: lucet_wasi::WasiInstanceBuilder| b.build().err().expect("setup should fail");
+
+    let e = build(WasiInstance::builder());
+    assert!(matches!(e, Error::NoModule), "{e:?}");
+
+    let e = WasiInstance::builder()
+        .module_file("/nonexistent/app.wasm")
+        .err()
+        .unwrap();
+    assert!(
+        matches!(&e, Error::Io { path, .. } if path.ends_with("app.wasm")),
+        "{e:?}"
+    );
+
+    let e = build(WasiInstance::builder().module_bytes(&b"plain text"[..]));
+    assert!(matches!(&e, Error::NotWasm { .. }), "{e:?}");
+
+    let e = build(WasiInstance::builder().module_bytes("(module (func (i32.add)))"));
+    assert!(matches!(&e, Error::InvalidModule { .. }), "{e:?}");
+
+    let e = build(
+        WasiInstance::builder()
+            .module_file(wat_guest("unknown_import"))
+            .unwrap(),
+    );
+    assert!(
+        matches!(&e, Error::UnknownImport { module, field, kind: "function" } if module == "env" && field == "not_provided"),
+        "{e:?}"
+    );
+
+    let e = build(
+        WasiInstance::builder()
+            .module_file(wat_guest("big_memory"))
+            .unwrap()
+            .max_heap(MiB(4)),
+    );
+    assert!(
+        matches!(e, Error::HeapTooSmall { initial, max_heap } if initial == MiB(16).into() && max_heap == MiB(4).into()),
+        "{e:?}"
+    );
+
+    let e = build(
+        WasiInstance::builder()
+            .module_file(wat_guest("grow"))
+            .unwrap()
+            .max_heap(Bytes(3000)),
+    );
+    assert!(
+        matches!(
+            &e,
+            Error::InvalidLimit {
+                what: "max heap size",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert_eq!(e.exit_code(), 2);
+
+    let e = build(
+        WasiInstance::builder()
+            .module_file(wat_guest("grow"))
+            .unwrap()
+            .preopen("/data", "/nonexistent/dir"),
+    );
+    assert!(
+        matches!(&e, Error::Preopen { guest, .. } if guest == "/data"),
+        "{e:?}"
+    );
+
+    let e = build(
+        WasiInstance::builder()
+            .module_file(wat_guest("grow"))
+            .unwrap()
+            .arg("nul\0inside"),
+    );
+    assert!(matches!(&e, Error::InvalidArgument(_)), "{e:?}");
+
+    let hello = root().join("examples/hello.wat");
+    let e = WasiInstance::builder()
+        .module_file(&hello)
+        .unwrap()
+        .run("main")
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::NoSuchExport { name } if name == "main"),
+        "{e:?}"
+    );
+
+    let e = WasiInstance::builder()
+        .module_file(wat_guest("bad_entry"))
+        .unwrap()
+        .run("_start")
+        .unwrap_err();
+    assert!(matches!(&e, Error::BadEntrypoint { .. }), "{e:?}");
+}
+
+#[test]
+fn precompiled_bytes_run_through_the_builder() {
+    let wasm = std::fs::read(rust_guest("exit")).unwrap();
+    let artifact = lucet_wasi::precompile(&wasm, &lucet_wasi::Limits::default()).unwrap();
+    let (result, _, _) = capture(WasiInstance::builder().module_bytes(artifact).arg("9"));
+    assert_eq!(result.unwrap(), Exit::Exited(9));
+}

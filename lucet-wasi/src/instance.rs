@@ -227,7 +227,10 @@ fn outcome(e: wasmtime::Error, timeout: Option<Duration>) -> Result<Exit, Error>
     match (e.downcast_ref::<Trap>(), timeout) {
         (Some(Trap::Interrupt), Some(after)) => Err(Error::Timeout { after }),
         (Some(trap), _) => Err(Error::Trap {
-            message: trap.to_string().trim_start_matches("wasm trap: ").to_string(),
+            message: trap
+                .to_string()
+                .trim_start_matches("wasm trap: ")
+                .to_string(),
             backtrace,
         }),
         (None, _) => Err(Error::Trap {

@@ -40,3 +40,8 @@ pub use limits::{check_size, Limits, MAX_STACK, PAGE};
 pub use module::precompile;
 pub use size::{Bytes, GiB, KiB, MiB, TiB};
 pub use wasi::{ExitRequested, Input, Output, WasiCtx};
+
+/// The README's examples compile as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;

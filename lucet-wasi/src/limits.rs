@@ -76,7 +76,7 @@ impl Limits {
 
 /// Checks the 4 KiB granularity of one size.
 pub fn check_size(what: &'static str, size: Bytes) -> Result<(), Error> {
-    if size.0 % PAGE != 0 {
+    if !size.0.is_multiple_of(PAGE) {
         return Err(invalid(what, size, format!("not a multiple of {}", KiB(4))));
     }
     Ok(())

@@ -95,7 +95,7 @@ struct CompileArgs {
 
 fn parse_limit(s: &str) -> Result<Bytes, String> {
     let size: Bytes = s.parse().map_err(|e: Error| e.to_string())?;
-    if size.0 % lucet_wasi::PAGE != 0 {
+    if !size.0.is_multiple_of(lucet_wasi::PAGE) {
         return Err("not a multiple of 4 KiB".into());
     }
     Ok(size)

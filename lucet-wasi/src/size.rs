@@ -120,10 +120,66 @@ impl fmt::Display for Bytes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.0;
         for (unit, shift) in [("TiB", 40), ("GiB", 30), ("MiB", 20), ("KiB", 10)] {
-            if n != 0 && n % (1u64 << shift) == 0 {
+            if n != 0 && n.is_multiple_of(1u64 << shift) {
                 return write!(f, "{} {unit}", n >> shift);
             }
         }
         write!(f, "{n} bytes")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_documented_form() {
+        let cases = [
+            ("2GiB", 2 << 30),
+            ("2 GiB", 2 << 30),
+            ("  2   gib ", 2 << 30),
+            ("512MiB", 512 << 20),
+            ("64KiB", 64 << 10),
+            ("64kib", 64 << 10),
+            ("1TiB", 1 << 40),
+            ("4096", 4096),
+            ("4096B", 4096),
+            ("1KB", 1_000),
+            ("3 MB", 3_000_000),
+            ("2gb", 2_000_000_000),
+            ("0", 0),
+        ];
+        for (text, bytes) in cases {
+            assert_eq!(text.parse::<Bytes>().unwrap(), Bytes(bytes), "{text}");
+        }
+    }
+
+    #[test]
+    fn rejects_garbage_with_a_reason() {
+        for (text, reason) in [
+            ("", "expected a whole number"),
+            ("GiB", "expected a whole number"),
+            ("-1GiB", "expected a whole number"),
+            ("1.5GiB", "unknown unit"),
+            ("2 parsecs", "unknown unit"),
+            ("2 GiB extra", "unknown unit"),
+            ("99999999999999999999", "number too large"),
+            ("20000000 TiB", "size too large"),
+        ] {
+            let err = text.parse::<Bytes>().unwrap_err().to_string();
+            assert!(err.contains(reason), "{text:?}: {err}");
+            assert!(err.contains(&format!("{text:?}")), "{text:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn displays_in_the_largest_exact_unit() {
+        assert_eq!(Bytes(0).to_string(), "0 bytes");
+        assert_eq!(Bytes(3000).to_string(), "3000 bytes");
+        assert_eq!(Bytes(4096).to_string(), "4 KiB");
+        assert_eq!(Bytes(3 << 20).to_string(), "3 MiB");
+        assert_eq!(Bytes((1 << 30) + 4096).to_string(), "1048580 KiB");
+        assert_eq!(TiB(2).to_string(), "2 TiB");
+        assert_eq!(Bytes::from(GiB(u64::MAX)), Bytes(u64::MAX));
     }
 }

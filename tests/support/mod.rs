@@ -10,7 +10,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 /// The repository root.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn out_dir(kind: &str) -> PathBuf {
@@ -155,6 +158,10 @@ impl Write for SharedBuf {
 pub fn printed_args(stdout: &str) -> Vec<String> {
     stdout
         .lines()
-        .filter_map(|l| l.strip_prefix("arg[").and_then(|l| l.split_once("]=")).map(|(_, v)| v.to_string()))
+        .filter_map(|l| {
+            l.strip_prefix("arg[")
+                .and_then(|l| l.split_once("]="))
+                .map(|(_, v)| v.to_string())
+        })
         .collect()
 }

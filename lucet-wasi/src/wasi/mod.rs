@@ -23,10 +23,16 @@ pub(crate) use errno::SysErr;
 pub use proc::ExitRequested;
 pub use stdio::{Input, Output};
 
-wiggle::from_witx!({
-    witx: ["witx/wasi_snapshot_preview1.witx"],
-    errors: { errno => SysErr },
-});
+// The generated ABI functions mirror preview1's signatures, some of which are long.
+#[allow(clippy::too_many_arguments)]
+mod generated {
+    use super::SysErr;
+    wiggle::from_witx!({
+        witx: ["witx/wasi_snapshot_preview1.witx"],
+        errors: { errno => SysErr },
+    });
+}
+pub(crate) use generated::{types, wasi_snapshot_preview1};
 
 pub(crate) use wasi_snapshot_preview1::add_to_linker;
 #[allow(unused_imports)]
