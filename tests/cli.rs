@@ -202,6 +202,18 @@ fn first_slice_of_syscalls_behaves() {
     assert!(r.stdout.ends_with("done\n"), "{}", r.stdout);
 }
 
+#[test]
+fn every_other_function_is_linked_and_answers_an_errno() {
+    let out = cli().arg(wat_guest("every_function")).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    const BADF: u8 = 8;
+    const INVAL: u8 = 28;
+    const NOTSOCK: u8 = 57;
+    let mut want = vec![BADF; 27];
+    want.extend([NOTSOCK, INVAL, INVAL, INVAL, INVAL]);
+    assert_eq!(out.stdout, want);
+}
+
 /// Runs with bad input: checks the status and that stderr contains every fragment.
 fn refused(args: &[&str], status: i32, fragments: &[&str]) {
     let r = lucet(args);
