@@ -290,7 +290,23 @@ fn setup_errors_are_distinct_variants() {
 #[test]
 fn precompiled_bytes_run_through_the_builder() {
     let wasm = std::fs::read(rust_guest("exit")).unwrap();
-    let artifact = lucet_wasi::precompile(&wasm, &lucet_wasi::Limits::default()).unwrap();
-    let (result, _, _) = capture(WasiInstance::builder().module_bytes(artifact).arg("9"));
+    let engine = lucet_wasi::Engine::shared(&lucet_wasi::EngineConfig::default()).unwrap();
+    let artifact = lucet_wasi::Module::from_bytes(&engine, &wasm)
+        .unwrap()
+        .serialize()
+        .unwrap();
+    // SAFETY: we made the artifact just above.
+    let module = unsafe { lucet_wasi::Module::from_precompiled_bytes(&engine, &artifact) }.unwrap();
+    let (result, _, _) = capture(WasiInstance::builder().module(&module).arg("9"));
     assert_eq!(result.unwrap(), Exit::Exited(9));
+    // The safe loaders refuse native code.
+    let e = WasiInstance::builder()
+        .module_bytes(artifact)
+        .build()
+        .err()
+        .unwrap();
+    assert!(
+        matches!(&e, Error::Precompiled { reason, .. } if reason.contains("unsafe")),
+        "{e:?}"
+    );
 }

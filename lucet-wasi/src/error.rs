@@ -104,6 +104,20 @@ pub enum Error {
         /// Its type.
         found: String,
     },
+    /// An export exists but its type differs from the one asked for.
+    #[error("export `{name}` cannot be called with these types: {reason}")]
+    ExportType {
+        /// The export.
+        name: String,
+        /// What differs.
+        reason: String,
+    },
+    /// The guest called `proc_exit` during [`WasiInstance::call`](crate::WasiInstance::call).
+    #[error("guest exited with status {status}")]
+    Exited {
+        /// Its exit status.
+        status: u32,
+    },
     /// The module's initial linear memory does not fit the maximum heap.
     #[error(
         "module needs {initial} of initial memory, more than the maximum heap size of {max_heap}"
@@ -153,6 +167,7 @@ impl Error {
             Error::Trap { .. } => 134,
             Error::Timeout { .. } => 124,
             Error::InvalidSize { .. } | Error::InvalidLimit { .. } => 2,
+            Error::Exited { status } => *status as i32,
             _ => 1,
         }
     }

@@ -1,13 +1,14 @@
 //! [`WasiInstance`], its builder, and run outcomes.
 
-use crate::module::{self, EngineHandle};
+use crate::module::{self, Engine, EngineConfig, Module};
 use crate::wasi::{self, ExitRequested, Input, Output, WasiCtx, WasiCtxBuilder};
 use crate::{Bytes, Error, Limits};
+use std::any::Any;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wasmtime::{
-    ExternType, InstancePre, Linker, ResourceLimiter, Store, Trap, UpdateDeadline, WasmBacktrace,
+    ExternType, Linker, ResourceLimiter, Store, Trap, UpdateDeadline, WasmBacktrace, WasmParams,
+    WasmResults,
 };
 
 /// How a guest's run ended, when it did not fail.
@@ -36,22 +37,24 @@ impl Exit {
     }
 }
 
-/// A guest instance ready to run: compiled, linked against WASI, its preopens open.
+/// A guest instance: linked against WASI, its preopens open, its own store and memory.
 ///
-/// Build one with [`WasiInstance::builder`].
+/// Build one with [`WasiInstance::builder`]. [`run`](Self::run) calls a command's entry
+/// point; [`call`](Self::call) calls any export with typed arguments (reactors). The
+/// module is instantiated on the first of these; each runs on a thread whose stack fits
+/// the configured wasm stack.
 pub struct WasiInstance {
-    engine: Arc<EngineHandle>,
-    module: wasmtime::Module,
-    pre: InstancePre<StoreData>,
-    ctx: WasiCtx,
-    limits: Limits,
+    store: Store<StoreData>,
+    module: Module,
+    instance: Option<wasmtime::Instance>,
     timeout: Option<Duration>,
 }
 
 /// What the store of a guest holds.
 pub(crate) struct StoreData {
-    wasi: WasiCtx,
+    pub(crate) wasi: WasiCtx,
     limiter: HeapLimiter,
+    data: Option<Box<dyn Any + Send>>,
 }
 
 /// The most table elements a guest may grow a table to.
@@ -86,6 +89,14 @@ impl ResourceLimiter for HeapLimiter {
     }
 }
 
+/// Where the builder's module comes from.
+enum ModuleSource {
+    /// Bytes to compile on the shared engine for the builder's limits.
+    Bytes { name: String, bytes: Vec<u8> },
+    /// An already compiled module (its engine fixes address space and stack).
+    Compiled(Module),
+}
+
 /// Builds a [`WasiInstance`]. Every method consumes and returns the builder.
 ///
 /// ```
@@ -102,17 +113,20 @@ impl ResourceLimiter for HeapLimiter {
 /// # Ok::<(), lucet_wasi::Error>(())
 /// ```
 pub struct WasiInstanceBuilder {
-    module: Option<(String, Vec<u8>)>,
+    module: Option<ModuleSource>,
     program_name: Option<String>,
     args: Vec<String>,
     env: Vec<(String, String)>,
     inherit_env: bool,
     preopens: Vec<(String, PathBuf)>,
     limits: Limits,
+    /// Whether address space / stack were set explicitly (they are engine-wide).
+    engine_limits_set: bool,
     timeout: Option<Duration>,
     stdin: Input,
     stdout: Output,
     stderr: Output,
+    data: Option<Box<dyn Any + Send>>,
 }
 
 impl WasiInstance {
@@ -127,17 +141,19 @@ impl WasiInstance {
             inherit_env: false,
             preopens: Vec::new(),
             limits: Limits::default(),
+            engine_limits_set: false,
             timeout: None,
             stdin: Input::inherit(),
             stdout: Output::inherit(),
             stderr: Output::inherit(),
+            data: None,
         }
     }
 
-    /// Runs the exported function `entry` (normally `_start`) to completion on a thread
-    /// whose stack fits the configured wasm stack.
-    pub fn run(self, entry: &str) -> Result<Exit, Error> {
-        match self.module.get_export(entry) {
+    /// Runs the exported function `entry` (normally `_start`: no parameters, no results)
+    /// to completion.
+    pub fn run(&mut self, entry: &str) -> Result<Exit, Error> {
+        match self.module.inner.get_export(entry) {
             Some(ExternType::Func(f)) if f.params().len() == 0 && f.results().len() == 0 => {}
             Some(ExternType::Func(f)) => {
                 return Err(Error::BadEntrypoint {
@@ -151,46 +167,109 @@ impl WasiInstance {
                 })
             }
         }
-        let entry = entry.to_string();
-        let stack = self.limits.stack.0 as usize + HOST_STACK;
-        std::thread::Builder::new()
-            .name("lucet-wasi-guest".into())
-            .stack_size(stack)
-            .spawn(move || self.run_here(&entry))
-            .map_err(|e| {
-                Error::Host(format!(
-                    "cannot start the guest thread ({stack} bytes of stack): {e}"
-                ))
-            })?
-            .join()
-            .map_err(|_| Error::Host("internal error: the guest thread panicked".into()))?
+        let timeout = self.timeout;
+        let result = self.on_guest_thread(|this| {
+            let instance = this.instantiate()?;
+            instance
+                .get_typed_func::<(), ()>(&mut this.store, entry)
+                .and_then(|func| func.call(&mut this.store, ()))
+        })?;
+        self.flush()?;
+        match result {
+            Ok(()) => Ok(Exit::Returned),
+            Err(e) => outcome(e, timeout),
+        }
     }
 
-    fn run_here(self, entry: &str) -> Result<Exit, Error> {
-        let WasiInstance {
-            engine,
-            pre,
-            ctx,
-            limits,
-            timeout,
-            ..
-        } = self;
-        let mut store = Store::new(
-            &engine.engine,
-            StoreData {
-                wasi: ctx,
-                limiter: HeapLimiter {
-                    max_heap: limits.max_heap.0,
-                },
+    /// Calls the exported function `name` with typed parameters and results, as for a
+    /// reactor module. A `proc_exit` during the call is [`Error::Exited`].
+    ///
+    /// ```
+    /// use lucet_wasi::WasiInstance;
+    /// let wat = r#"(module (memory (export "memory") 1)
+    ///     (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1))))"#;
+    /// let mut instance = WasiInstance::builder().module_bytes(wat).build()?;
+    /// assert_eq!(instance.call::<(i32, i32), i32>("add", (2, 3))?, 5);
+    /// # Ok::<(), lucet_wasi::Error>(())
+    /// ```
+    pub fn call<P, R>(&mut self, name: &str, params: P) -> Result<R, Error>
+    where
+        P: WasmParams + Send,
+        R: WasmResults + Send,
+    {
+        if !matches!(
+            self.module.inner.get_export(name),
+            Some(ExternType::Func(_))
+        ) {
+            return Err(Error::NoSuchExport {
+                name: name.to_string(),
+            });
+        }
+        let timeout = self.timeout;
+        let result = self.on_guest_thread(move |this| {
+            let instance = this.instantiate().map_err(Err)?;
+            let func = instance
+                .get_typed_func::<P, R>(&mut this.store, name)
+                .map_err(|e| {
+                    Ok(Error::ExportType {
+                        name: name.to_string(),
+                        reason: format!("{e:#}"),
+                    })
+                })?;
+            func.call(&mut this.store, params).map_err(Err)
+        })?;
+        self.flush()?;
+        match result {
+            Ok(r) => Ok(r),
+            Err(Ok(e)) => Err(e),
+            Err(Err(e)) => match outcome(e, timeout)? {
+                Exit::Exited(status) => Err(Error::Exited { status }),
+                Exit::Returned => Err(Error::Host("internal error: a failed call returned".into())),
             },
-        );
-        store.limiter(|data| &mut data.limiter);
-        match timeout {
+        }
+    }
+
+    /// The guest's exported linear memory `memory`, once instantiated (after a run or a
+    /// call), for reading results out of it.
+    pub fn memory(&mut self) -> Option<&[u8]> {
+        let instance = self.instance?;
+        let memory = instance.get_memory(&mut self.store, "memory")?;
+        Some(memory.data(&self.store))
+    }
+
+    /// The embedder data given to [`WasiInstanceBuilder::data`], if it is a `T`.
+    pub fn data<T: Any>(&mut self) -> Option<&mut T> {
+        self.store.data_mut().data.as_mut()?.downcast_mut()
+    }
+
+    /// The module this instance runs.
+    pub fn module(&self) -> &Module {
+        &self.module
+    }
+
+    /// Instantiates on first use.
+    fn instantiate(&mut self) -> wasmtime::Result<wasmtime::Instance> {
+        if let Some(instance) = self.instance {
+            return Ok(instance);
+        }
+        let pre = self.module.instance_pre().map_err(wasmtime::Error::new)?;
+        let instance = pre.instantiate(&mut self.store)?;
+        self.instance = Some(instance);
+        Ok(instance)
+    }
+
+    /// Runs `f` on a thread whose native stack holds the configured wasm stack, with the
+    /// timeout (if any) armed from now.
+    fn on_guest_thread<R: Send>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> R + Send,
+    ) -> Result<R, Error> {
+        match self.timeout {
             Some(after) => {
-                engine.start_ticker();
+                self.module.engine.start_ticker();
                 let deadline = Instant::now() + after;
-                store.set_epoch_deadline(1);
-                store.epoch_deadline_callback(move |_| {
+                self.store.set_epoch_deadline(1);
+                self.store.epoch_deadline_callback(move |_| {
                     Ok(if Instant::now() >= deadline {
                         UpdateDeadline::Interrupt
                     } else {
@@ -199,19 +278,31 @@ impl WasiInstance {
                 });
             }
             // Epochs advance every 10 ms at most: this is never reached.
-            None => store.set_epoch_deadline(1 << 62),
+            None => self.store.set_epoch_deadline(1 << 62),
         }
-        let result = pre
-            .instantiate(&mut store)
-            .and_then(|instance| instance.get_typed_func::<(), ()>(&mut store, entry))
-            .and_then(|func| func.call(&mut store, ()));
-        let flushed = store.data_mut().wasi.fds.flush_outputs();
-        let exit = match result {
-            Ok(()) => Ok(Exit::Returned),
-            Err(e) => outcome(e, timeout),
-        }?;
-        flushed.map_err(|e| Error::Host(format!("cannot flush the guest's output: {e}")))?;
-        Ok(exit)
+        let stack = self.module.engine.config().stack.0 as usize + HOST_STACK;
+        std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("lucet-wasi-guest".into())
+                .stack_size(stack)
+                .spawn_scoped(scope, || f(self))
+                .map_err(|e| {
+                    Error::Host(format!(
+                        "cannot start the guest thread ({stack} bytes of stack): {e}"
+                    ))
+                })?
+                .join()
+                .map_err(|_| Error::Host("internal error: the guest thread panicked".into()))
+        })
+    }
+
+    fn flush(&mut self) -> Result<(), Error> {
+        self.store
+            .data_mut()
+            .wasi
+            .fds
+            .flush_outputs()
+            .map_err(|e| Error::Host(format!("cannot flush the guest's output: {e}")))
     }
 }
 
@@ -219,6 +310,9 @@ impl WasiInstance {
 fn outcome(e: wasmtime::Error, timeout: Option<Duration>) -> Result<Exit, Error> {
     if let Some(ExitRequested(status)) = e.downcast_ref::<ExitRequested>() {
         return Ok(Exit::Exited(*status));
+    }
+    if let Some(err) = e.downcast_ref::<Error>() {
+        return Err(Error::Host(err.to_string()));
     }
     let backtrace = e
         .downcast_ref::<WasmBacktrace>()
@@ -266,14 +360,31 @@ impl WasiInstanceBuilder {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| path.display().to_string());
-        self.module = Some((name, bytes));
+        self.module = Some(ModuleSource::Bytes { name, bytes });
         Ok(self)
     }
 
-    /// Uses a module given as bytes (binary, text or precompiled). argv\[0\] is
-    /// `module.wasm` unless [`program_name`](Self::program_name) says otherwise.
+    /// Uses a module given as `.wasm` or `.wat` bytes, compiled when the instance is
+    /// built. argv\[0\] is `module.wasm` unless [`program_name`](Self::program_name) says
+    /// otherwise.
     pub fn module_bytes(mut self, bytes: impl Into<Vec<u8>>) -> Self {
-        self.module = Some(("module.wasm".into(), bytes.into()));
+        self.module = Some(ModuleSource::Bytes {
+            name: "module.wasm".into(),
+            bytes: bytes.into(),
+        });
+        self
+    }
+
+    /// Uses an already compiled [`Module`]: the instance costs only instantiation. The
+    /// module's engine fixes the address space and stack (they are engine-wide).
+    pub fn module(mut self, module: &Module) -> Self {
+        self.module = Some(ModuleSource::Compiled(module.clone()));
+        self
+    }
+
+    /// Gives host functions embedder state; read it back with [`WasiInstance::data`].
+    pub fn data<T: Any + Send>(mut self, data: T) -> Self {
+        self.data = Some(Box::new(data));
         self
     }
 
@@ -358,18 +469,21 @@ impl WasiInstanceBuilder {
     /// Sets the address space reserved per linear memory (default 8 GiB).
     pub fn heap_address_space(mut self, size: impl Into<Bytes>) -> Self {
         self.limits.heap_address_space = size.into();
+        self.engine_limits_set = true;
         self
     }
 
     /// Bounds the wasm stack (default 8 MiB).
     pub fn stack(mut self, size: impl Into<Bytes>) -> Self {
         self.limits.stack = size.into();
+        self.engine_limits_set = true;
         self
     }
 
     /// Sets all limits at once.
     pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
+        self.engine_limits_set = true;
         self
     }
 
@@ -382,28 +496,46 @@ impl WasiInstanceBuilder {
     /// Compiles and links the module, opens the preopens, and returns an instance
     /// ready to [`run`](WasiInstance::run).
     pub fn build(self) -> Result<WasiInstance, Error> {
-        let (name, bytes) = self.module.ok_or(Error::NoModule)?;
-        self.limits.validate()?;
-        let engine = module::engine_for(&self.limits)?;
-        let module = module::compile(&engine.engine, &name, &bytes)?;
-        drop(bytes);
+        let mut limits = self.limits;
+        let module = match self.module.ok_or(Error::NoModule)? {
+            ModuleSource::Bytes { name, bytes } => {
+                limits.validate()?;
+                let engine = Engine::shared(&EngineConfig {
+                    heap_address_space: limits.heap_address_space,
+                    stack: limits.stack,
+                    pooling: None,
+                })?;
+                Module::from_named_bytes(&engine, name, &bytes)?
+            }
+            ModuleSource::Compiled(module) => {
+                let config = module.engine().config();
+                let engine_limits = (config.heap_address_space, config.stack);
+                if self.engine_limits_set
+                    && (limits.heap_address_space, limits.stack) != engine_limits
+                {
+                    return Err(Error::InvalidArgument(format!(
+                        "heap address space {} and stack {} differ from the module's engine ({} and {}): \
+                         they are engine-wide, set them in the EngineConfig",
+                        limits.heap_address_space, limits.stack, config.heap_address_space, config.stack
+                    )));
+                }
+                (limits.heap_address_space, limits.stack) = engine_limits;
+                limits.validate()?;
+                module
+            }
+        };
+        let name = module.name().to_string();
 
-        if let Some(pages) = module.resources_required().max_initial_memory_size {
+        if let Some(pages) = module.inner.resources_required().max_initial_memory_size {
             let initial = pages.saturating_mul(WASM_PAGE);
-            if initial > self.limits.max_heap.0 {
+            if initial > limits.max_heap.0 {
                 return Err(Error::HeapTooSmall {
                     initial: Bytes(initial),
-                    max_heap: self.limits.max_heap,
+                    max_heap: limits.max_heap,
                 });
             }
         }
-
-        let mut linker: Linker<StoreData> = Linker::new(&engine.engine);
-        wasi::add_to_linker(&mut linker, |data: &mut StoreData| &mut data.wasi)
-            .map_err(|e| Error::Host(format!("cannot set up WASI: {e:#}")))?;
-        let pre = linker
-            .instantiate_pre(&module)
-            .map_err(|e| link_error(&engine, &linker, &module, e))?;
+        module.instance_pre()?;
 
         let mut args = wasi::StringList::default();
         args.push(&checked("argument", self.program_name.unwrap_or(name))?);
@@ -462,12 +594,21 @@ impl WasiInstanceBuilder {
             preopens,
         }
         .build();
+        let mut store = Store::new(
+            &module.engine().0.engine,
+            StoreData {
+                wasi: ctx,
+                limiter: HeapLimiter {
+                    max_heap: limits.max_heap.0,
+                },
+                data: self.data,
+            },
+        );
+        store.limiter(|data| &mut data.limiter);
         Ok(WasiInstance {
-            engine,
+            store,
             module,
-            pre,
-            ctx,
-            limits: self.limits,
+            instance: None,
             timeout: self.timeout,
         })
     }
@@ -489,17 +630,18 @@ fn checked(what: &str, s: String) -> Result<String, Error> {
 }
 
 /// Names the first import the linker cannot satisfy; else reports the linker's message.
-fn link_error(
-    engine: &EngineHandle,
+pub(crate) fn link_error(
+    engine: &Engine,
     linker: &Linker<StoreData>,
     module: &wasmtime::Module,
     e: wasmtime::Error,
 ) -> Error {
     let mut store = Store::new(
-        &engine.engine,
+        &engine.0.engine,
         StoreData {
             wasi: WasiCtxBuilder::empty().build(),
             limiter: HeapLimiter { max_heap: 0 },
+            data: None,
         },
     );
     for import in module.imports() {

@@ -37,7 +37,7 @@ mod wasi;
 pub use error::Error;
 pub use instance::{Exit, WasiInstance, WasiInstanceBuilder};
 pub use limits::{check_size, Limits, MAX_STACK, PAGE};
-pub use module::precompile;
+pub use module::{Engine, EngineConfig, Module};
 pub use size::{Bytes, GiB, KiB, MiB, TiB};
 pub use wasi::{ExitRequested, Input, Output, WasiCtx};
 

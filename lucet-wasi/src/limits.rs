@@ -82,6 +82,22 @@ pub fn check_size(what: &'static str, size: Bytes) -> Result<(), Error> {
     Ok(())
 }
 
+/// Checks a wasm stack size: 4 KiB granularity, not zero, at most [`MAX_STACK`].
+pub(crate) fn check_stack(stack: Bytes) -> Result<(), Error> {
+    check_size("stack size", stack)?;
+    if stack.0 == 0 {
+        return Err(invalid("stack size", stack, "must not be zero".into()));
+    }
+    if stack > MAX_STACK {
+        return Err(invalid(
+            "stack size",
+            stack,
+            format!("larger than the maximum of {MAX_STACK}"),
+        ));
+    }
+    Ok(())
+}
+
 fn invalid(what: &'static str, value: Bytes, reason: String) -> Error {
     Error::InvalidLimit {
         what,

@@ -1,8 +1,9 @@
 //! The `lucet-wasi` command: a thin CLI over the library.
 
 use clap::{Args, Parser, Subcommand};
-use lucet_wasi::{Bytes, Error, Limits, WasiInstance};
-use std::path::PathBuf;
+use lucet_wasi::{Bytes, Engine, EngineConfig, Error, Limits, Module, WasiInstance};
+use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -165,10 +166,22 @@ fn run(args: RunArgs) -> Result<i32, Error> {
     if let Err(e) = limits.validate() {
         usage_error(&e);
     }
-    let module = args.module.expect("clap requires <module>");
+    let path = args.module.expect("clap requires <module>");
+    let engine = Engine::shared(&EngineConfig {
+        heap_address_space: limits.heap_address_space,
+        stack: limits.stack,
+        pooling: None,
+    })?;
+    let module = if looks_precompiled(&path) {
+        // SAFETY: the user asked to run this file, as they would a native binary; the
+        // CLI's help says precompiled modules are native code to run only if you made them.
+        unsafe { Module::from_precompiled_file(&engine, &path)? }
+    } else {
+        Module::from_file(&engine, &path)?
+    };
     let mut builder = WasiInstance::builder()
-        .module_file(&module)?
-        .limits(limits)
+        .module(&module)
+        .max_heap(limits.max_heap)
         .args(args.guest_args)
         .envs(args.env);
     if args.inherit_env {
@@ -183,25 +196,20 @@ fn run(args: RunArgs) -> Result<i32, Error> {
     Ok(builder.build()?.run(&args.entrypoint)?.code())
 }
 
+/// Whether a module file starts like a precompiled artifact (an ELF object).
+fn looks_precompiled(path: &Path) -> bool {
+    let mut magic = [0u8; 4];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok_and(|()| &magic == b"\x7fELF")
+}
+
 fn compile(args: CompileArgs) -> Result<(), Error> {
-    let limits = Limits {
+    let engine = Engine::shared(&EngineConfig {
         heap_address_space: args.heap_address_space,
-        max_heap: args.heap_address_space.min(Limits::default().max_heap),
-        ..Limits::default()
-    };
-    if let Err(e) = limits.validate() {
-        usage_error(&e);
-    }
-    let bytes = std::fs::read(&args.input).map_err(|source| Error::Io {
-        path: args.input.clone(),
-        source,
+        ..EngineConfig::default()
     })?;
-    let name = args.input.display().to_string();
-    let artifact = lucet_wasi::precompile(&bytes, &limits).map_err(|e| match e {
-        Error::InvalidModule { reason, .. } => Error::InvalidModule { name, reason },
-        Error::NotWasm { .. } => Error::NotWasm { name },
-        e => e,
-    })?;
+    let artifact = Module::from_file(&engine, &args.input)?.serialize()?;
     std::fs::write(&args.output, artifact).map_err(|source| Error::Io {
         path: args.output.clone(),
         source,

@@ -1,28 +1,116 @@
 //! Engines, and loading, compiling and precompiling modules.
 
-use crate::{Error, Limits};
+use crate::instance::StoreData;
+use crate::{Bytes, Error, GiB, MiB};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, Once, OnceLock};
 use std::time::Duration;
-use wasmtime::{Config, Engine, Precompiled};
+use wasmtime::{Config, InstancePre, Linker, Precompiled};
 
 /// How often the epoch ticker of an engine ticks: the granularity of timeouts.
 pub(crate) const TICK: Duration = Duration::from_millis(10);
 
-/// An engine and its configuration-wide state. Address-space reservation and stack size
-/// are engine-wide settings in Wasmtime, so there is one engine per such pair.
-pub(crate) struct EngineHandle {
-    pub(crate) engine: Engine,
-    ticker: Once,
+/// Settings that are engine-wide in Wasmtime, so they are chosen per [`Engine`] rather
+/// than per instance: every module compiled on an engine and every instance of those
+/// modules shares them.
+///
+/// ```
+/// use lucet_wasi::{EngineConfig, GiB, MiB};
+/// let config = EngineConfig { heap_address_space: GiB(4).into(), ..EngineConfig::default() };
+/// assert_eq!(config.stack, MiB(8).into());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct EngineConfig {
+    /// Virtual address space reserved per linear memory (default 8 GiB). It shapes the
+    /// compiled code: precompiled modules must be run on an engine with the same value.
+    pub heap_address_space: Bytes,
+    /// Maximum wasm stack (default 8 MiB).
+    pub stack: Bytes,
+    /// `Some(n)`: pre-allocate slots for `n` concurrent instances (Wasmtime's pooling
+    /// allocator), which makes instantiation cheaper at the cost of reserving address
+    /// space up front. `None` (default): allocate on demand.
+    pub pooling: Option<u32>,
 }
 
-impl EngineHandle {
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            heap_address_space: GiB(8).into(),
+            stack: MiB(8).into(),
+            pooling: None,
+        }
+    }
+}
+
+/// A compilation and execution environment. Cheap to clone; `Send + Sync`.
+///
+/// [`Engine::shared`] returns one engine per configuration for the whole process (the
+/// builder uses it when it compiles a module itself); [`Engine::new`] makes a private one.
+#[derive(Clone)]
+pub struct Engine(pub(crate) Arc<EngineHandle>);
+
+pub(crate) struct EngineHandle {
+    pub(crate) engine: wasmtime::Engine,
+    pub(crate) config: EngineConfig,
+    ticker: Once,
+    linker: OnceLock<Linker<StoreData>>,
+}
+
+impl Engine {
+    /// Creates an engine with this configuration.
+    pub fn new(config: &EngineConfig) -> Result<Engine, Error> {
+        crate::limits::check_size("heap address space", config.heap_address_space)?;
+        crate::limits::check_stack(config.stack)?;
+        let mut c = Config::new();
+        c.epoch_interruption(true)
+            .memory_reservation(config.heap_address_space.0)
+            .max_wasm_stack(config.stack.0 as usize)
+            // Unused (no async), but Wasmtime requires it to be at least the wasm stack.
+            .async_stack_size(config.stack.0 as usize);
+        if let Some(slots) = config.pooling {
+            let mut pool = wasmtime::PoolingAllocationConfig::new();
+            pool.total_core_instances(slots)
+                .total_memories(slots)
+                .total_tables(slots)
+                .max_memory_size(config.heap_address_space.0.min(1 << 32) as usize);
+            c.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
+        }
+        let engine = wasmtime::Engine::new(&c)
+            .map_err(|e| Error::Host(format!("cannot create engine: {e:#}")))?;
+        Ok(Engine(Arc::new(EngineHandle {
+            engine,
+            config: *config,
+            ticker: Once::new(),
+            linker: OnceLock::new(),
+        })))
+    }
+
+    /// The process-wide engine for this configuration, created on first use.
+    pub fn shared(config: &EngineConfig) -> Result<Engine, Error> {
+        static ENGINES: OnceLock<Mutex<HashMap<EngineConfig, Engine>>> = OnceLock::new();
+        let mut engines = ENGINES
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(engine) = engines.get(config) {
+            return Ok(engine.clone());
+        }
+        let engine = Engine::new(config)?;
+        engines.insert(*config, engine.clone());
+        Ok(engine)
+    }
+
+    /// This engine's configuration.
+    pub fn config(&self) -> &EngineConfig {
+        &self.0.config
+    }
+
     /// Starts the thread that advances this engine's epoch (once; only engines that run a
     /// guest with a timeout pay for it). It ends when the engine is dropped.
     pub(crate) fn start_ticker(&self) {
-        self.ticker.call_once(|| {
-            let weak = self.engine.weak();
+        self.0.ticker.call_once(|| {
+            let weak = self.0.engine.weak();
             let _ = std::thread::Builder::new()
                 .name("lucet-wasi-epoch".into())
                 .spawn(move || {
@@ -34,35 +122,171 @@ impl EngineHandle {
                 });
         });
     }
+
+    /// The WASI linker of this engine, built once.
+    pub(crate) fn linker(&self) -> Result<&Linker<StoreData>, Error> {
+        if let Some(l) = self.0.linker.get() {
+            return Ok(l);
+        }
+        let mut linker = Linker::new(&self.0.engine);
+        crate::wasi::add_to_linker(&mut linker, |data: &mut StoreData| &mut data.wasi)
+            .map_err(|e| Error::Host(format!("cannot set up WASI: {e:#}")))?;
+        Ok(self.0.linker.get_or_init(|| linker))
+    }
 }
 
-/// The engine for these limits, created on first use and shared afterwards.
-pub(crate) fn engine_for(limits: &Limits) -> Result<Arc<EngineHandle>, Error> {
-    type Key = (u64, u64);
-    static ENGINES: OnceLock<Mutex<HashMap<Key, Arc<EngineHandle>>>> = OnceLock::new();
-    let key = (limits.heap_address_space.0, limits.stack.0);
-    let mut engines = ENGINES
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    if let Some(handle) = engines.get(&key) {
-        return Ok(handle.clone());
+/// A compiled module, ready to instantiate many times: compile once, then each
+/// [`WasiInstance`](crate::WasiInstance) costs only instantiation. Cheap to clone;
+/// `Send + Sync`, so instances of one module can run on many threads at once.
+///
+/// ```
+/// use lucet_wasi::{Engine, EngineConfig, Module, WasiInstance, Exit, Output};
+/// let engine = Engine::shared(&EngineConfig::default())?;
+/// let module = Module::from_bytes(&engine, r#"(module (memory (export "memory") 1) (func (export "_start")))"#)?;
+/// for _ in 0..3 {
+///     let exit = WasiInstance::builder().module(&module).stdout(Output::null()).run("_start")?;
+///     assert_eq!(exit, Exit::Returned);
+/// }
+/// # Ok::<(), lucet_wasi::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Module {
+    pub(crate) inner: wasmtime::Module,
+    pub(crate) engine: Engine,
+    name: Arc<str>,
+    pre: Arc<OnceLock<InstancePre<StoreData>>>,
+}
+
+impl Module {
+    /// Compiles a `.wasm` binary or `.wat` text file. argv\[0\] of its instances defaults
+    /// to the file name. Precompiled artifacts are refused here: see
+    /// [`from_precompiled_file`](Self::from_precompiled_file).
+    pub fn from_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module, Error> {
+        let path = path.as_ref();
+        Module::from_named_bytes(engine, file_name(path), &read_file(path)?)
     }
-    let mut config = Config::new();
-    config
-        .epoch_interruption(true)
-        .memory_reservation(limits.heap_address_space.0)
-        .max_wasm_stack(limits.stack.0 as usize)
-        // Unused (no async), but Wasmtime requires it to be at least the wasm stack.
-        .async_stack_size(limits.stack.0 as usize);
-    let engine =
-        Engine::new(&config).map_err(|e| Error::Host(format!("cannot create engine: {e:#}")))?;
-    let handle = Arc::new(EngineHandle {
-        engine,
-        ticker: Once::new(),
-    });
-    engines.insert(key, handle.clone());
-    Ok(handle)
+
+    /// Compiles a module given as `.wasm` bytes or `.wat` text (named `module.wasm`).
+    pub fn from_bytes(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module, Error> {
+        Module::from_named_bytes(engine, "module.wasm".into(), bytes.as_ref())
+    }
+
+    pub(crate) fn from_named_bytes(
+        engine: &Engine,
+        name: String,
+        bytes: &[u8],
+    ) -> Result<Module, Error> {
+        let inner = compile(&engine.0.engine, &name, bytes)?;
+        Ok(Module::wrap(engine, name, inner))
+    }
+
+    /// Loads a module precompiled by [`Module::serialize`] or `lucet-wasi compile`.
+    ///
+    /// # Safety
+    ///
+    /// A precompiled artifact is native machine code: it is trusted like a native
+    /// binary. Wasmtime checks its header, version and engine configuration (a truncated
+    /// or foreign file is an error), but cannot check the code itself. Load only
+    /// artifacts you produced.
+    pub unsafe fn from_precompiled_file(
+        engine: &Engine,
+        path: impl AsRef<Path>,
+    ) -> Result<Module, Error> {
+        let path = path.as_ref();
+        // SAFETY: forwarded to our caller.
+        unsafe { Module::from_precompiled_named(engine, file_name(path), &read_file(path)?) }
+    }
+
+    /// Loads precompiled bytes; see [`from_precompiled_file`](Self::from_precompiled_file).
+    ///
+    /// # Safety
+    ///
+    /// As for [`from_precompiled_file`](Self::from_precompiled_file).
+    pub unsafe fn from_precompiled_bytes(
+        engine: &Engine,
+        bytes: impl AsRef<[u8]>,
+    ) -> Result<Module, Error> {
+        // SAFETY: forwarded to our caller.
+        unsafe { Module::from_precompiled_named(engine, "module.cwasm".into(), bytes.as_ref()) }
+    }
+
+    unsafe fn from_precompiled_named(
+        engine: &Engine,
+        name: String,
+        bytes: &[u8],
+    ) -> Result<Module, Error> {
+        let precompiled = |reason: String| Error::Precompiled {
+            name: name.clone(),
+            reason,
+        };
+        match detect(bytes) {
+            Format::Precompiled => {}
+            _ => return Err(precompiled("not a precompiled module".into())),
+        }
+        match wasmtime::Engine::detect_precompiled(bytes) {
+            Some(Precompiled::Module) => {}
+            Some(Precompiled::Component) => {
+                return Err(precompiled(
+                    "it is a precompiled component, not a module".into(),
+                ))
+            }
+            None => {
+                return Err(precompiled(
+                    "truncated or corrupt (not a Wasmtime artifact)".into(),
+                ))
+            }
+        }
+        // SAFETY: the caller vouches for the artifact (see `from_precompiled_file`).
+        let inner = unsafe { wasmtime::Module::deserialize(&engine.0.engine, bytes) }
+            .map_err(|e| precompiled(format!("{e:#}")))?;
+        Ok(Module::wrap(engine, name, inner))
+    }
+
+    fn wrap(engine: &Engine, name: String, inner: wasmtime::Module) -> Module {
+        Module {
+            inner,
+            engine: engine.clone(),
+            name: name.into(),
+            pre: Arc::new(OnceLock::new()),
+        }
+    }
+
+    /// Compiles ahead of time: the result loads with
+    /// [`from_precompiled_bytes`](Self::from_precompiled_bytes) on an engine of the same
+    /// configuration, without compiling.
+    pub fn serialize(&self) -> Result<Vec<u8>, Error> {
+        self.inner
+            .serialize()
+            .map_err(|e| Error::Host(format!("cannot serialize {}: {e:#}", self.name)))
+    }
+
+    /// The module's name: its file name, or `module.wasm` for bytes.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The engine the module was compiled for.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The module linked against WASI, resolved once and shared by all its instances.
+    pub(crate) fn instance_pre(&self) -> Result<&InstancePre<StoreData>, Error> {
+        if let Some(pre) = self.pre.get() {
+            return Ok(pre);
+        }
+        let linker = self.engine.linker()?;
+        let pre = linker
+            .instantiate_pre(&self.inner)
+            .map_err(|e| crate::instance::link_error(&self.engine, linker, &self.inner, e))?;
+        Ok(self.pre.get_or_init(|| pre))
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
 }
 
 /// What a module's bytes are, judged by content rather than file name.
@@ -80,6 +304,7 @@ pub(crate) enum Format {
     Unknown,
 }
 
+/// Tells a module's format from its first bytes.
 pub(crate) fn detect(bytes: &[u8]) -> Format {
     if let Some(rest) = bytes.strip_prefix(b"\0asm") {
         return match rest.get(..4) {
@@ -103,90 +328,29 @@ pub(crate) fn detect(bytes: &[u8]) -> Format {
     }
 }
 
-/// Compiles (or, for a precompiled artifact, loads) a module on `engine`.
-///
-/// Precompiled artifacts contain native code and are trusted as such: load only ones you
-/// made with `lucet-wasi compile` (or [`precompile`]). Their header, version and engine
-/// configuration are checked; truncated or foreign artifacts are refused.
-pub(crate) fn compile(
-    engine: &Engine,
-    name: &str,
-    bytes: &[u8],
-) -> Result<wasmtime::Module, Error> {
-    let invalid = |e: wasmtime::Error| Error::InvalidModule {
+/// Compiles `.wasm` or `.wat` bytes; anything else is refused with the reason.
+fn compile(engine: &wasmtime::Engine, name: &str, bytes: &[u8]) -> Result<wasmtime::Module, Error> {
+    let invalid = |reason: String| Error::InvalidModule {
         name: name.to_string(),
-        reason: format!("{e:#}"),
+        reason,
     };
     match detect(bytes) {
-        Format::Binary | Format::Text => wasmtime::Module::new(engine, bytes).map_err(invalid),
-        Format::Precompiled => {
-            let precompiled = |reason: String| Error::Precompiled {
-                name: name.to_string(),
-                reason,
-            };
-            match Engine::detect_precompiled(bytes) {
-                Some(Precompiled::Module) => {}
-                Some(Precompiled::Component) => {
-                    return Err(precompiled(
-                        "it is a precompiled component, not a module".into(),
-                    ))
-                }
-                None => {
-                    return Err(precompiled(
-                        "truncated or corrupt (not a Wasmtime artifact)".into(),
-                    ))
-                }
-            }
-            // SAFETY: a precompiled artifact is native code and trusted like a native
-            // binary (documented on `Module` and in the CLI help). Wasmtime checks its
-            // structure, version and configuration before use.
-            unsafe { wasmtime::Module::deserialize(engine, bytes) }
-                .map_err(|e| precompiled(format!("{e:#}")))
+        Format::Binary | Format::Text => {
+            wasmtime::Module::new(engine, bytes).map_err(|e| invalid(format!("{e:#}")))
         }
-        Format::Component => Err(Error::InvalidModule {
+        Format::Precompiled => Err(Error::Precompiled {
             name: name.to_string(),
-            reason: "this is a WebAssembly component; lucet-wasi runs core modules (wasm32-wasip1)"
+            reason: "precompiled modules are native code and load only through the unsafe \
+                     Module::from_precompiled_file (the CLI runs them directly)"
                 .into(),
         }),
+        Format::Component => Err(invalid(
+            "this is a WebAssembly component; lucet-wasi runs core modules (wasm32-wasip1)".into(),
+        )),
         Format::Unknown => Err(Error::NotWasm {
             name: name.to_string(),
         }),
     }
-}
-
-/// Compiles a `.wasm` or `.wat` module ahead of time into an artifact that loads without
-/// compiling, for these limits (the address-space reservation shapes the code).
-///
-/// ```
-/// let wat = r#"(module (func (export "_start")))"#;
-/// let artifact = lucet_wasi::precompile(wat.as_bytes(), &lucet_wasi::Limits::default()).unwrap();
-/// assert!(artifact.starts_with(b"\x7fELF"));
-/// ```
-pub fn precompile(bytes: &[u8], limits: &Limits) -> Result<Vec<u8>, Error> {
-    limits.validate()?;
-    let name = "<input>";
-    match detect(bytes) {
-        Format::Binary | Format::Text => {}
-        Format::Precompiled => {
-            return Err(Error::InvalidModule {
-                name: name.into(),
-                reason: "already precompiled".into(),
-            })
-        }
-        Format::Component | Format::Unknown => {
-            // Let `compile` produce the precise message.
-            let handle = engine_for(limits)?;
-            compile(&handle.engine, name, bytes)?;
-        }
-    }
-    let handle = engine_for(limits)?;
-    handle
-        .engine
-        .precompile_module(bytes)
-        .map_err(|e| Error::InvalidModule {
-            name: name.into(),
-            reason: format!("{e:#}"),
-        })
 }
 
 /// Reads a module file, naming the file in the error.
