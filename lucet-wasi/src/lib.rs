@@ -4,6 +4,25 @@
 //! `wasm32-wasip1`, C through wasi-libc, and others) in a sandbox, on the Wasmtime engine
 //! with a WASI syscall layer of its own.
 //!
+//! One expression runs a program:
+//!
+//! ```
+//! use lucet_wasi::{WasiInstance, GiB, MiB};
+//! let exit = WasiInstance::builder()
+//!     .module_file("../examples/hello.wat")?
+//!     .preopen(".", ".")
+//!     .max_heap(GiB(2))
+//!     .stack(MiB(8))
+//!     .run("_start")?;
+//! assert_eq!(exit, lucet_wasi::Exit::Returned);
+//! # Ok::<(), lucet_wasi::Error>(())
+//! ```
+//!
+//! To serve many requests, compile a [`Module`] once and build a fresh, isolated
+//! instance per request ([`WasiInstance::builder`]`().module(&module)`): each costs only
+//! instantiation. Stdio can be captured ([`Capture`]), fed from bytes ([`Input::bytes`])
+//! or any reader/writer. Every failure is one [`Error`] variant.
+//!
 //! ```
 //! use lucet_wasi::{WasiInstance, Exit, Input, Output, MiB};
 //! // A guest that exits with the number of arguments it was given.
@@ -39,7 +58,7 @@ pub use instance::{Exit, WasiInstance, WasiInstanceBuilder};
 pub use limits::{check_size, Limits, MAX_STACK, PAGE};
 pub use module::{Engine, EngineConfig, Module};
 pub use size::{Bytes, GiB, KiB, MiB, TiB};
-pub use wasi::{ExitRequested, Input, Output, WasiCtx};
+pub use wasi::{Capture, ExitRequested, Input, Output, WasiCtx};
 
 /// The README's examples compile as doctests.
 #[cfg(doctest)]

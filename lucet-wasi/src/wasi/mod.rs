@@ -21,7 +21,7 @@ pub use ctx::WasiCtx;
 pub(crate) use ctx::{open_preopen, Preopen, StringList, WasiCtxBuilder};
 pub(crate) use errno::SysErr;
 pub use proc::ExitRequested;
-pub use stdio::{Input, Output};
+pub use stdio::{Capture, Input, Output};
 
 // The generated ABI functions mirror preview1's signatures, some of which are long.
 #[allow(clippy::too_many_arguments)]

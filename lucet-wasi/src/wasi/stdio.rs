@@ -2,6 +2,7 @@
 
 use std::io::{self, IoSlice, Read, Write};
 use std::os::fd::AsFd;
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// Where a guest's standard input comes from.
 ///
@@ -77,6 +78,53 @@ pub(crate) enum OutputKind {
     Null,
     /// Any writer.
     Writer(Box<dyn Write + Send>),
+    /// A memory buffer.
+    Capture(Capture),
+}
+
+/// A memory buffer that collects what a guest writes to an [`Output`]. Clones share the
+/// buffer, so keep one and hand [`Output::capture`] to the builder.
+///
+/// ```
+/// use lucet_wasi::{Capture, Output, WasiInstance};
+/// let wat = r#"(module
+///     (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+///     (memory (export "memory") 1)
+///     (data (i32.const 16) "\20\00\00\00\03\00\00\00") ;; iovec: 3 bytes at 32
+///     (data (i32.const 32) "hi\n")
+///     (func (export "_start") (drop (call $write (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 8)))))"#;
+/// let stdout = Capture::new();
+/// WasiInstance::builder().module_bytes(wat).stdout(Output::capture(&stdout)).run("_start")?;
+/// assert_eq!(stdout.text(), "hi\n");
+/// # Ok::<(), lucet_wasi::Error>(())
+/// ```
+#[derive(Clone, Default)]
+pub struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Capture {
+    /// An empty buffer.
+    pub fn new() -> Capture {
+        Capture::default()
+    }
+
+    /// A copy of everything written so far.
+    pub fn bytes(&self) -> Vec<u8> {
+        self.lock().clone()
+    }
+
+    /// Everything written so far as text (invalid UTF-8 replaced).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.lock()).into_owned()
+    }
+
+    /// Takes everything written so far, leaving the buffer empty.
+    pub fn take(&self) -> Vec<u8> {
+        std::mem::take(&mut *self.lock())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<u8>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -97,6 +145,11 @@ impl Output {
     /// Sends everything written to `writer`.
     pub fn writer(writer: impl Write + Send + 'static) -> Output {
         Output(OutputKind::Writer(Box::new(writer)))
+    }
+
+    /// Collects everything written into `capture`, to read after the run.
+    pub fn capture(capture: &Capture) -> Output {
+        Output(OutputKind::Capture(capture.clone()))
     }
 
     /// Points an inherited output at the host stream it stands for.
@@ -120,6 +173,14 @@ impl Output {
                 }
                 OutputKind::Null => Ok(bufs.iter().map(|b| b.len()).sum()),
                 OutputKind::Writer(w) => w.write_vectored(bufs),
+                OutputKind::Capture(c) => {
+                    let mut buf = c.lock();
+                    let n = bufs.iter().map(|b| b.len()).sum();
+                    buf.try_reserve(n)
+                        .map_err(|_| io::Error::from(io::ErrorKind::OutOfMemory))?;
+                    bufs.iter().for_each(|b| buf.extend_from_slice(b));
+                    Ok(n)
+                }
             };
             match r {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,

@@ -1,0 +1,163 @@
+//! The embedding SDK: compile once, instantiate many, capture, threads, reactors.
+
+mod support;
+
+use lucet_wasi::{Capture, Engine, EngineConfig, Error, Exit, Input, Module, Output, WasiInstance};
+use std::time::Duration;
+use support::*;
+
+fn engine() -> Engine {
+    Engine::shared(&EngineConfig::default()).unwrap()
+}
+
+#[test]
+fn capture_stdout_and_stderr_with_stdin_from_bytes() {
+    let module = Module::from_file(&engine(), rust_guest("shout")).unwrap();
+    let (out, err) = (Capture::new(), Capture::new());
+    let exit = WasiInstance::builder()
+        .module(&module)
+        .stdin(Input::bytes("quiet words\n"))
+        .stdout(Output::capture(&out))
+        .stderr(Output::capture(&err))
+        .run("_start")
+        .unwrap();
+    assert_eq!(exit, Exit::Returned);
+    assert_eq!(out.text(), "QUIET WORDS\n");
+    assert_eq!(err.text(), "read 12 bytes\n");
+    assert_eq!(out.take(), b"QUIET WORDS\n");
+    assert!(out.bytes().is_empty());
+}
+
+/// Runs args_env from `module` with per-request args and env; checks its output.
+fn one_request(module: &Module, id: usize) {
+    let out = Capture::new();
+    let exit = WasiInstance::builder()
+        .module(module)
+        .args([format!("request-{id}"), format!("{}", id * 7)])
+        .env("GREETING", format!("hello #{id}"))
+        .stdin(Input::null())
+        .stdout(Output::capture(&out))
+        .run("_start")
+        .unwrap();
+    assert_eq!(exit, Exit::Returned);
+    let text = out.text();
+    assert_eq!(
+        printed_args(&text),
+        [
+            "args_env.wasm".to_string(),
+            format!("request-{id}"),
+            format!("{}", id * 7)
+        ]
+    );
+    assert!(text.contains(&format!("GREETING=hello #{id}\n")), "{text}");
+}
+
+#[test]
+fn one_module_a_thousand_sequential_instances() {
+    let module = Module::from_file(&engine(), rust_guest("args_env")).unwrap();
+    for id in 0..1000 {
+        one_request(&module, id);
+    }
+}
+
+#[test]
+fn eight_threads_of_a_hundred_instances() {
+    let module = Module::from_file(&engine(), rust_guest("args_env")).unwrap();
+    std::thread::scope(|s| {
+        for t in 0..8 {
+            let module = module.clone();
+            s.spawn(move || {
+                for i in 0..100 {
+                    one_request(&module, t * 1000 + i);
+                }
+            });
+        }
+    });
+}
+
+#[test]
+fn reactor_exports_are_called_with_types() {
+    let module = Module::from_file(&engine(), root().join("examples/reactor.wat")).unwrap();
+    let mut instance = WasiInstance::builder()
+        .module(&module)
+        .data(String::from("state"))
+        .build()
+        .unwrap();
+    assert_eq!(instance.call::<(i32, i32), i32>("add", (2, 3)).unwrap(), 5);
+    assert_eq!(
+        instance.call::<(i32, i32), i32>("add", (-7, 3)).unwrap(),
+        -4
+    );
+    // State persists between calls of one instance.
+    assert_eq!(instance.call::<(), i32>("calls", ()).unwrap(), 2);
+    let len = instance.call::<i32, i32>("greet", 1000).unwrap() as usize;
+    assert_eq!(
+        &instance.memory().unwrap()[1000..1000 + len],
+        b"hello from the reactor"
+    );
+    assert_eq!(instance.data::<String>().map(|s| s.as_str()), Some("state"));
+    assert_eq!(instance.data::<u32>(), None);
+
+    let e = instance.call::<(i64, i64), i64>("add", (1, 2)).unwrap_err();
+    assert!(
+        matches!(&e, Error::ExportType { name, .. } if name == "add"),
+        "{e:?}"
+    );
+    let e = instance.call::<(), ()>("missing", ()).unwrap_err();
+    assert!(matches!(&e, Error::NoSuchExport { .. }), "{e:?}");
+    let e = instance.call::<i32, ()>("quit", 5).unwrap_err();
+    assert!(matches!(e, Error::Exited { status: 5 }), "{e:?}");
+    assert_eq!(e.exit_code(), 5);
+    // A fresh instance has fresh state.
+    let mut other = WasiInstance::builder().module(&module).build().unwrap();
+    assert_eq!(other.call::<(), i32>("calls", ()).unwrap(), 0);
+}
+
+#[test]
+fn engine_wide_settings_are_not_silently_ignored() {
+    let module = Module::from_file(&engine(), root().join("examples/hello.wat")).unwrap();
+    let e = WasiInstance::builder()
+        .module(&module)
+        .stack(lucet_wasi::MiB(1))
+        .build()
+        .err()
+        .unwrap();
+    assert!(
+        matches!(&e, Error::InvalidArgument(m) if m.contains("engine-wide")),
+        "{e:?}"
+    );
+    // Settings equal to the engine's are fine, and max_heap is per instance.
+    let ok = WasiInstance::builder()
+        .module(&module)
+        .stack(lucet_wasi::MiB(8))
+        .max_heap(lucet_wasi::MiB(1))
+        .stdout(Output::null())
+        .run("_start");
+    assert_eq!(ok.unwrap(), Exit::Returned);
+}
+
+#[test]
+fn pooled_engine_runs_instances() {
+    let engine = Engine::new(&EngineConfig {
+        heap_address_space: lucet_wasi::GiB(4).into(),
+        pooling: Some(16),
+        ..EngineConfig::default()
+    })
+    .unwrap();
+    let module = Module::from_file(&engine, rust_guest("args_env")).unwrap();
+    for id in 0..50 {
+        one_request(&module, id);
+    }
+}
+
+#[test]
+fn timeout_applies_to_each_call() {
+    let module = Module::from_file(&engine(), rust_guest("spin")).unwrap();
+    let e = WasiInstance::builder()
+        .module(&module)
+        .stdout(Output::null())
+        .timeout(Duration::from_millis(200))
+        .run("_start")
+        .unwrap_err();
+    assert!(matches!(e, Error::Timeout { .. }), "{e:?}");
+}
