@@ -161,3 +161,38 @@ fn timeout_applies_to_each_call() {
         .unwrap_err();
     assert!(matches!(e, Error::Timeout { .. }), "{e:?}");
 }
+
+#[test]
+fn fuel_budget_ends_a_spinning_guest() {
+    let spin = rust_guest("spin");
+    let e = WasiInstance::builder()
+        .module_file(&spin)
+        .unwrap()
+        .stdout(Output::null())
+        .fuel(5_000_000)
+        .run("_start")
+        .unwrap_err();
+    assert!(matches!(e, Error::OutOfFuel { .. }), "{e:?}");
+    assert_eq!(e.exit_code(), 134);
+    // Enough fuel lets a finite guest finish.
+    let exit = WasiInstance::builder()
+        .module_file(rust_guest("exit"))
+        .unwrap()
+        .arg("4")
+        .fuel(50_000_000)
+        .run("_start")
+        .unwrap();
+    assert_eq!(exit, Exit::Exited(4));
+    // An engine without metering says so instead of ignoring the budget.
+    let module = Module::from_file(&engine(), &spin).unwrap();
+    let e = WasiInstance::builder()
+        .module(&module)
+        .fuel(1)
+        .build()
+        .err()
+        .unwrap();
+    assert!(
+        matches!(&e, Error::InvalidArgument(m) if m.contains("fuel")),
+        "{e:?}"
+    );
+}

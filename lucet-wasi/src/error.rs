@@ -142,6 +142,12 @@ pub enum Error {
         /// The timeout.
         after: Duration,
     },
+    /// The guest used up its fuel budget.
+    #[error("guest ran out of fuel")]
+    OutOfFuel {
+        /// The wasm backtrace where it ran out.
+        backtrace: String,
+    },
     /// No module was given to the builder.
     #[error("no module given (use module_file, module_bytes or module)")]
     NoModule,
@@ -164,7 +170,7 @@ impl Error {
     /// ```
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Trap { .. } => 134,
+            Error::Trap { .. } | Error::OutOfFuel { .. } => 134,
             Error::Timeout { .. } => 124,
             Error::InvalidSize { .. } | Error::InvalidLimit { .. } => 2,
             Error::Exited { status } => *status as i32,

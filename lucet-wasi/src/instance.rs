@@ -123,6 +123,7 @@ pub struct WasiInstanceBuilder {
     /// Whether address space / stack were set explicitly (they are engine-wide).
     engine_limits_set: bool,
     timeout: Option<Duration>,
+    fuel: Option<u64>,
     stdin: Input,
     stdout: Output,
     stderr: Output,
@@ -143,6 +144,7 @@ impl WasiInstance {
             limits: Limits::default(),
             engine_limits_set: false,
             timeout: None,
+            fuel: None,
             stdin: Input::inherit(),
             stdout: Output::inherit(),
             stderr: Output::inherit(),
@@ -320,6 +322,7 @@ fn outcome(e: wasmtime::Error, timeout: Option<Duration>) -> Result<Exit, Error>
         .unwrap_or_default();
     match (e.downcast_ref::<Trap>(), timeout) {
         (Some(Trap::Interrupt), Some(after)) => Err(Error::Timeout { after }),
+        (Some(Trap::OutOfFuel), _) => Err(Error::OutOfFuel { backtrace }),
         (Some(trap), _) => Err(Error::Trap {
             message: trap
                 .to_string()
@@ -493,6 +496,14 @@ impl WasiInstanceBuilder {
         self
     }
 
+    /// Gives the guest this much fuel (roughly, wasm instructions) in total; running
+    /// out ends it with [`Error::OutOfFuel`]. Needs an engine with
+    /// [`EngineConfig::fuel`] (chosen automatically when the builder compiles the module).
+    pub fn fuel(mut self, fuel: u64) -> Self {
+        self.fuel = Some(fuel);
+        self
+    }
+
     /// Compiles and links the module, opens the preopens, and returns an instance
     /// ready to [`run`](WasiInstance::run).
     pub fn build(self) -> Result<WasiInstance, Error> {
@@ -504,6 +515,7 @@ impl WasiInstanceBuilder {
                     heap_address_space: limits.heap_address_space,
                     stack: limits.stack,
                     pooling: None,
+                    fuel: self.fuel.is_some(),
                 })?;
                 Module::from_named_bytes(&engine, name, &bytes)?
             }
@@ -525,6 +537,11 @@ impl WasiInstanceBuilder {
             }
         };
         let name = module.name().to_string();
+        if self.fuel.is_some() && !module.engine().config().fuel {
+            return Err(Error::InvalidArgument(
+                "a fuel budget needs an engine with EngineConfig { fuel: true, .. }".into(),
+            ));
+        }
 
         if let Some(pages) = module.inner.resources_required().max_initial_memory_size {
             let initial = pages.saturating_mul(WASM_PAGE);
@@ -605,6 +622,11 @@ impl WasiInstanceBuilder {
             },
         );
         store.limiter(|data| &mut data.limiter);
+        if module.engine().config().fuel {
+            store
+                .set_fuel(self.fuel.unwrap_or(u64::MAX))
+                .map_err(|e| Error::Host(format!("cannot set fuel: {e:#}")))?;
+        }
         Ok(WasiInstance {
             store,
             module,

@@ -170,7 +170,7 @@ fn run(args: RunArgs) -> Result<i32, Error> {
     let engine = Engine::shared(&EngineConfig {
         heap_address_space: limits.heap_address_space,
         stack: limits.stack,
-        pooling: None,
+        ..EngineConfig::default()
     })?;
     let module = if looks_precompiled(&path) {
         // SAFETY: the user asked to run this file, as they would a native binary; the

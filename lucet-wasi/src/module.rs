@@ -31,6 +31,9 @@ pub struct EngineConfig {
     /// allocator), which makes instantiation cheaper at the cost of reserving address
     /// space up front. `None` (default): allocate on demand.
     pub pooling: Option<u32>,
+    /// Meter execution with fuel so instances can be given a [fuel
+    /// budget](crate::WasiInstanceBuilder::fuel) (default off: metering costs speed).
+    pub fuel: bool,
 }
 
 impl Default for EngineConfig {
@@ -39,6 +42,7 @@ impl Default for EngineConfig {
             heap_address_space: GiB(8).into(),
             stack: MiB(8).into(),
             pooling: None,
+            fuel: false,
         }
     }
 }
@@ -67,7 +71,8 @@ impl Engine {
             .memory_reservation(config.heap_address_space.0)
             .max_wasm_stack(config.stack.0 as usize)
             // Unused (no async), but Wasmtime requires it to be at least the wasm stack.
-            .async_stack_size(config.stack.0 as usize);
+            .async_stack_size(config.stack.0 as usize)
+            .consume_fuel(config.fuel);
         if let Some(slots) = config.pooling {
             let mut pool = wasmtime::PoolingAllocationConfig::new();
             pool.total_core_instances(slots)
