@@ -1,0 +1,88 @@
+//! Hostile guests: every syscall driven with thousands of random argument tuples. The
+//! host must answer errnos (the guest runs to its end: no trap, no panic), make no large
+//! host allocation on the guest's behalf, and touch nothing outside the preopen.
+
+mod support;
+
+use lucet_wasi::{Engine, EngineConfig, Exit, Input, Module, Output, WasiInstance};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use support::*;
+
+/// Counts live heap bytes, their peak, and the largest single allocation.
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+static LARGEST: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let live = LIVE.fetch_add(layout.size(), Relaxed) + layout.size();
+        PEAK.fetch_max(live, Relaxed);
+        LARGEST.fetch_max(layout.size(), Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size(), Relaxed);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Names of everything below `dir`, recursively, sorted.
+fn tree(dir: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        out.push(entry.path().display().to_string());
+        if entry.file_type().unwrap().is_dir() {
+            out.extend(tree(&entry.path()));
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn random_syscalls_get_errnos_not_crashes_or_big_allocations() {
+    let root = tempfile::tempdir().unwrap();
+    let sandbox = root.path().join("sandbox");
+    let outside = root.path().join("outside");
+    std::fs::create_dir_all(sandbox.join("dir")).unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(sandbox.join("a"), b"inside").unwrap();
+    std::fs::write(outside.join("secret"), b"outside").unwrap();
+    std::os::unix::fs::symlink("../outside/secret", sandbox.join("link")).unwrap();
+    let outside_before = tree(&outside);
+
+    let engine = Engine::shared(&EngineConfig::default()).unwrap();
+    let module = Module::from_file(&engine, rust_guest("fuzz")).unwrap();
+    // Only what happens while guests run counts.
+    let base = LIVE.load(Relaxed);
+    PEAK.store(base, Relaxed);
+    LARGEST.store(0, Relaxed);
+    for seed in 1..=6u64 {
+        let exit = WasiInstance::builder()
+            .module(&module)
+            .args([seed.to_string(), "20000".into()])
+            .preopen("/sandbox", &sandbox)
+            .preopen("/sandbox2", sandbox.join("dir"))
+            .stdin(Input::null())
+            .stdout(Output::null())
+            .stderr(Output::null())
+            .run("_start");
+        assert_eq!(exit.unwrap(), Exit::Returned, "seed {seed}");
+    }
+    let largest = LARGEST.load(Relaxed);
+    let growth = PEAK.load(Relaxed) - base;
+    assert!(
+        largest < 4 << 20,
+        "a single host allocation of {largest} bytes"
+    );
+    assert!(growth < 32 << 20, "host heap grew by {growth} bytes");
+    assert_eq!(tree(&outside), outside_before);
+    assert_eq!(std::fs::read(outside.join("secret")).unwrap(), b"outside");
+}
