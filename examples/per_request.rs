@@ -1,6 +1,6 @@
 //! A fresh sandbox per request: compile once, instantiate for each request, in parallel.
 //!
-//! `cargo run --release --example per_request`
+//! `cargo run --release --example per_request [threads] [requests]`
 
 use lucet_wasi::{Capture, Engine, EngineConfig, Input, Module, Output, WasiInstance};
 use std::time::Instant;
@@ -12,13 +12,15 @@ fn main() -> Result<(), lucet_wasi::Error> {
         concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/hello.wat"),
     )?;
 
-    let requests = 1000;
+    let mut args = std::env::args().skip(1).map(|a| a.parse::<usize>().expect("a number"));
+    let threads = args.next().unwrap_or(4).max(1);
+    let requests = args.next().unwrap_or(1000);
     let start = Instant::now();
     std::thread::scope(|s| {
-        for worker in 0..4 {
+        for worker in 0..threads {
             let module = &module;
             s.spawn(move || {
-                for i in (worker..requests).step_by(4) {
+                for i in (worker..requests).step_by(threads) {
                     let out = Capture::new();
                     WasiInstance::builder()
                         .module(module)
@@ -34,8 +36,8 @@ fn main() -> Result<(), lucet_wasi::Error> {
     });
     let elapsed = start.elapsed();
     println!(
-        "{requests} isolated instances in {elapsed:?} ({:?} each, 4 threads)",
-        elapsed / requests as u32
+        "{requests} isolated instances in {elapsed:?} ({:?} each, {threads} threads)",
+        elapsed / requests.max(1) as u32
     );
     Ok(())
 }
