@@ -72,6 +72,15 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A socket for the guest could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
     /// The module imports something nobody provides.
     #[error("module imports {kind} `{module}::{field}`, which is not provided (lucet-wasi provides wasi_snapshot_preview1)")]
     UnknownImport {

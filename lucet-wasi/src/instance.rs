@@ -1,7 +1,7 @@
 //! [`WasiInstance`], its builder, and run outcomes.
 
 use crate::module::{self, Engine, EngineConfig, Module};
-use crate::wasi::{self, ExitRequested, Input, Output, WasiCtx, WasiCtxBuilder};
+use crate::wasi::{self, DeadlineReached, ExitRequested, Input, Output, WasiCtx, WasiCtxBuilder};
 use crate::{Bytes, Error, Limits};
 use std::any::Any;
 use std::path::{Path, PathBuf};
@@ -119,6 +119,7 @@ pub struct WasiInstanceBuilder {
     env: Vec<(String, String)>,
     inherit_env: bool,
     preopens: Vec<(String, PathBuf)>,
+    sockets: Vec<std::net::TcpListener>,
     limits: Limits,
     /// Whether address space / stack were set explicitly (they are engine-wide).
     engine_limits_set: bool,
@@ -141,6 +142,7 @@ impl WasiInstance {
             env: Vec::new(),
             inherit_env: false,
             preopens: Vec::new(),
+            sockets: Vec::new(),
             limits: Limits::default(),
             engine_limits_set: false,
             timeout: None,
@@ -266,10 +268,11 @@ impl WasiInstance {
         &mut self,
         f: impl FnOnce(&mut Self) -> R + Send,
     ) -> Result<R, Error> {
-        match self.timeout {
-            Some(after) => {
+        let deadline = self.timeout.map(|after| Instant::now() + after);
+        self.store.data_mut().wasi.deadline = deadline;
+        match deadline {
+            Some(deadline) => {
                 self.module.engine.start_ticker();
-                let deadline = Instant::now() + after;
                 self.store.set_epoch_deadline(1);
                 self.store.epoch_deadline_callback(move |_| {
                     Ok(if Instant::now() >= deadline {
@@ -312,6 +315,9 @@ impl WasiInstance {
 fn outcome(e: wasmtime::Error, timeout: Option<Duration>) -> Result<Exit, Error> {
     if let Some(ExitRequested(status)) = e.downcast_ref::<ExitRequested>() {
         return Ok(Exit::Exited(*status));
+    }
+    if let (Some(DeadlineReached), Some(after)) = (e.downcast_ref::<DeadlineReached>(), timeout) {
+        return Err(Error::Timeout { after });
     }
     if let Some(err) = e.downcast_ref::<Error>() {
         return Err(Error::Host(err.to_string()));
@@ -442,6 +448,13 @@ impl WasiInstanceBuilder {
     /// descriptors 3, 4, ... in the order given.
     pub fn preopen(mut self, guest: impl Into<String>, host: impl Into<PathBuf>) -> Self {
         self.preopens.push((guest.into(), host.into()));
+        self
+    }
+
+    /// Hands the guest a listening TCP socket: it gets the next descriptor after the
+    /// preopened directories, and can `sock_accept` connections on it.
+    pub fn preopen_socket(mut self, listener: std::net::TcpListener) -> Self {
+        self.sockets.push(listener);
         self
     }
 
@@ -609,6 +622,7 @@ impl WasiInstanceBuilder {
             stdout: self.stdout,
             stderr: self.stderr,
             preopens,
+            sockets: self.sockets,
         }
         .build();
         let mut store = Store::new(

@@ -58,6 +58,11 @@ struct RunArgs {
     #[arg(long, value_name = "size", default_value = "8MiB", value_parser = parse_limit)]
     stack_size: Bytes,
 
+    /// Listen on this TCP address and hand the socket to the guest (repeatable); it gets
+    /// the next descriptor after the --dir preopens
+    #[arg(long, value_name = "addr:port")]
+    tcplisten: Vec<std::net::SocketAddr>,
+
     /// Set an environment variable of the guest (repeatable)
     #[arg(long, value_name = "K=V", value_parser = parse_env)]
     env: Vec<(String, String)>,
@@ -189,6 +194,11 @@ fn run(args: RunArgs) -> Result<i32, Error> {
     }
     for (guest, host) in args.dirs {
         builder = builder.preopen(guest, host);
+    }
+    for addr in args.tcplisten {
+        let listener =
+            std::net::TcpListener::bind(addr).map_err(|source| Error::Listen { addr, source })?;
+        builder = builder.preopen_socket(listener);
     }
     if let Some(t) = args.timeout {
         builder = builder.timeout(t);

@@ -5,13 +5,20 @@ use super::types::{Errno, Fd, Filetype};
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::path::Path;
+use std::time::Instant;
 
 /// The WASI state of one guest instance.
 pub struct WasiCtx {
     pub(crate) args: StringList,
     pub(crate) env: StringList,
     pub(crate) fds: FdTable,
+    /// When the running call must end (its timeout): calls that block wake up by then
+    /// and end the guest.
+    pub(crate) deadline: Option<Instant>,
 }
+
+/// The most descriptors one guest may hold open at once (`mfile` beyond).
+pub(crate) const MAX_FDS: usize = 16 * 1024;
 
 /// NUL-terminated strings laid out as `args_get`/`environ_get` copy them to the guest.
 #[derive(Default, Clone)]
@@ -33,6 +40,7 @@ pub(crate) enum Entry {
     Stdin(Stdio<Input>),
     Stdout(Stdio<Output>),
     Dir(Preopen),
+    Socket(super::sock::Socket),
 }
 
 /// A standard stream and the file type it shows the guest.
@@ -67,6 +75,20 @@ impl FdTable {
             .ok_or(Errno::Badf)
     }
 
+    /// Puts `entry` at the lowest free descriptor.
+    pub(crate) fn insert(&mut self, entry: Entry) -> Result<Fd, Errno> {
+        let index = match self.entries.iter().position(Option::is_none) {
+            Some(free) => free,
+            None if self.entries.len() < MAX_FDS => {
+                self.entries.push(None);
+                self.entries.len() - 1
+            }
+            None => return Err(Errno::Mfile),
+        };
+        self.entries[index] = Some(entry);
+        Ok(Fd::from(index as u32))
+    }
+
     pub(crate) fn remove(&mut self, fd: Fd) -> Result<Entry, Errno> {
         let slot = self
             .entries
@@ -98,6 +120,7 @@ pub(crate) struct WasiCtxBuilder {
     pub(crate) stdout: Output,
     pub(crate) stderr: Output,
     pub(crate) preopens: Vec<Preopen>,
+    pub(crate) sockets: Vec<std::net::TcpListener>,
 }
 
 impl WasiCtxBuilder {
@@ -110,6 +133,7 @@ impl WasiCtxBuilder {
             stdout: Output::null(),
             stderr: Output::null(),
             preopens: Vec::new(),
+            sockets: Vec::new(),
         }
     }
 
@@ -139,10 +163,16 @@ impl WasiCtxBuilder {
             })));
         }
         entries.extend(self.preopens.into_iter().map(|p| Some(Entry::Dir(p))));
+        entries.extend(
+            self.sockets
+                .into_iter()
+                .map(|l| Some(Entry::Socket(super::sock::Socket::listener(l)))),
+        );
         WasiCtx {
             args: self.args,
             env: self.env,
             fds: FdTable { entries },
+            deadline: None,
         }
     }
 }

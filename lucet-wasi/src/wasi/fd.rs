@@ -11,7 +11,7 @@ use wiggle::{GuestMemory, GuestPtr};
 /// More iovecs than this in one call is `inval`, as POSIX's IOV_MAX.
 const IOV_MAX: u32 = 1024;
 /// At most this many buffers are handed to one host write; the rest is a short write.
-const GATHER: usize = 16;
+pub(super) const GATHER: usize = 16;
 /// No single call moves more than this many bytes (POSIX's SSIZE_MAX for 32-bit).
 const MAX_TRANSFER: usize = i32::MAX as usize;
 
@@ -27,6 +27,15 @@ fn stdout_rights() -> Rights {
         | Rights::FD_FDSTAT_SET_FLAGS
         | Rights::FD_FILESTAT_GET
         | Rights::POLL_FD_READWRITE
+}
+fn socket_rights() -> Rights {
+    Rights::FD_READ
+        | Rights::FD_WRITE
+        | Rights::FD_FDSTAT_SET_FLAGS
+        | Rights::FD_FILESTAT_GET
+        | Rights::POLL_FD_READWRITE
+        | Rights::SOCK_SHUTDOWN
+        | Rights::SOCK_ACCEPT
 }
 pub(crate) fn dir_rights() -> Rights {
     Rights::FD_FDSTAT_SET_FLAGS
@@ -67,7 +76,7 @@ pub(crate) fn file_rights() -> Rights {
 }
 
 /// Borrows up to [`GATHER`] non-empty guest buffers for one vectored write.
-fn gather<'m>(
+pub(super) fn gather<'m>(
     mem: &'m GuestMemory<'_>,
     iovs: GuestPtr<[Ciovec]>,
     out: &mut [IoSlice<'m>; GATHER],
@@ -97,7 +106,7 @@ fn gather<'m>(
 }
 
 /// The first non-empty guest buffer of a read: reads fill one buffer (a short read).
-fn first_buffer<'m>(
+pub(super) fn first_buffer<'m>(
     mem: &'m mut GuestMemory<'_>,
     iovs: GuestPtr<[Iovec]>,
 ) -> Result<Option<&'m mut [u8]>, SysErr> {
@@ -124,15 +133,21 @@ impl WasiCtx {
         fd: Fd,
         iovs: GuestPtr<[Ciovec]>,
     ) -> Result<u32, SysErr> {
-        let Entry::Stdout(out) = self.fds.get_mut(fd)? else {
+        let deadline = self.deadline;
+        let entry = self.fds.get_mut(fd)?;
+        if !matches!(entry, Entry::Stdout(_) | Entry::Socket(_)) {
             return Err(Errno::Badf.into());
-        };
+        }
         let mut slices = [IoSlice::new(&[]); GATHER];
         let n = gather(mem, iovs, &mut slices)?;
         if n == 0 {
             return Ok(0);
         }
-        let written = out.stream.write_vectored(&slices[..n])?;
+        let written = match entry {
+            Entry::Stdout(out) => out.stream.write_vectored(&slices[..n])?,
+            Entry::Socket(s) => s.send(deadline, &slices[..n])?,
+            _ => 0,
+        };
         Ok(written as u32)
     }
 
@@ -142,17 +157,36 @@ impl WasiCtx {
         fd: Fd,
         iovs: GuestPtr<[Iovec]>,
     ) -> Result<u32, SysErr> {
-        let Entry::Stdin(input) = self.fds.get_mut(fd)? else {
+        let deadline = self.deadline;
+        let entry = self.fds.get_mut(fd)?;
+        if !matches!(entry, Entry::Stdin(_) | Entry::Socket(_)) {
             return Err(Errno::Badf.into());
-        };
-        match first_buffer(mem, iovs)? {
-            Some(buf) => Ok(input.stream.read(buf)? as u32),
-            None => Ok(0),
         }
+        let Some(buf) = first_buffer(mem, iovs)? else {
+            return Ok(0);
+        };
+        let n = match entry {
+            Entry::Stdin(input) => input.stream.read(buf)?,
+            Entry::Socket(s) => s.recv(deadline, buf, 0)?,
+            _ => 0,
+        };
+        Ok(n as u32)
     }
 
     pub(super) fn fdstat(&self, fd: Fd) -> Result<Fdstat, SysErr> {
         let (fs_filetype, base, inheriting) = match self.fds.get(fd)? {
+            Entry::Socket(s) => {
+                return Ok(Fdstat {
+                    fs_filetype: Filetype::SocketStream,
+                    fs_flags: if s.nonblocking {
+                        Fdflags::NONBLOCK
+                    } else {
+                        Fdflags::empty()
+                    },
+                    fs_rights_base: socket_rights(),
+                    fs_rights_inheriting: socket_rights(),
+                })
+            }
             Entry::Stdin(s) => (s.filetype, stdin_rights(), Rights::empty()),
             Entry::Stdout(s) => (s.filetype, stdout_rights(), Rights::empty()),
             Entry::Dir(_) => (
@@ -176,7 +210,12 @@ impl WasiCtx {
             .ok()
             .and_then(Fdflags::from_bits)
             .ok_or(Errno::Inval)?;
-        match self.fds.get(fd)? {
+        match self.fds.get_mut(fd)? {
+            Entry::Socket(s) if (flags - Fdflags::NONBLOCK).is_empty() => {
+                s.nonblocking = flags.contains(Fdflags::NONBLOCK);
+                Ok(())
+            }
+            Entry::Socket(_) => Err(Errno::Inval.into()),
             Entry::Stdout(_) if (flags - Fdflags::APPEND).is_empty() => Ok(()),
             Entry::Stdin(_) if flags.is_empty() => Ok(()),
             Entry::Stdin(_) | Entry::Stdout(_) => Err(Errno::Notsup.into()),
@@ -189,6 +228,7 @@ impl WasiCtx {
         let filetype = match self.fds.get(fd)? {
             Entry::Stdin(s) => s.filetype,
             Entry::Stdout(s) => s.filetype,
+            Entry::Socket(_) => Filetype::SocketStream,
             Entry::Dir(p) => return Ok(dir_filestat(&p.dir.dir_metadata()?)),
         };
         Ok(Filestat {
@@ -243,7 +283,7 @@ impl WasiCtx {
     pub(super) fn not_a_file(&self, fd: Fd) -> SysErr {
         match self.fds.get(fd) {
             Err(e) => e.into(),
-            Ok(Entry::Stdin(_) | Entry::Stdout(_)) => Errno::Spipe.into(),
+            Ok(Entry::Stdin(_) | Entry::Stdout(_) | Entry::Socket(_)) => Errno::Spipe.into(),
             Ok(Entry::Dir(_)) => Errno::Isdir.into(),
         }
     }
@@ -253,7 +293,7 @@ impl WasiCtx {
     pub(super) fn dir_op(&self, fd: Fd) -> SysErr {
         match self.fds.get(fd) {
             Err(e) => e.into(),
-            Ok(Entry::Stdin(_) | Entry::Stdout(_)) => Errno::Notdir.into(),
+            Ok(Entry::Stdin(_) | Entry::Stdout(_) | Entry::Socket(_)) => Errno::Notdir.into(),
             Ok(Entry::Dir(_)) => Errno::Notsup.into(),
         }
     }

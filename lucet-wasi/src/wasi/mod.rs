@@ -16,12 +16,14 @@ mod proc;
 mod random;
 mod sock;
 mod stdio;
+mod wait;
 
 pub use ctx::WasiCtx;
 pub(crate) use ctx::{open_preopen, Preopen, StringList, WasiCtxBuilder};
 pub(crate) use errno::SysErr;
 pub use proc::ExitRequested;
 pub use stdio::{Capture, Input, Output};
+pub(crate) use wait::DeadlineReached;
 
 // The generated ABI functions mirror preview1's signatures, some of which are long.
 #[allow(clippy::too_many_arguments)]

@@ -1,20 +1,223 @@
-//! `poll_oneoff`.
+//! `poll_oneoff`: clock and descriptor subscriptions.
 
-use super::types::{Errno, Event, Subscription};
+use super::clock;
+use super::ctx::Entry;
+use super::types::{
+    Errno, Event, EventFdReadwrite, Eventrwflags, Eventtype, Fd, Subclockflags, Subscription,
+    SubscriptionClock, SubscriptionU,
+};
+use super::wait::{poll_until, Ready};
 use super::{SysErr, WasiCtx};
-use wiggle::GuestPtr;
+use rustix::event::{PollFd, PollFlags};
+use std::io;
+use std::os::fd::{AsFd, BorrowedFd};
+use std::time::{Duration, Instant};
+use wiggle::{GuestMemory, GuestPtr};
+
+/// More subscriptions than this in one call is `inval`.
+const MAX_SUBSCRIPTIONS: u32 = 4096;
+
+/// How a descriptor subscription can be answered.
+enum Readiness<'a> {
+    /// At once, with this error (`success` if ready) and byte count.
+    Now(Errno, u64),
+    /// When the host descriptor is ready.
+    Host(BorrowedFd<'a>),
+}
+
+/// The host's standard streams, borrowed for the duration of one poll.
+struct HostStdio {
+    stdin: io::Stdin,
+    stdout: io::Stdout,
+    stderr: io::Stderr,
+}
 
 impl WasiCtx {
-    /// An empty subscription list is `inval`; waiting arrives with the sandbox issue.
+    /// Waits until at least one subscription is satisfied, then reports every satisfied
+    /// one. Clock-only polls (sleeps) allocate nothing; a call that would outlive the
+    /// instance's deadline ends the guest at the deadline.
     pub(super) fn poll(
         &mut self,
-        _subs: GuestPtr<Subscription>,
-        _events: GuestPtr<Event>,
-        nsubscriptions: u32,
+        mem: &mut GuestMemory<'_>,
+        subs: GuestPtr<Subscription>,
+        events: GuestPtr<Event>,
+        n: u32,
     ) -> Result<u32, SysErr> {
-        if nsubscriptions == 0 {
+        if n == 0 || n > MAX_SUBSCRIPTIONS {
             return Err(Errno::Inval.into());
         }
-        Err(Errno::Notsup.into())
+        let subs = subs.as_array(n);
+        let start = Instant::now();
+        let host = HostStdio {
+            stdin: io::stdin(),
+            stdout: io::stdout(),
+            stderr: io::stderr(),
+        };
+
+        // Pass 1: what is ready now, the earliest clock, and the host descriptors to watch.
+        let mut pollfds: Vec<PollFd<'_>> = Vec::new();
+        let mut wake: Option<Instant> = None;
+        let mut ready_now = false;
+        for sub in subs.iter() {
+            match mem.read(sub?)?.u {
+                SubscriptionU::Clock(c) => {
+                    if let Some(at) = clock_deadline(&c, start)? {
+                        ready_now |= at <= start;
+                        wake = Some(wake.map_or(at, |w| w.min(at)));
+                    }
+                }
+                SubscriptionU::FdRead(s) => {
+                    match self.readiness(&host, s.file_descriptor, Ready::Read) {
+                        Readiness::Now(..) => ready_now = true,
+                        Readiness::Host(fd) => {
+                            pollfds.push(PollFd::from_borrowed_fd(fd, PollFlags::IN))
+                        }
+                    }
+                }
+                SubscriptionU::FdWrite(s) => {
+                    match self.readiness(&host, s.file_descriptor, Ready::Write) {
+                        Readiness::Now(..) => ready_now = true,
+                        Readiness::Host(fd) => {
+                            pollfds.push(PollFd::from_borrowed_fd(fd, PollFlags::OUT))
+                        }
+                    }
+                }
+            }
+        }
+        if ready_now {
+            if !pollfds.is_empty() {
+                poll_until(&mut pollfds, Some(start), None)?;
+                rustix::event::poll(
+                    &mut pollfds,
+                    Some(&rustix::event::Timespec {
+                        tv_sec: 0,
+                        tv_nsec: 0,
+                    }),
+                )?;
+            }
+        } else {
+            poll_until(&mut pollfds, wake, self.deadline)?;
+        }
+
+        // Pass 2: one event per satisfied subscription, in subscription order.
+        let now = Instant::now();
+        let mut host_fds = pollfds.iter();
+        let mut count = 0u32;
+        for sub in subs.iter() {
+            let sub = mem.read(sub?)?;
+            let fired = match sub.u {
+                SubscriptionU::Clock(c) => {
+                    clock_deadline(&c, start)?.filter(|at| *at <= now).map(|_| {
+                        event(
+                            sub.userdata,
+                            Eventtype::Clock,
+                            Errno::Success,
+                            0,
+                            Eventrwflags::empty(),
+                        )
+                    })
+                }
+                SubscriptionU::FdRead(s) => self.fd_event(
+                    &host,
+                    s.file_descriptor,
+                    Ready::Read,
+                    &mut host_fds,
+                    sub.userdata,
+                ),
+                SubscriptionU::FdWrite(s) => self.fd_event(
+                    &host,
+                    s.file_descriptor,
+                    Ready::Write,
+                    &mut host_fds,
+                    sub.userdata,
+                ),
+            };
+            if let Some(ev) = fired {
+                mem.write(events.add(count)?, ev)?;
+                count += 1;
+            }
+        }
+        Ok(count)
     }
+
+    /// The event of a descriptor subscription, if it fired. Host descriptors take their
+    /// poll results from `host_fds`, in subscription order.
+    fn fd_event<'p>(
+        &self,
+        host: &HostStdio,
+        fd: Fd,
+        want: Ready,
+        host_fds: &mut impl Iterator<Item = &'p PollFd<'p>>,
+        userdata: u64,
+    ) -> Option<Event> {
+        let type_ = match want {
+            Ready::Read => Eventtype::FdRead,
+            Ready::Write => Eventtype::FdWrite,
+        };
+        match self.readiness(host, fd, want) {
+            Readiness::Now(error, nbytes) => {
+                Some(event(userdata, type_, error, nbytes, Eventrwflags::empty()))
+            }
+            Readiness::Host(fd) => {
+                let revents = host_fds.next().map_or(PollFlags::empty(), PollFd::revents);
+                if !revents
+                    .intersects(want.flags() | PollFlags::ERR | PollFlags::HUP | PollFlags::NVAL)
+                {
+                    return None;
+                }
+                let nbytes = match want {
+                    Ready::Read => rustix::io::ioctl_fionread(fd).unwrap_or(0),
+                    Ready::Write => 0,
+                };
+                let flags = if revents.contains(PollFlags::HUP) {
+                    Eventrwflags::FD_READWRITE_HANGUP
+                } else {
+                    Eventrwflags::empty()
+                };
+                Some(event(userdata, type_, Errno::Success, nbytes, flags))
+            }
+        }
+    }
+
+    /// Whether a descriptor is ready for `want` now, or must be polled on the host.
+    fn readiness<'a>(&'a self, host: &'a HostStdio, fd: Fd, want: Ready) -> Readiness<'a> {
+        let entry = match self.fds.get(fd) {
+            Ok(entry) => entry,
+            Err(e) => return Readiness::Now(e, 0),
+        };
+        match (entry, want) {
+            (Entry::Stdin(s), Ready::Read) if s.stream.is_inherited() => {
+                Readiness::Host(host.stdin.as_fd())
+            }
+            (Entry::Stdin(_), Ready::Read) => Readiness::Now(Errno::Success, 0),
+            (Entry::Stdout(s), Ready::Write) => match s.stream.host_stream() {
+                Some(super::stdio::HostStream::Stdout) => Readiness::Host(host.stdout.as_fd()),
+                Some(super::stdio::HostStream::Stderr) => Readiness::Host(host.stderr.as_fd()),
+                None => Readiness::Now(Errno::Success, 0),
+            },
+            (Entry::Socket(s), _) => Readiness::Host(s.fd()),
+            _ => Readiness::Now(Errno::Badf, 0),
+        }
+    }
+}
+
+fn event(userdata: u64, type_: Eventtype, error: Errno, nbytes: u64, flags: Eventrwflags) -> Event {
+    Event {
+        userdata,
+        error,
+        type_,
+        fd_readwrite: EventFdReadwrite { nbytes, flags },
+    }
+}
+
+/// When a clock subscription fires, or `None` for never (beyond any representable time).
+fn clock_deadline(c: &SubscriptionClock, start: Instant) -> Result<Option<Instant>, Errno> {
+    let id = c.id as u32;
+    let from_now = if c.flags.contains(Subclockflags::SUBSCRIPTION_CLOCK_ABSTIME) {
+        c.timeout.saturating_sub(clock::now(id)?)
+    } else {
+        clock::now(id)?; // validates the clock
+        c.timeout
+    };
+    Ok(start.checked_add(Duration::from_nanos(from_now)))
 }

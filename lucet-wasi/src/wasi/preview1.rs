@@ -248,12 +248,12 @@ impl WasiSnapshotPreview1 for WasiCtx {
 
     fn poll_oneoff(
         &mut self,
-        _: &mut GuestMemory<'_>,
+        m: &mut GuestMemory<'_>,
         subs: GuestPtr<Subscription>,
         events: GuestPtr<Event>,
         n: u32,
     ) -> R<u32> {
-        self.poll(subs, events, n)
+        self.poll(m, subs, events, n)
     }
     fn proc_exit(&mut self, _: &mut GuestMemory<'_>, status: u32) -> wasmtime::Error {
         self.exit(status)
@@ -268,28 +268,28 @@ impl WasiSnapshotPreview1 for WasiCtx {
         self.random_fill(m, buf, len)
     }
 
-    fn sock_accept(&mut self, _: &mut GuestMemory<'_>, fd: Fd, _flags: u32) -> R<Fd> {
-        Err(self.sock_op(fd))
+    fn sock_accept(&mut self, _: &mut GuestMemory<'_>, fd: Fd, flags: u32) -> R<Fd> {
+        self.accept(fd, flags)
     }
     fn sock_recv(
         &mut self,
-        _: &mut GuestMemory<'_>,
+        m: &mut GuestMemory<'_>,
         fd: Fd,
-        _iovs: GuestPtr<[Iovec]>,
-        _flags: u32,
+        iovs: GuestPtr<[Iovec]>,
+        flags: u32,
     ) -> R<(u32, Roflags)> {
-        Err(self.sock_op(fd))
+        self.socket_recv(m, fd, iovs, flags)
     }
     fn sock_send(
         &mut self,
-        _: &mut GuestMemory<'_>,
+        m: &mut GuestMemory<'_>,
         fd: Fd,
-        _iovs: GuestPtr<[Ciovec]>,
-        _flags: u32,
+        iovs: GuestPtr<[Ciovec]>,
+        flags: u32,
     ) -> R<u32> {
-        Err(self.sock_op(fd))
+        self.socket_send(m, fd, iovs, flags)
     }
-    fn sock_shutdown(&mut self, _: &mut GuestMemory<'_>, fd: Fd, _how: u32) -> R<()> {
-        Err(self.sock_op(fd))
+    fn sock_shutdown(&mut self, _: &mut GuestMemory<'_>, fd: Fd, how: u32) -> R<()> {
+        self.socket_shutdown(fd, how)
     }
 }

@@ -1,14 +1,210 @@
-//! `sock_*`: sockets handed to the guest by the host.
+//! `sock_*`: TCP sockets handed to the guest by the host, and the connections accepted
+//! from them.
 
-use super::types::{Errno, Fd};
+use super::fd::{first_buffer, gather, GATHER};
+use super::types::{Ciovec, Errno, Fd, Fdflags, Iovec, Roflags};
+use super::wait::{wait_for, Ready};
 use super::{SysErr, WasiCtx};
+use rustix::net::{RecvFlags, SendFlags};
+use std::io::IoSlice;
+use std::net::{TcpListener, TcpStream};
+use std::os::fd::{AsFd, BorrowedFd};
+use wiggle::{GuestMemory, GuestPtr};
+
+/// A socket descriptor. Host sockets stay in blocking mode for the guest's blocking
+/// calls, which wait with `poll(2)` so that a timeout can still end the guest.
+pub(crate) struct Socket {
+    kind: Kind,
+    /// The guest asked for `nonblock`.
+    pub(crate) nonblocking: bool,
+}
+
+enum Kind {
+    Listener(TcpListener),
+    Stream(TcpStream),
+}
+
+const RECV_PEEK: u32 = 1;
+const RECV_WAITALL: u32 = 2;
+const SHUT_RD: u32 = 1;
+const SHUT_WR: u32 = 2;
+
+impl Socket {
+    pub(crate) fn listener(l: TcpListener) -> Socket {
+        Socket {
+            kind: Kind::Listener(l),
+            nonblocking: false,
+        }
+    }
+
+    pub(crate) fn fd(&self) -> BorrowedFd<'_> {
+        match &self.kind {
+            Kind::Listener(l) => l.as_fd(),
+            Kind::Stream(s) => s.as_fd(),
+        }
+    }
+
+    fn stream(&self) -> Result<BorrowedFd<'_>, Errno> {
+        match &self.kind {
+            Kind::Stream(s) => Ok(s.as_fd()),
+            Kind::Listener(_) => Err(Errno::Notconn),
+        }
+    }
+
+    /// Receives into `buf` (at most one buffer per call, as a short read).
+    pub(crate) fn recv(
+        &self,
+        deadline: Option<std::time::Instant>,
+        buf: &mut [u8],
+        flags: u32,
+    ) -> Result<usize, SysErr> {
+        if flags & !(RECV_PEEK | RECV_WAITALL) != 0 {
+            return Err(Errno::Inval.into());
+        }
+        let fd = self.stream()?;
+        let peek = if flags & RECV_PEEK != 0 {
+            RecvFlags::PEEK
+        } else {
+            RecvFlags::empty()
+        };
+        let mut filled = 0;
+        loop {
+            if !self.nonblocking {
+                wait_for(fd, Ready::Read, deadline)?;
+            }
+            let got = match rustix::net::recv(fd, &mut buf[filled..], peek | RecvFlags::DONTWAIT) {
+                Ok((n, _)) => n,
+                Err(rustix::io::Errno::AGAIN | rustix::io::Errno::INTR) if !self.nonblocking => {
+                    continue
+                }
+                Err(e) if filled == 0 => return Err(e.into()),
+                Err(_) => break,
+            };
+            filled += got;
+            // Wait-all keeps going until the buffer is full or the peer is done.
+            if got == 0
+                || flags & RECV_WAITALL == 0
+                || peek.contains(RecvFlags::PEEK)
+                || filled == buf.len()
+            {
+                break;
+            }
+        }
+        Ok(filled)
+    }
+
+    /// Sends from `bufs` without raising SIGPIPE in the host.
+    pub(crate) fn send(
+        &self,
+        deadline: Option<std::time::Instant>,
+        bufs: &[IoSlice<'_>],
+    ) -> Result<usize, SysErr> {
+        let fd = self.stream()?;
+        loop {
+            if !self.nonblocking {
+                wait_for(fd, Ready::Write, deadline)?;
+            }
+            let mut control = rustix::net::SendAncillaryBuffer::default();
+            match rustix::net::sendmsg(
+                fd,
+                bufs,
+                &mut control,
+                SendFlags::NOSIGNAL | SendFlags::DONTWAIT,
+            ) {
+                Err(rustix::io::Errno::AGAIN | rustix::io::Errno::INTR) if !self.nonblocking => {
+                    continue
+                }
+                r => return Ok(r?),
+            }
+        }
+    }
+}
 
 impl WasiCtx {
-    /// No descriptor is a socket until the host preopens one: `badf` or `notsock`.
-    pub(super) fn sock_op(&self, fd: Fd) -> SysErr {
-        match self.fds.get(fd) {
-            Err(e) => e.into(),
-            Ok(_) => Errno::Notsock.into(),
+    fn socket(&self, fd: Fd) -> Result<&Socket, SysErr> {
+        match self.fds.get(fd)? {
+            super::ctx::Entry::Socket(s) => Ok(s),
+            _ => Err(Errno::Notsock.into()),
         }
+    }
+
+    pub(super) fn accept(&mut self, fd: Fd, flags: u32) -> Result<Fd, SysErr> {
+        let flags = u16::try_from(flags)
+            .ok()
+            .and_then(Fdflags::from_bits)
+            .ok_or(Errno::Inval)?;
+        if !(flags - Fdflags::NONBLOCK).is_empty() {
+            return Err(Errno::Inval.into());
+        }
+        let socket = self.socket(fd)?;
+        let Kind::Listener(listener) = &socket.kind else {
+            return Err(Errno::Inval.into());
+        };
+        let stream = loop {
+            if !socket.nonblocking {
+                wait_for(listener.as_fd(), Ready::Read, self.deadline)?;
+            }
+            let accepted =
+                rustix::net::accept_with(listener.as_fd(), rustix::net::SocketFlags::CLOEXEC);
+            match accepted {
+                Ok(owned) => break TcpStream::from(owned),
+                Err(rustix::io::Errno::AGAIN | rustix::io::Errno::INTR) if !socket.nonblocking => {
+                    continue
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
+        let entry = super::ctx::Entry::Socket(Socket {
+            kind: Kind::Stream(stream),
+            nonblocking: flags.contains(Fdflags::NONBLOCK),
+        });
+        Ok(self.fds.insert(entry)?)
+    }
+
+    pub(super) fn socket_recv(
+        &mut self,
+        mem: &mut GuestMemory<'_>,
+        fd: Fd,
+        iovs: GuestPtr<[Iovec]>,
+        flags: u32,
+    ) -> Result<(u32, Roflags), SysErr> {
+        let deadline = self.deadline;
+        let socket = self.socket(fd)?;
+        let n = match first_buffer(mem, iovs)? {
+            Some(buf) => socket.recv(deadline, buf, flags)?,
+            None => 0,
+        };
+        Ok((n as u32, Roflags::empty()))
+    }
+
+    pub(super) fn socket_send(
+        &mut self,
+        mem: &GuestMemory<'_>,
+        fd: Fd,
+        iovs: GuestPtr<[Ciovec]>,
+        flags: u32,
+    ) -> Result<u32, SysErr> {
+        if flags != 0 {
+            return Err(Errno::Inval.into());
+        }
+        let socket = self.socket(fd)?;
+        let mut slices = [IoSlice::new(&[]); GATHER];
+        let n = gather(mem, iovs, &mut slices)?;
+        if n == 0 {
+            return Ok(0);
+        }
+        Ok(socket.send(self.deadline, &slices[..n])? as u32)
+    }
+
+    pub(super) fn socket_shutdown(&mut self, fd: Fd, how: u32) -> Result<(), SysErr> {
+        let socket = self.socket(fd)?;
+        let how = match how {
+            SHUT_RD => rustix::net::Shutdown::Read,
+            SHUT_WR => rustix::net::Shutdown::Write,
+            h if h == SHUT_RD | SHUT_WR => rustix::net::Shutdown::Both,
+            _ => return Err(Errno::Inval.into()),
+        };
+        rustix::net::shutdown(socket.stream()?, how)?;
+        Ok(())
     }
 }
