@@ -46,6 +46,8 @@
 //! # Ok::<(), lucet_wasi::Error>(())
 //! ```
 
+#![warn(missing_docs)]
+
 mod error;
 mod instance;
 mod limits;
