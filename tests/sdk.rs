@@ -196,3 +196,90 @@ fn fuel_budget_ends_a_spinning_guest() {
         "{e:?}"
     );
 }
+
+fn hostcalls() -> Vec<lucet_wasi::Hostcall> {
+    use lucet_wasi::{HostContext, HostError, Hostcall};
+    vec![
+        Hostcall::new(
+            "env",
+            "log",
+            |cx: &mut HostContext<'_>, ptr: i32, len: i32| -> Result<(), HostError> {
+                let text = cx.str(ptr as u32, len as u32)?.to_string();
+                cx.data::<Vec<String>>().ok_or("no log")?.push(text);
+                Ok(())
+            },
+        ),
+        Hostcall::new(
+            "env",
+            "add",
+            |_: &mut HostContext<'_>, a: i64, b: i64| -> Result<i64, HostError> { Ok(a + b) },
+        ),
+        Hostcall::new(
+            "env",
+            "fail",
+            |_: &mut HostContext<'_>| -> Result<(), HostError> { Err("the host said no".into()) },
+        ),
+    ]
+}
+
+#[test]
+fn hostcalls_see_typed_arguments_guest_memory_and_embedder_data() {
+    let module = Module::from_file(&engine(), wat_guest("hostcalls")).unwrap();
+    let build = || {
+        hostcalls()
+            .into_iter()
+            .fold(WasiInstance::builder().module(&module), |b, h| {
+                b.hostcall(h)
+            })
+            .data(Vec::<String>::new())
+            .build()
+            .unwrap()
+    };
+    let mut instance = build();
+    assert_eq!(instance.run("_start").unwrap(), Exit::Exited(42));
+    assert_eq!(
+        instance.data::<Vec<String>>().unwrap(),
+        &["hello host".to_string()]
+    );
+
+    let e = build().call::<(), ()>("fail", ()).unwrap_err();
+    assert!(
+        matches!(&e, Error::HostFunction { function, message } if function == "env::fail" && message == "the host said no"),
+        "{e:?}"
+    );
+    let e = build().call::<(), ()>("log_out_of_bounds", ()).unwrap_err();
+    assert!(
+        matches!(&e, Error::HostFunction { message, .. } if message.contains("outside")),
+        "{e:?}"
+    );
+
+    // Without the host functions, linking names the first missing import.
+    let e = WasiInstance::builder()
+        .module(&module)
+        .build()
+        .err()
+        .unwrap();
+    assert!(
+        matches!(&e, Error::UnknownImport { module, field, .. } if module == "env" && field == "log"),
+        "{e:?}"
+    );
+    // A host function whose type differs from the import is a link error.
+    let wrong = lucet_wasi::Hostcall::new(
+        "env",
+        "add",
+        |_: &mut lucet_wasi::HostContext<'_>, a: i32| -> Result<i32, lucet_wasi::HostError> {
+            Ok(a)
+        },
+    );
+    let e = hostcalls()
+        .into_iter()
+        .filter(|h| h.name() != "add")
+        .fold(WasiInstance::builder().module(&module), |b, h| {
+            b.hostcall(h)
+        })
+        .hostcall(wrong)
+        .build()
+        .err()
+        .unwrap();
+    assert!(matches!(&e, Error::Link { .. }), "{e:?}");
+}

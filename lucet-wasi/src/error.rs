@@ -151,6 +151,14 @@ pub enum Error {
         /// The timeout.
         after: Duration,
     },
+    /// A host function registered with `hostcall` failed.
+    #[error("host function `{function}` failed: {message}")]
+    HostFunction {
+        /// `module::name` of the function.
+        function: String,
+        /// Its error.
+        message: String,
+    },
     /// The guest used up its fuel budget.
     #[error("guest ran out of fuel")]
     OutOfFuel {

@@ -1,5 +1,6 @@
 //! [`WasiInstance`], its builder, and run outcomes.
 
+use crate::hostcall::{Hostcall, HostcallFailed};
 use crate::module::{self, Engine, EngineConfig, Module};
 use crate::wasi::{self, DeadlineReached, ExitRequested, Input, Output, WasiCtx, WasiCtxBuilder};
 use crate::{Bytes, Error, Limits};
@@ -7,8 +8,8 @@ use std::any::Any;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use wasmtime::{
-    ExternType, Linker, ResourceLimiter, Store, Trap, UpdateDeadline, WasmBacktrace, WasmParams,
-    WasmResults,
+    ExternType, InstancePre, Linker, ResourceLimiter, Store, Trap, UpdateDeadline, WasmBacktrace,
+    WasmParams, WasmResults,
 };
 
 /// How a guest's run ended, when it did not fail.
@@ -46,6 +47,7 @@ impl Exit {
 pub struct WasiInstance {
     store: Store<StoreData>,
     module: Module,
+    pre: InstancePre<StoreData>,
     instance: Option<wasmtime::Instance>,
     timeout: Option<Duration>,
 }
@@ -54,7 +56,7 @@ pub struct WasiInstance {
 pub(crate) struct StoreData {
     pub(crate) wasi: WasiCtx,
     limiter: HeapLimiter,
-    data: Option<Box<dyn Any + Send>>,
+    pub(crate) data: Option<Box<dyn Any + Send>>,
 }
 
 /// The most table elements a guest may grow a table to.
@@ -129,6 +131,7 @@ pub struct WasiInstanceBuilder {
     stdout: Output,
     stderr: Output,
     data: Option<Box<dyn Any + Send>>,
+    hostcalls: Vec<Hostcall>,
 }
 
 impl WasiInstance {
@@ -151,6 +154,7 @@ impl WasiInstance {
             stdout: Output::inherit(),
             stderr: Output::inherit(),
             data: None,
+            hostcalls: Vec::new(),
         }
     }
 
@@ -256,8 +260,7 @@ impl WasiInstance {
         if let Some(instance) = self.instance {
             return Ok(instance);
         }
-        let pre = self.module.instance_pre().map_err(wasmtime::Error::new)?;
-        let instance = pre.instantiate(&mut self.store)?;
+        let instance = self.pre.instantiate(&mut self.store)?;
         self.instance = Some(instance);
         Ok(instance)
     }
@@ -319,8 +322,11 @@ fn outcome(e: wasmtime::Error, timeout: Option<Duration>) -> Result<Exit, Error>
     if let (Some(DeadlineReached), Some(after)) = (e.downcast_ref::<DeadlineReached>(), timeout) {
         return Err(Error::Timeout { after });
     }
-    if let Some(err) = e.downcast_ref::<Error>() {
-        return Err(Error::Host(err.to_string()));
+    if let Some(failed) = e.downcast_ref::<HostcallFailed>() {
+        return Err(Error::HostFunction {
+            function: failed.function.clone(),
+            message: failed.error.0.clone(),
+        });
     }
     let backtrace = e
         .downcast_ref::<WasmBacktrace>()
@@ -388,6 +394,14 @@ impl WasiInstanceBuilder {
     /// module's engine fixes the address space and stack (they are engine-wide).
     pub fn module(mut self, module: &Module) -> Self {
         self.module = Some(ModuleSource::Compiled(module.clone()));
+        self
+    }
+
+    /// Adds a host function the guest can import beside WASI. An instance with host
+    /// functions links its module at build time (WASI-only instances share one linking
+    /// per module).
+    pub fn hostcall(mut self, hostcall: Hostcall) -> Self {
+        self.hostcalls.push(hostcall);
         self
     }
 
@@ -565,7 +579,20 @@ impl WasiInstanceBuilder {
                 });
             }
         }
-        module.instance_pre()?;
+        let pre = if self.hostcalls.is_empty() {
+            module.instance_pre()?.clone()
+        } else {
+            let engine = module.engine();
+            let mut linker = engine.linker()?.clone();
+            for h in &self.hostcalls {
+                h.link(&mut linker).map_err(|e| Error::Link {
+                    reason: format!("host function `{}::{}`: {e:#}", h.module(), h.name()),
+                })?;
+            }
+            linker
+                .instantiate_pre(&module.inner)
+                .map_err(|e| link_error(engine, &linker, &module.inner, e))?
+        };
 
         let mut args = wasi::StringList::default();
         args.push(&checked("argument", self.program_name.unwrap_or(name))?);
@@ -644,6 +671,7 @@ impl WasiInstanceBuilder {
         Ok(WasiInstance {
             store,
             module,
+            pre,
             instance: None,
             timeout: self.timeout,
         })

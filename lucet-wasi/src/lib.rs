@@ -49,6 +49,7 @@
 #![warn(missing_docs)]
 
 mod error;
+mod hostcall;
 mod instance;
 mod limits;
 mod module;
@@ -56,6 +57,7 @@ mod size;
 mod wasi;
 
 pub use error::Error;
+pub use hostcall::{HostContext, HostError, Hostcall, IntoHostcall};
 pub use instance::{Exit, WasiInstance, WasiInstanceBuilder};
 pub use limits::{check_size, Limits, MAX_STACK, PAGE};
 pub use module::{Engine, EngineConfig, Module};
