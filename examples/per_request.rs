@@ -12,7 +12,9 @@ fn main() -> Result<(), lucet_wasi::Error> {
         concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/hello.wat"),
     )?;
 
-    let mut args = std::env::args().skip(1).map(|a| a.parse::<usize>().expect("a number"));
+    let mut args = std::env::args()
+        .skip(1)
+        .map(|a| a.parse::<usize>().expect("a number"));
     let threads = args.next().unwrap_or(4).max(1);
     let requests = args.next().unwrap_or(1000);
     let start = Instant::now();

@@ -45,11 +45,30 @@ impl Exit {
 /// module is instantiated on the first of these; each runs on a thread whose stack fits
 /// the configured wasm stack.
 pub struct WasiInstance {
-    store: Store<StoreData>,
+    /// The guest's state; it travels to the guest thread for each run or call. `None`
+    /// only if a guest thread was lost to an internal error.
+    inner: Option<Inner>,
     module: Module,
+    timeout: Option<Duration>,
+}
+
+/// Everything a run touches.
+struct Inner {
+    store: Store<StoreData>,
     pre: InstancePre<StoreData>,
     instance: Option<wasmtime::Instance>,
-    timeout: Option<Duration>,
+}
+
+impl Inner {
+    /// Instantiates on first use.
+    fn instantiate(&mut self) -> wasmtime::Result<wasmtime::Instance> {
+        if let Some(instance) = self.instance {
+            return Ok(instance);
+        }
+        let instance = self.pre.instantiate(&mut self.store)?;
+        self.instance = Some(instance);
+        Ok(instance)
+    }
 }
 
 /// What the store of a guest holds.
@@ -176,11 +195,12 @@ impl WasiInstance {
             }
         }
         let timeout = self.timeout;
-        let result = self.on_guest_thread(|this| {
-            let instance = this.instantiate()?;
+        let entry = entry.to_string();
+        let result = self.on_guest_thread(move |inner| {
+            let instance = inner.instantiate()?;
             instance
-                .get_typed_func::<(), ()>(&mut this.store, entry)
-                .and_then(|func| func.call(&mut this.store, ()))
+                .get_typed_func::<(), ()>(&mut inner.store, &entry)
+                .and_then(|func| func.call(&mut inner.store, ()))
         })?;
         self.flush()?;
         match result {
@@ -202,8 +222,8 @@ impl WasiInstance {
     /// ```
     pub fn call<P, R>(&mut self, name: &str, params: P) -> Result<R, Error>
     where
-        P: WasmParams + Send,
-        R: WasmResults + Send,
+        P: WasmParams + Send + 'static,
+        R: WasmResults + Send + 'static,
     {
         if !matches!(
             self.module.inner.get_export(name),
@@ -214,17 +234,18 @@ impl WasiInstance {
             });
         }
         let timeout = self.timeout;
-        let result = self.on_guest_thread(move |this| {
-            let instance = this.instantiate().map_err(Err)?;
+        let name = name.to_string();
+        let result = self.on_guest_thread(move |inner| {
+            let instance = inner.instantiate().map_err(Err)?;
             let func = instance
-                .get_typed_func::<P, R>(&mut this.store, name)
+                .get_typed_func::<P, R>(&mut inner.store, &name)
                 .map_err(|e| {
                     Ok(Error::ExportType {
-                        name: name.to_string(),
+                        name: name.clone(),
                         reason: format!("{e:#}"),
                     })
                 })?;
-            func.call(&mut this.store, params).map_err(Err)
+            func.call(&mut inner.store, params).map_err(Err)
         })?;
         self.flush()?;
         match result {
@@ -240,14 +261,20 @@ impl WasiInstance {
     /// The guest's exported linear memory `memory`, once instantiated (after a run or a
     /// call), for reading results out of it.
     pub fn memory(&mut self) -> Option<&[u8]> {
-        let instance = self.instance?;
-        let memory = instance.get_memory(&mut self.store, "memory")?;
-        Some(memory.data(&self.store))
+        let inner = self.inner.as_mut()?;
+        let memory = inner.instance?.get_memory(&mut inner.store, "memory")?;
+        Some(memory.data(&inner.store))
     }
 
     /// The embedder data given to [`WasiInstanceBuilder::data`], if it is a `T`.
     pub fn data<T: Any>(&mut self) -> Option<&mut T> {
-        self.store.data_mut().data.as_mut()?.downcast_mut()
+        self.inner
+            .as_mut()?
+            .store
+            .data_mut()
+            .data
+            .as_mut()?
+            .downcast_mut()
     }
 
     /// The module this instance runs.
@@ -255,29 +282,22 @@ impl WasiInstance {
         &self.module
     }
 
-    /// Instantiates on first use.
-    fn instantiate(&mut self) -> wasmtime::Result<wasmtime::Instance> {
-        if let Some(instance) = self.instance {
-            return Ok(instance);
-        }
-        let instance = self.pre.instantiate(&mut self.store)?;
-        self.instance = Some(instance);
-        Ok(instance)
-    }
-
-    /// Runs `f` on a thread whose native stack holds the configured wasm stack, with the
-    /// timeout (if any) armed from now.
-    fn on_guest_thread<R: Send>(
+    /// Runs `f` on a guest thread (see `guest_thread`), with the timeout (if any) armed
+    /// from now.
+    fn on_guest_thread<R: Send + 'static>(
         &mut self,
-        f: impl FnOnce(&mut Self) -> R + Send,
+        f: impl FnOnce(&mut Inner) -> R + Send + 'static,
     ) -> Result<R, Error> {
+        let mut inner = self.inner.take().ok_or_else(|| {
+            Error::Host("this instance was lost to an earlier internal error".into())
+        })?;
         let deadline = self.timeout.map(|after| Instant::now() + after);
-        self.store.data_mut().wasi.deadline = deadline;
+        inner.store.data_mut().wasi.deadline = deadline;
         match deadline {
             Some(deadline) => {
                 self.module.engine.start_ticker();
-                self.store.set_epoch_deadline(1);
-                self.store.epoch_deadline_callback(move |_| {
+                inner.store.set_epoch_deadline(1);
+                inner.store.epoch_deadline_callback(move |_| {
                     Ok(if Instant::now() >= deadline {
                         UpdateDeadline::Interrupt
                     } else {
@@ -286,26 +306,23 @@ impl WasiInstance {
                 });
             }
             // Epochs advance every 10 ms at most: this is never reached.
-            None => self.store.set_epoch_deadline(1 << 62),
+            None => inner.store.set_epoch_deadline(1 << 62),
         }
         let stack = self.module.engine.config().stack.0 as usize + HOST_STACK;
-        std::thread::scope(|scope| {
-            std::thread::Builder::new()
-                .name("lucet-wasi-guest".into())
-                .stack_size(stack)
-                .spawn_scoped(scope, || f(self))
-                .map_err(|e| {
-                    Error::Host(format!(
-                        "cannot start the guest thread ({stack} bytes of stack): {e}"
-                    ))
-                })?
-                .join()
-                .map_err(|_| Error::Host("internal error: the guest thread panicked".into()))
-        })
+        let (inner, result) = crate::guest_thread::run(stack, move || {
+            let result = f(&mut inner);
+            (inner, result)
+        })?;
+        self.inner = Some(inner);
+        Ok(result)
     }
 
     fn flush(&mut self) -> Result<(), Error> {
-        self.store
+        let Some(inner) = self.inner.as_mut() else {
+            return Ok(());
+        };
+        inner
+            .store
             .data_mut()
             .wasi
             .fds
@@ -669,10 +686,12 @@ impl WasiInstanceBuilder {
                 .map_err(|e| Error::Host(format!("cannot set fuel: {e:#}")))?;
         }
         Ok(WasiInstance {
-            store,
+            inner: Some(Inner {
+                store,
+                pre,
+                instance: None,
+            }),
             module,
-            pre,
-            instance: None,
             timeout: self.timeout,
         })
     }

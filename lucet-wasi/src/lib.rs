@@ -49,6 +49,7 @@
 #![warn(missing_docs)]
 
 mod error;
+mod guest_thread;
 mod hostcall;
 mod instance;
 mod limits;
