@@ -283,3 +283,37 @@ fn hostcalls_see_typed_arguments_guest_memory_and_embedder_data() {
         .unwrap();
     assert!(matches!(&e, Error::Link { .. }), "{e:?}");
 }
+
+#[test]
+fn a_panicking_host_function_is_an_error_not_a_crash() {
+    use lucet_wasi::{HostContext, HostError, Hostcall};
+    let wat = r#"(module
+        (import "env" "boom" (func $boom))
+        (memory (export "memory") 1)
+        (func (export "go") (call $boom)))"#;
+    let boom = Hostcall::new(
+        "env",
+        "boom",
+        |_: &mut HostContext<'_>| -> Result<(), HostError> { panic!("host function bug") },
+    );
+    let mut instance = WasiInstance::builder()
+        .module_bytes(wat)
+        .hostcall(boom)
+        .build()
+        .unwrap();
+    let e = instance.call::<(), ()>("go", ()).unwrap_err();
+    assert!(
+        matches!(&e, Error::Host(m) if m.contains("panicked")),
+        "{e:?}"
+    );
+    let e = instance.call::<(), ()>("go", ()).unwrap_err();
+    assert!(matches!(&e, Error::Host(m) if m.contains("lost")), "{e:?}");
+    // Other instances on this thread still run.
+    let exit = WasiInstance::builder()
+        .module_file(root().join("examples/hello.wat"))
+        .unwrap()
+        .stdout(Output::null())
+        .run("_start")
+        .unwrap();
+    assert_eq!(exit, Exit::Returned);
+}
