@@ -205,7 +205,12 @@ fn first_slice_of_syscalls_behaves() {
 #[test]
 fn every_other_function_is_linked_and_answers_an_errno() {
     let out = cli().arg(wat_guest("every_function")).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     const BADF: u8 = 8;
     const INVAL: u8 = 28;
     const NOTSOCK: u8 = 57;

@@ -1,5 +1,6 @@
 //! The per-instance WASI state: arguments, environment and the descriptor table.
 
+use super::file::{preopen_rights, DirFd, FileFd};
 use super::stdio::{HostStream, Input, Output};
 use super::types::{Errno, Fd, Filetype};
 use std::io;
@@ -32,7 +33,8 @@ impl StringList {
 pub(crate) enum Entry {
     Stdin(Stdio<Input>),
     Stdout(Stdio<Output>),
-    Dir(Preopen),
+    Dir(DirFd),
+    File(FileFd),
 }
 
 /// A standard stream and the file type it shows the guest.
@@ -45,7 +47,12 @@ pub(crate) struct Stdio<T> {
 pub(crate) struct Preopen {
     pub(crate) dir: cap_std::fs::Dir,
     pub(crate) guest_path: String,
+    /// No descriptor reached through it may change the filesystem.
+    pub(crate) readonly: bool,
 }
+
+/// The most descriptors a guest may have open at once; one more is `mfile`.
+pub(crate) const MAX_FDS: usize = 16384;
 
 /// The descriptor table: index = fd.
 pub(crate) struct FdTable {
@@ -53,6 +60,31 @@ pub(crate) struct FdTable {
 }
 
 impl FdTable {
+    /// Puts `entry` in the lowest free slot, as POSIX does; `mfile` when the table is full.
+    pub(crate) fn insert(&mut self, entry: Entry) -> Result<Fd, Errno> {
+        let index = match self.entries.iter().position(Option::is_none) {
+            Some(i) => i,
+            None if self.entries.len() < MAX_FDS => {
+                self.entries.push(None);
+                self.entries.len() - 1
+            }
+            None => return Err(Errno::Mfile),
+        };
+        self.entries[index] = Some(entry);
+        Ok(Fd::from(index as u32))
+    }
+
+    /// Moves the entry at `from` to `to` and returns what `to` held, for closing.
+    pub(crate) fn renumber(&mut self, from: Fd, to: Fd) -> Result<Option<Entry>, Errno> {
+        self.get(from)?;
+        self.get(to)?;
+        if from == to {
+            return Ok(None);
+        }
+        let entry = self.remove(from)?;
+        Ok(self.entries[u32::from(to) as usize].replace(entry))
+    }
+
     pub(crate) fn get(&self, fd: Fd) -> Result<&Entry, Errno> {
         self.entries
             .get(u32::from(fd) as usize)
@@ -138,7 +170,16 @@ impl WasiCtxBuilder {
                 filetype,
             })));
         }
-        entries.extend(self.preopens.into_iter().map(|p| Some(Entry::Dir(p))));
+        entries.extend(self.preopens.into_iter().map(|p| {
+            let (rights, inheriting) = preopen_rights(p.readonly);
+            Some(Entry::Dir(DirFd {
+                dir: p.dir,
+                rights,
+                inheriting,
+                preopen: Some(p.guest_path),
+                listing: None,
+            }))
+        }));
         WasiCtx {
             args: self.args,
             env: self.env,
