@@ -42,13 +42,18 @@ int main(int argc, char **argv) {
     char *names[64];
     int count = 0;
     struct dirent *e;
-    while ((e = readdir(dir)) && count < 64) names[count++] = strdup(e->d_name);
+    while ((e = readdir(dir)) && count < 64) {
+        names[count++] = strdup(e->d_name);
+        /* `..` is outside the preopen: its type comes from the listing, not stat. */
+        if (strcmp(e->d_name, "..") == 0) continue;
+        struct stat st;
+        if (stat(e->d_name, &st) != 0) { perror("stat"); return 1; }
+        if (S_ISDIR(st.st_mode) != (e->d_type == DT_DIR)) { fprintf(stderr, "type\n"); return 1; }
+    }
     closedir(dir);
     qsort(names, count, sizeof names[0], by_name);
     for (int i = 0; i < count; i++) {
-        struct stat st;
-        if (stat(names[i], &st) != 0) { perror("stat"); return 1; }
-        printf("%s (%s)\n", names[i], S_ISDIR(st.st_mode) ? "dir" : "file");
+        printf("%s\n", names[i]);
     }
     return 0;
 }
