@@ -42,7 +42,7 @@ struct RunArgs {
 
     /// Preopen the host directory HOST at the guest path GUEST (repeatable); a bare PATH
     /// maps PATH to itself; `guest:host:ro` makes it read-only
-    #[arg(long = "dir", value_name = "guest:host[:ro]", value_parser = parse_dir)]
+    #[arg(long = "dir", value_name = "guest:host", value_parser = parse_dir)]
     dirs: Vec<(String, PathBuf, bool)>,
 
     /// Maximum linear memory (multiple of 4 KiB)
