@@ -252,3 +252,36 @@ fn dir_flag_takes_a_read_only_suffix() {
     assert_eq!(bad.status, 2, "{}", bad.stderr);
     assert!(bad.stderr.contains("GUEST:HOST:ro"), "{}", bad.stderr);
 }
+
+#[test]
+fn random_arguments_to_every_call_give_errnos_and_stay_inside() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (sandbox, outside) = (tmp.path().join("sandbox"), tmp.path().join("outside"));
+    fs::create_dir(&sandbox).unwrap();
+    fs::create_dir(&outside).unwrap();
+    let secret = outside.join("secret");
+    fs::write(&secret, "secret").unwrap();
+    age(&secret);
+    symlink("../outside/secret", sandbox.join("link_up")).unwrap();
+    symlink("../outside", sandbox.join("link_updir")).unwrap();
+    let before = snapshot(&outside);
+    let r = lucet([
+        "--max-heap-size".to_string(),
+        "64MiB".into(),
+        s(&rust_guest("fs")),
+        "--dir".into(),
+        format!("/sandbox:{}", sandbox.display()),
+        "--".into(),
+        "fuzz".into(),
+        "20000".into(),
+    ]);
+    passed(&r, 1);
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    assert_eq!(snapshot(&outside), before);
+    let mut top: Vec<_> = fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    top.sort();
+    assert_eq!(top, ["outside", "sandbox"]);
+}

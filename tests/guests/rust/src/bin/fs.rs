@@ -316,6 +316,7 @@ fn main() {
         "escape" => escape(),
         "readonly" => readonly(),
         "readdir" => readdir(),
+        "fuzz" => fuzz(),
         other => println!("FAIL unknown mode {other:?}"),
     }
     println!("done");
@@ -382,6 +383,9 @@ fn calls() {
     check("fd_datasync", unsafe { fd_datasync(f) }, OK);
     check("fd_sync", unsafe { fd_sync(f) }, OK);
     check("fd_sync dir", unsafe { fd_sync(a) }, OK);
+    check("fd_filestat_set_times dir", unsafe { fd_filestat_set_times(a, t1, t2, 1 | 4) }, OK);
+    check("dir times", fstat(a).map(|s| (s.atim, s.mtim)), Ok((t1, t2)));
+    check("fd_filestat_get dir", fstat(a).map(|s| s.filetype), Ok(DIR_TYPE));
 
     // ---- fdstat and flags ----
     let fs = fdstat(f).unwrap_or_default();
@@ -749,4 +753,125 @@ fn readdir() {
             Err(e) => check(&format!("readdir with {size}-byte buffer"), e, OK),
         }
     }
+}
+
+/// A small deterministic generator (xorshift64*).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len() as u64) as usize]
+    }
+}
+
+/// Drives every filesystem call with random arguments below preopen 3. Buffers the host
+/// writes into lie inside `scratch` or wholly outside linear memory, so the guest never
+/// corrupts itself; buffers the host reads from may be anywhere. Prints a count per errno.
+fn fuzz() {
+    let rounds: u32 = std::env::args().nth(2).and_then(|n| n.parse().ok()).unwrap_or(5000);
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut scratch = vec![0u8; 1 << 16];
+    let base = scratch.as_mut_ptr() as u32;
+    let mem_end = (core::arch::wasm32::memory_size(0) * 65536) as u32;
+    let paths: &[&[u8]] = &[
+        b"f", b"d", b"d/f", b"d/", b"..", b"../outside/secret", b"/etc/passwd", b"link_up", b"link_updir/x",
+        b"", b".", b"./f/", b"f\xff", b"loop", b"a/b/c/d", b"d/../f", b"f\0x", b"../outside", b"sym",
+    ];
+    let long = vec![b'x'; 5000];
+    let mut counts: HashMap<u16, u32> = HashMap::new();
+    // Descriptors 4..=7: a file, a directory, the preopen again, the file read-only.
+    mkdir(3, "d");
+    let _ = (open(3, "f", CREAT, ALL), open(3, "d", DIRECTORY, ALL), open(3, ".", 0, ALL), open(3, "f", 0, R_FD_READ));
+    for _ in 0..rounds {
+        // Descriptors: the preopen, what earlier rounds opened, stdio, and garbage.
+        let fd = rng.pick(&[3u32, 3, 3, 3, 3, 4, 4, 5, 5, 6, 7, 2, 1234, u32::MAX, 1 << 31]);
+        let fd2 = rng.pick(&[3u32, 4, 5, 6, 1234]);
+        // Input buffers may be anywhere; output buffers in scratch or out of bounds.
+        let in_ptr = match rng.below(4) {
+            0 => base + rng.below(1 << 16) as u32,
+            1 => rng.next() as u32,
+            2 => mem_end.wrapping_sub(rng.below(64) as u32),
+            _ => 0,
+        };
+        let r = rng.next();
+        let in_len = rng.pick(&[0u32, 1, 7, 100, 4096, 70_000, u32::MAX, r as u32]);
+        let (out_ptr, out_len) = if rng.below(3) == 0 {
+            (mem_end.wrapping_add(rng.below(1 << 20) as u32), rng.next() as u32)
+        } else {
+            let off = rng.below(1 << 15) as u32;
+            (base + off, rng.below((1 << 16) - off as u64) as u32)
+        };
+        // An iovec array in scratch whose buffers obey the same rule.
+        let n_iov = rng.pick(&[0u32, 1, 2, 5, 16, 17, 1024, 1025, u32::MAX]);
+        for i in 0..16usize {
+            let (p, l) = if rng.below(4) == 0 {
+                (mem_end.wrapping_add(rng.below(1000) as u32), rng.next() as u32)
+            } else {
+                let off = 32_768 + rng.below(16_384) as u32;
+                (base + off, rng.below(16_384) as u32)
+            };
+            scratch[i * 8..i * 8 + 4].copy_from_slice(&p.to_le_bytes());
+            scratch[i * 8 + 4..i * 8 + 8].copy_from_slice(&l.to_le_bytes());
+        }
+        let iovs = base as *const Iov;
+        let n_iov = if n_iov <= 16 { n_iov } else { n_iov.min(if rng.below(2) == 0 { 16 } else { n_iov }) };
+        let n_iov = if n_iov > 16 && n_iov < 1025 { 16 } else { n_iov };
+        let path: &[u8] = if rng.below(20) == 0 { &long } else { rng.pick(paths) };
+        let (pp, pl) = if rng.below(10) == 0 { (in_ptr as *const u8, in_len as usize) } else { (path.as_ptr(), path.len()) };
+        let flags32 = rng.pick(&[0u32, 1, 2, 3, 4, 8, 15, 16, 31, 0x100, u32::MAX, r as u32 >> 3]);
+        let big = rng.pick(&[0u64, 1, 100, 1 << 20, i64::MAX as u64, u64::MAX, r.rotate_left(7)]);
+        let rights = rng.pick(&[ALL, 0, R_FD_READ, R_FD_WRITE, 1 << 40, u64::MAX, r.rotate_left(13)]);
+        let (mut o32, mut osize, mut o64) = (0u32, 0usize, 0u64);
+        let mut stat = [0u8; 64];
+        // Closing is rare, so that most rounds find descriptors 4..=7 open.
+        let closing = rng.below(16) == 0;
+        let e = unsafe {
+            match rng.below(34) {
+                0 => fd_advise(fd, big, big, flags32),
+                1 => fd_allocate(fd, big, big >> rng.below(64)),
+                2 if fd > 3 && closing => fd_close(fd),
+                3 => fd_datasync(fd),
+                4 => fd_fdstat_get(fd, stat.as_mut_ptr()),
+                5 => fd_fdstat_set_flags(fd, flags32),
+                6 => fd_fdstat_set_rights(fd, rights, rights),
+                7 => fd_filestat_get(fd, stat.as_mut_ptr()),
+                8 => fd_filestat_set_size(fd, big >> rng.below(64)),
+                9 => fd_filestat_set_times(fd, big, big, flags32),
+                10 => fd_pread(fd, iovs, n_iov as usize, big, &mut osize),
+                11 => fd_pwrite(fd, iovs, n_iov as usize, big >> rng.below(64), &mut osize),
+                12 if fd != 2 => fd_read(fd, iovs, n_iov as usize, &mut osize),
+                13 => fd_readdir(fd, out_ptr as *mut u8, out_len as usize, big, &mut osize),
+                14 if fd > 3 && fd2 > 3 && closing => fd_renumber(fd, fd2),
+                15 => fd_seek(fd, big as i64, flags32, &mut o64),
+                16 => fd_sync(fd),
+                17 => fd_tell(fd, &mut o64),
+                18 if fd > 2 => fd_write(fd, iovs, n_iov as usize, &mut osize),
+                19 => path_create_directory(fd, pp, pl),
+                20 => path_filestat_get(fd, flags32, pp, pl, stat.as_mut_ptr()),
+                21 => path_filestat_set_times(fd, flags32 & 1, pp, pl, big, big, flags32 >> 1),
+                22 => path_link(fd, flags32, pp, pl, fd2, path.as_ptr(), path.len()),
+                23 | 24 => path_open(fd, flags32 & 3, pp, pl, flags32 >> rng.below(4), rights, rights, flags32 >> rng.below(5), &mut o32),
+                25 => path_readlink(fd, pp, pl, out_ptr as *mut u8, out_len as usize, &mut osize),
+                26 => path_remove_directory(fd, pp, pl),
+                27 => path_rename(fd, pp, pl, fd2, path.as_ptr(), path.len()),
+                28 => path_symlink(path.as_ptr(), path.len(), fd, pp, pl),
+                29 => path_unlink_file(fd, pp, pl),
+                _ => path_open(3, 1, path.as_ptr(), path.len(), rng.pick(&[0, 1, 2, 5, 9]), ALL, ALL, 0, &mut o32),
+            }
+        };
+        *counts.entry(e).or_default() += 1;
+    }
+    let mut counts: Vec<_> = counts.into_iter().collect();
+    counts.sort();
+    println!("errnos {counts:?}");
+    check("fuzz rounds finished", counts.iter().map(|c| c.1).sum::<u32>(), rounds);
 }
