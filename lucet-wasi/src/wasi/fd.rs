@@ -242,21 +242,25 @@ impl WasiCtx {
         fd: Fd,
         iovs: GuestPtr<[Iovec]>,
     ) -> Result<u32, SysErr> {
+        // A stream fills one buffer: a second read could block with data in hand.
+        let mut first = true;
+        let mut once = move |regular: bool| regular || std::mem::take(&mut first);
         match self.fds.get_mut(fd)? {
-            // A stream fills one buffer: a second read could block with data in hand.
-            Entry::Stdin(input) => {
-                let mut first = true;
-                read_loop(mem, iovs, |buf, _| {
-                    if !std::mem::take(&mut first) {
-                        return Ok(0);
-                    }
-                    input.stream.read(buf)
-                })
-            }
+            Entry::Stdin(input) => read_loop(mem, iovs, |buf, _| {
+                if !once(false) {
+                    return Ok(0);
+                }
+                input.stream.read(buf)
+            }),
             Entry::File(f) => {
                 f.need(Rights::FD_READ)?;
-                let file = f.file.as_fd();
-                read_loop(mem, iovs, |buf, _| Ok(rustix::io::read(file, buf)?))
+                let (file, regular) = (f.file.as_fd(), f.regular);
+                read_loop(mem, iovs, |buf, _| {
+                    if !once(regular) {
+                        return Ok(0);
+                    }
+                    Ok(rustix::io::read(file, buf)?)
+                })
             }
             Entry::Dir(_) => Err(Errno::Isdir.into()),
             Entry::Stdout(_) => Err(Errno::Badf.into()),

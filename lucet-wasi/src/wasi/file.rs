@@ -12,6 +12,8 @@ use cap_std::fs::{Dir, File};
 /// An open regular file (or anything that is not a directory: devices, fifos).
 pub(crate) struct FileFd {
     pub(crate) file: File,
+    /// A regular file: a read may fill several buffers, as one read never blocks.
+    pub(crate) regular: bool,
     pub(crate) rights: Rights,
     pub(crate) inheriting: Rights,
 }

@@ -242,12 +242,14 @@ impl WasiCtx {
                 opts.write(true);
             }
             let file = d.dir.open_with(path, &opts)?;
-            if file.metadata()?.is_dir() {
+            let meta = file.metadata()?;
+            if meta.is_dir() {
                 let dir = Dir::from_std_file(file.into_std());
                 dir_entry(dir, d, base, inheriting)
             } else {
                 Entry::File(FileFd {
                     file,
+                    regular: meta.is_file(),
                     rights: base & d.inheriting & rights_for(false),
                     inheriting: inheriting & d.inheriting,
                 })

@@ -790,7 +790,7 @@ fn fuzz() {
     let mut counts: HashMap<u16, u32> = HashMap::new();
     // Descriptors 4..=7: a file, a directory, the preopen again, the file read-only.
     mkdir(3, "d");
-    let _ = (open(3, "f", CREAT, ALL), open(3, "d", DIRECTORY, ALL), open(3, ".", 0, ALL), open(3, "f", 0, R_FD_READ));
+    let _ = (open(3, "f", CREAT, ALL), open(3, "d", DIRECTORY, ALL), open(3, ".", 0, R_FD_READ | R_FD_READDIR), open(3, "f", 0, R_FD_READ));
     for _ in 0..rounds {
         // Descriptors: the preopen, what earlier rounds opened, stdio, and garbage.
         let fd = rng.pick(&[3u32, 3, 3, 3, 3, 4, 4, 5, 5, 6, 7, 2, 1234, u32::MAX, 1 << 31]);
