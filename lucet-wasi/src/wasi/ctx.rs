@@ -1,5 +1,6 @@
 //! The per-instance WASI state: arguments, environment and the descriptor table.
 
+use super::dir::{Listing, MAX_LISTINGS};
 use super::file::{preopen_rights, DirFd, FileFd};
 use super::stdio::{HostStream, Input, Output};
 use super::types::{Errno, Fd, Filetype};
@@ -57,6 +58,8 @@ pub(crate) const MAX_FDS: usize = 16384;
 /// The descriptor table: index = fd.
 pub(crate) struct FdTable {
     entries: Vec<Option<Entry>>,
+    /// Counts `fd_readdir` calls: the clock of [`Listing::last_used`].
+    pub(crate) readdir_calls: u64,
 }
 
 impl FdTable {
@@ -109,6 +112,30 @@ impl FdTable {
             self.entries.pop();
         }
         Ok(entry)
+    }
+
+    /// Drops the least recently read directory snapshots beyond [`MAX_LISTINGS`].
+    pub(crate) fn evict_listings(&mut self) {
+        let mut stamps: Vec<u64> = self.listings().map(|l| l.last_used).collect();
+        if stamps.len() <= MAX_LISTINGS {
+            return;
+        }
+        stamps.sort_unstable();
+        let cutoff = stamps[stamps.len() - MAX_LISTINGS];
+        for entry in self.entries.iter_mut().flatten() {
+            if let Entry::Dir(d) = entry {
+                if d.listing.as_ref().is_some_and(|l| l.last_used < cutoff) {
+                    d.listing = None;
+                }
+            }
+        }
+    }
+
+    fn listings(&self) -> impl Iterator<Item = &Listing> {
+        self.entries.iter().flatten().filter_map(|e| match e {
+            Entry::Dir(d) => d.listing.as_ref(),
+            _ => None,
+        })
     }
 
     /// Flushes the guest's outputs (writers may buffer).
@@ -183,7 +210,10 @@ impl WasiCtxBuilder {
         WasiCtx {
             args: self.args,
             env: self.env,
-            fds: FdTable { entries },
+            fds: FdTable {
+                entries,
+                readdir_calls: 0,
+            },
         }
     }
 }

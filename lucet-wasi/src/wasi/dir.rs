@@ -5,6 +5,10 @@
 //! entry is its index + 1, so cookies stay valid for the life of the snapshot and a guest
 //! resuming at any cookie neither skips nor repeats an entry, even while the directory
 //! changes underneath it.
+//!
+//! At most [`MAX_LISTINGS`] snapshots are kept at once (the least recently used one is
+//! dropped), so host memory is bounded by a few directories, not by how many a guest
+//! opens. A dropped snapshot is taken again when its descriptor is next read.
 
 use super::types::Filetype;
 use cap_std::fs::Dir;
@@ -22,9 +26,14 @@ pub(crate) struct Item {
     filetype: Filetype,
 }
 
+/// How many directory snapshots an instance keeps at once.
+pub(crate) const MAX_LISTINGS: usize = 16;
+
 /// A snapshot of a directory's entries.
 pub(crate) struct Listing {
     items: Vec<Item>,
+    /// When the guest last read it (a per-instance counter), for eviction.
+    pub(crate) last_used: u64,
 }
 
 impl Listing {
@@ -54,7 +63,10 @@ impl Listing {
                 filetype,
             });
         }
-        Ok(Listing { items })
+        Ok(Listing {
+            items,
+            last_used: 0,
+        })
     }
 
     /// Fills `buf` with entries from `cookie` on, each a `dirent` header then its name,

@@ -538,17 +538,27 @@ impl WasiCtx {
         len: u32,
         cookie: u64,
     ) -> Result<u32, SysErr> {
+        self.fds.readdir_calls += 1;
+        let now = self.fds.readdir_calls;
         let d = match self.fds.get_mut(fd)? {
             Entry::Dir(d) => d,
             _ => return Err(Errno::Notdir.into()),
         };
         d.need(Rights::FD_READDIR)?;
-        let listing = match &mut d.listing {
-            Some(listing) if cookie != 0 => listing,
-            slot => slot.insert(Listing::read(&d.dir)?),
+        let fresh = cookie == 0 || d.listing.is_none();
+        if fresh {
+            d.listing = Some(Listing::read(&d.dir)?);
+        }
+        let Some(listing) = d.listing.as_mut() else {
+            return Err(Errno::Io.into());
         };
+        listing.last_used = now;
         let out = mem.as_slice_mut(buf.as_array(len))?.ok_or(Errno::Notsup)?;
-        Ok(listing.fill(out, cookie) as u32)
+        let used = listing.fill(out, cookie) as u32;
+        if fresh {
+            self.fds.evict_listings();
+        }
+        Ok(used)
     }
 
     pub(super) fn renumber(&mut self, from: Fd, to: Fd) -> Result<(), SysErr> {

@@ -196,14 +196,8 @@ impl WasiCtx {
         if flags.contains(Fdflags::APPEND) {
             write_rights |= Rights::FD_WRITE;
         }
-        if flags.contains(Fdflags::DSYNC) {
-            write_rights |= Rights::FD_DATASYNC;
-        }
-        if flags.intersects(Fdflags::RSYNC | Fdflags::SYNC) {
-            write_rights |= Rights::FD_SYNC;
-        }
         need(d.inheriting, write_rights)?;
-        let write = write_rights.intersects(write_access_rights());
+        let write = !write_rights.is_empty();
         let read = base.intersects(Rights::FD_READ | Rights::FD_READDIR) || !write;
         let path = guest_path(mem, path)?;
 
