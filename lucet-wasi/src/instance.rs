@@ -139,7 +139,8 @@ pub struct WasiInstanceBuilder {
     args: Vec<String>,
     env: Vec<(String, String)>,
     inherit_env: bool,
-    preopens: Vec<(String, PathBuf)>,
+    /// Guest path, host path, read-only.
+    preopens: Vec<(String, PathBuf, bool)>,
     sockets: Vec<std::net::TcpListener>,
     limits: Limits,
     /// Whether address space / stack were set explicitly (they are engine-wide).
@@ -478,7 +479,16 @@ impl WasiInstanceBuilder {
     /// Makes the host directory `host` visible to the guest as `guest`. Preopens get
     /// descriptors 3, 4, ... in the order given.
     pub fn preopen(mut self, guest: impl Into<String>, host: impl Into<PathBuf>) -> Self {
-        self.preopens.push((guest.into(), host.into()));
+        self.preopens.push((guest.into(), host.into(), false));
+        self
+    }
+
+    /// Like [`preopen`](Self::preopen), but nothing below it can be changed: creating,
+    /// truncating, writing, renaming, linking, removing and setting sizes or times are
+    /// refused (`notcapable`) before any host call, and files opened below it have no
+    /// write rights.
+    pub fn preopen_readonly(mut self, guest: impl Into<String>, host: impl Into<PathBuf>) -> Self {
+        self.preopens.push((guest.into(), host.into(), true));
         self
     }
 
@@ -643,11 +653,12 @@ impl WasiInstanceBuilder {
         }
 
         let mut preopens = Vec::with_capacity(self.preopens.len());
-        for (guest, host) in self.preopens {
+        for (guest, host, readonly) in self.preopens {
             match wasi::open_preopen(&host) {
                 Ok(dir) => preopens.push(wasi::Preopen {
                     dir,
                     guest_path: guest,
+                    readonly,
                 }),
                 Err(source) => {
                     return Err(Error::Preopen {

@@ -42,9 +42,9 @@ struct RunArgs {
     entrypoint: String,
 
     /// Preopen the host directory HOST at the guest path GUEST (repeatable); a bare PATH
-    /// maps PATH to itself
+    /// maps PATH to itself; `guest:host:ro` makes it read-only
     #[arg(long = "dir", value_name = "guest:host", value_parser = parse_dir)]
-    dirs: Vec<(String, PathBuf)>,
+    dirs: Vec<(String, PathBuf, bool)>,
 
     /// Maximum linear memory (multiple of 4 KiB)
     #[arg(long, value_name = "size", default_value = "4GiB", value_parser = parse_limit)]
@@ -107,13 +107,18 @@ fn parse_limit(s: &str) -> Result<Bytes, String> {
     Ok(size)
 }
 
-fn parse_dir(s: &str) -> Result<(String, PathBuf), String> {
-    match s.split_once(':') {
-        None if !s.is_empty() => Ok((s.to_string(), PathBuf::from(s))),
-        Some((guest, host)) if !guest.is_empty() && !host.is_empty() => {
-            Ok((guest.to_string(), PathBuf::from(host)))
+/// `PATH`, `GUEST:HOST` or `GUEST:HOST:ro` (read-only) → (guest, host, read-only).
+fn parse_dir(s: &str) -> Result<(String, PathBuf, bool), String> {
+    let parts: Vec<&str> = s.split(':').collect();
+    match parts[..] {
+        [path] if !path.is_empty() => Ok((path.to_string(), PathBuf::from(path), false)),
+        [guest, host] if !guest.is_empty() && !host.is_empty() => {
+            Ok((guest.to_string(), PathBuf::from(host), false))
         }
-        _ => Err("expected GUEST:HOST or PATH, with neither part empty".into()),
+        [guest, host, "ro"] if !guest.is_empty() && !host.is_empty() => {
+            Ok((guest.to_string(), PathBuf::from(host), true))
+        }
+        _ => Err("expected PATH, GUEST:HOST or GUEST:HOST:ro, with no part empty".into()),
     }
 }
 
@@ -192,8 +197,12 @@ fn run(args: RunArgs) -> Result<i32, Error> {
     if args.inherit_env {
         builder = builder.inherit_env();
     }
-    for (guest, host) in args.dirs {
-        builder = builder.preopen(guest, host);
+    for (guest, host, readonly) in args.dirs {
+        builder = if readonly {
+            builder.preopen_readonly(guest, host)
+        } else {
+            builder.preopen(guest, host)
+        };
     }
     for addr in args.tcplisten {
         let listener =

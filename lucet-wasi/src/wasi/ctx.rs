@@ -1,5 +1,7 @@
 //! The per-instance WASI state: arguments, environment and the descriptor table.
 
+use super::dir::{Listing, MAX_LISTINGS};
+use super::file::{preopen_rights, DirFd, FileFd};
 use super::stdio::{HostStream, Input, Output};
 use super::types::{Errno, Fd, Filetype};
 use std::io;
@@ -16,9 +18,6 @@ pub struct WasiCtx {
     /// and end the guest.
     pub(crate) deadline: Option<Instant>,
 }
-
-/// The most descriptors one guest may hold open at once (`mfile` beyond).
-pub(crate) const MAX_FDS: usize = 16 * 1024;
 
 /// NUL-terminated strings laid out as `args_get`/`environ_get` copy them to the guest.
 #[derive(Default, Clone)]
@@ -39,7 +38,8 @@ impl StringList {
 pub(crate) enum Entry {
     Stdin(Stdio<Input>),
     Stdout(Stdio<Output>),
-    Dir(Preopen),
+    Dir(DirFd),
+    File(FileFd),
     Socket(super::sock::Socket),
 }
 
@@ -53,14 +53,46 @@ pub(crate) struct Stdio<T> {
 pub(crate) struct Preopen {
     pub(crate) dir: cap_std::fs::Dir,
     pub(crate) guest_path: String,
+    /// No descriptor reached through it may change the filesystem.
+    pub(crate) readonly: bool,
 }
+
+/// The most descriptors a guest may have open at once; one more is `mfile`.
+pub(crate) const MAX_FDS: usize = 16384;
 
 /// The descriptor table: index = fd.
 pub(crate) struct FdTable {
     entries: Vec<Option<Entry>>,
+    /// Counts `fd_readdir` calls: the clock of [`Listing::last_used`].
+    pub(crate) readdir_calls: u64,
 }
 
 impl FdTable {
+    /// Puts `entry` in the lowest free slot, as POSIX does; `mfile` when the table is full.
+    pub(crate) fn insert(&mut self, entry: Entry) -> Result<Fd, Errno> {
+        let index = match self.entries.iter().position(Option::is_none) {
+            Some(i) => i,
+            None if self.entries.len() < MAX_FDS => {
+                self.entries.push(None);
+                self.entries.len() - 1
+            }
+            None => return Err(Errno::Mfile),
+        };
+        self.entries[index] = Some(entry);
+        Ok(Fd::from(index as u32))
+    }
+
+    /// Moves the entry at `from` to `to` and returns what `to` held, for closing.
+    pub(crate) fn renumber(&mut self, from: Fd, to: Fd) -> Result<Option<Entry>, Errno> {
+        self.get(from)?;
+        self.get(to)?;
+        if from == to {
+            return Ok(None);
+        }
+        let entry = self.remove(from)?;
+        Ok(self.entries[u32::from(to) as usize].replace(entry))
+    }
+
     pub(crate) fn get(&self, fd: Fd) -> Result<&Entry, Errno> {
         self.entries
             .get(u32::from(fd) as usize)
@@ -75,20 +107,6 @@ impl FdTable {
             .ok_or(Errno::Badf)
     }
 
-    /// Puts `entry` at the lowest free descriptor.
-    pub(crate) fn insert(&mut self, entry: Entry) -> Result<Fd, Errno> {
-        let index = match self.entries.iter().position(Option::is_none) {
-            Some(free) => free,
-            None if self.entries.len() < MAX_FDS => {
-                self.entries.push(None);
-                self.entries.len() - 1
-            }
-            None => return Err(Errno::Mfile),
-        };
-        self.entries[index] = Some(entry);
-        Ok(Fd::from(index as u32))
-    }
-
     pub(crate) fn remove(&mut self, fd: Fd) -> Result<Entry, Errno> {
         let slot = self
             .entries
@@ -99,6 +117,30 @@ impl FdTable {
             self.entries.pop();
         }
         Ok(entry)
+    }
+
+    /// Drops the least recently read directory snapshots beyond [`MAX_LISTINGS`].
+    pub(crate) fn evict_listings(&mut self) {
+        let mut stamps: Vec<u64> = self.listings().map(|l| l.last_used).collect();
+        if stamps.len() <= MAX_LISTINGS {
+            return;
+        }
+        stamps.sort_unstable();
+        let cutoff = stamps[stamps.len() - MAX_LISTINGS];
+        for entry in self.entries.iter_mut().flatten() {
+            if let Entry::Dir(d) = entry {
+                if d.listing.as_ref().is_some_and(|l| l.last_used < cutoff) {
+                    d.listing = None;
+                }
+            }
+        }
+    }
+
+    fn listings(&self) -> impl Iterator<Item = &Listing> {
+        self.entries.iter().flatten().filter_map(|e| match e {
+            Entry::Dir(d) => d.listing.as_ref(),
+            _ => None,
+        })
     }
 
     /// Flushes the guest's outputs (writers may buffer).
@@ -162,7 +204,16 @@ impl WasiCtxBuilder {
                 filetype,
             })));
         }
-        entries.extend(self.preopens.into_iter().map(|p| Some(Entry::Dir(p))));
+        entries.extend(self.preopens.into_iter().map(|p| {
+            let (rights, inheriting) = preopen_rights(p.readonly);
+            Some(Entry::Dir(DirFd {
+                dir: p.dir,
+                rights,
+                inheriting,
+                preopen: Some(p.guest_path),
+                listing: None,
+            }))
+        }));
         entries.extend(
             self.sockets
                 .into_iter()
@@ -171,7 +222,10 @@ impl WasiCtxBuilder {
         WasiCtx {
             args: self.args,
             env: self.env,
-            fds: FdTable { entries },
+            fds: FdTable {
+                entries,
+                readdir_calls: 0,
+            },
             deadline: None,
         }
     }

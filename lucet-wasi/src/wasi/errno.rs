@@ -54,13 +54,15 @@ fn guest_errno(e: &wiggle::GuestError) -> Errno {
     }
 }
 
-/// The errno for a host I/O error.
+/// The errno for a host I/O error. cap-std reports a path that would leave the sandbox
+/// as `PermissionDenied` without an OS error number: that is `notcapable`, the errno we
+/// answer for every sandbox escape and every missing right.
 pub(crate) fn io_errno(e: &io::Error) -> Errno {
     match e.raw_os_error() {
         Some(code) => os_errno(code),
         None => match e.kind() {
             io::ErrorKind::NotFound => Errno::Noent,
-            io::ErrorKind::PermissionDenied => Errno::Perm,
+            io::ErrorKind::PermissionDenied => Errno::Notcapable,
             io::ErrorKind::AlreadyExists => Errno::Exist,
             io::ErrorKind::WouldBlock => Errno::Again,
             io::ErrorKind::InvalidInput => Errno::Inval,

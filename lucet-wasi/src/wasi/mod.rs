@@ -7,8 +7,10 @@
 mod args;
 mod clock;
 mod ctx;
+mod dir;
 mod errno;
 mod fd;
+mod file;
 mod path;
 mod poll;
 mod preview1;

@@ -1,13 +1,339 @@
 //! `path_*`: operations on names below a directory descriptor.
 //!
-//! The filesystem layer arrives with the sandbox issue; until then each call checks its
-//! descriptor (`badf`, `notdir`) and answers `notsup` for a directory.
+//! Every name is resolved by cap-std below the descriptor's directory, so `..`, absolute
+//! paths and symlinks cannot lead outside it. Rights are checked before any OS call.
+//!
+//! Errno decision: a sandbox escape (cap-std's "a path led outside of the filesystem")
+//! and a missing right, including any change attempted below a read-only preopen, are
+//! both answered with `notcapable`.
 
-use super::types::Fd;
+use super::ctx::Entry;
+use super::fd::{fdflags, filestat, fst_flags, rights, rights_for};
+use super::file::{need, write_access_rights, DirFd, FileFd};
+use super::types::{Errno, Fd, Fdflags, Filestat, Fstflags, Oflags, Rights};
 use super::{SysErr, WasiCtx};
+use cap_fs_ext::{
+    DirExt, FollowSymlinks, OpenOptionsFollowExt, OpenOptionsMaybeDirExt, OpenOptionsSyncExt,
+    SystemTimeSpec,
+};
+use cap_std::fs::{Dir, OpenOptions};
+use std::os::unix::ffi::OsStrExt;
+use wiggle::{GuestMemory, GuestPtr};
+
+/// The longest path a guest may pass, in bytes (Linux's `PATH_MAX`).
+const PATH_MAX: u32 = 4096;
+
+/// Reads a path from guest memory without copying it: too long is `nametoolong`, not
+/// UTF-8 is `ilseq`, empty is `noent`, a NUL inside is `inval`.
+fn guest_path<'m>(mem: &'m GuestMemory<'_>, path: GuestPtr<str>) -> Result<&'m str, SysErr> {
+    if path.len() > PATH_MAX {
+        return Err(Errno::Nametoolong.into());
+    }
+    let path = mem.as_str(path)?.ok_or(Errno::Notsup)?;
+    if path.is_empty() {
+        return Err(Errno::Noent.into());
+    }
+    if path.contains('\0') {
+        return Err(Errno::Inval.into());
+    }
+    Ok(path)
+}
+
+/// Lookup flags: whether to follow a symlink in the last component.
+fn follow(flags: u32) -> Result<bool, Errno> {
+    match flags {
+        0 => Ok(false),
+        1 => Ok(true),
+        _ => Err(Errno::Inval),
+    }
+}
+
+/// Sets the times of `path` below `dir` (validated `flags`, nanosecond times).
+pub(super) fn set_path_times(
+    dir: &Dir,
+    path: &str,
+    follow: bool,
+    atim: u64,
+    mtim: u64,
+    flags: Fstflags,
+) -> Result<(), SysErr> {
+    let spec = |ns: u64, set: Fstflags, now: Fstflags| {
+        if flags.contains(now) {
+            Some(SystemTimeSpec::SymbolicNow)
+        } else if flags.contains(set) {
+            let t = std::time::UNIX_EPOCH + std::time::Duration::from_nanos(ns);
+            Some(SystemTimeSpec::Absolute(
+                cap_std::time::SystemTime::from_std(t),
+            ))
+        } else {
+            None
+        }
+    };
+    let atime = spec(atim, Fstflags::ATIM, Fstflags::ATIM_NOW);
+    let mtime = spec(mtim, Fstflags::MTIM, Fstflags::MTIM_NOW);
+    if follow {
+        dir.set_times(path, atime, mtime)?;
+    } else {
+        dir.set_symlink_times(path, atime, mtime)?;
+    }
+    Ok(())
+}
 
 impl WasiCtx {
-    pub(super) fn path_op(&self, fd: Fd) -> SysErr {
-        self.dir_op(fd)
+    pub(super) fn create_directory(
+        &mut self,
+        mem: &GuestMemory<'_>,
+        fd: Fd,
+        path: GuestPtr<str>,
+    ) -> Result<(), SysErr> {
+        let d = self.dir(fd)?;
+        d.need(Rights::PATH_CREATE_DIRECTORY)?;
+        d.dir.create_dir(guest_path(mem, path)?)?;
+        Ok(())
     }
+
+    pub(super) fn path_filestat(
+        &mut self,
+        mem: &GuestMemory<'_>,
+        fd: Fd,
+        flags: u32,
+        path: GuestPtr<str>,
+    ) -> Result<Filestat, SysErr> {
+        let d = self.dir(fd)?;
+        let follow = follow(flags)?;
+        d.need(Rights::PATH_FILESTAT_GET)?;
+        let path = guest_path(mem, path)?;
+        let meta = if follow {
+            d.dir.metadata(path)?
+        } else {
+            d.dir.symlink_metadata(path)?
+        };
+        Ok(filestat(&meta))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn path_set_times(
+        &mut self,
+        mem: &GuestMemory<'_>,
+        fd: Fd,
+        flags: u32,
+        path: GuestPtr<str>,
+        atim: u64,
+        mtim: u64,
+        fst: u32,
+    ) -> Result<(), SysErr> {
+        let d = self.dir(fd)?;
+        let follow = follow(flags)?;
+        let fst = fst_flags(fst)?;
+        d.need(Rights::PATH_FILESTAT_SET_TIMES)?;
+        set_path_times(&d.dir, guest_path(mem, path)?, follow, atim, mtim, fst)
+    }
+
+    /// A hard link; with `symlink_follow`, to what a symlink at `old` points to.
+    pub(super) fn link(
+        &mut self,
+        mem: &GuestMemory<'_>,
+        old_fd: Fd,
+        old_flags: u32,
+        old: GuestPtr<str>,
+        new_fd: Fd,
+        new: GuestPtr<str>,
+    ) -> Result<(), SysErr> {
+        let (od, nd) = (self.dir(old_fd)?, self.dir(new_fd)?);
+        let follow = follow(old_flags)?;
+        od.need(Rights::PATH_LINK_SOURCE)?;
+        nd.need(Rights::PATH_LINK_TARGET)?;
+        let (old, new) = (guest_path(mem, old)?, guest_path(mem, new)?);
+        if follow {
+            let target = od.dir.canonicalize(old)?;
+            od.dir.hard_link(target, &nd.dir, new)?;
+        } else {
+            od.dir.hard_link(old, &nd.dir, new)?;
+        }
+        Ok(())
+    }
+
+    /// Opens a file or directory below `fd`. The new descriptor's rights are those asked
+    /// for, within what `fd` passes on; asking for a right that needs the host file open
+    /// for writing (write, datasync, allocate, set_size, or `append`) that `fd` does not
+    /// pass on is `notcapable`, as are `creat` and `trunc` without their path rights.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn open(
+        &mut self,
+        mem: &GuestMemory<'_>,
+        fd: Fd,
+        dirflags: u32,
+        path: GuestPtr<str>,
+        oflags: u32,
+        base: u64,
+        inheriting: u64,
+        flags: u32,
+    ) -> Result<Fd, SysErr> {
+        let d = self.dir(fd)?;
+        let follow = follow(dirflags)?;
+        let oflags = u16::try_from(oflags)
+            .ok()
+            .and_then(Oflags::from_bits)
+            .ok_or(Errno::Inval)?;
+        let flags = fdflags(flags)?;
+        let (base, inheriting) = (rights(base)?, rights(inheriting)?);
+
+        let mut needed = Rights::PATH_OPEN;
+        if oflags.contains(Oflags::CREAT) {
+            needed |= Rights::PATH_CREATE_FILE;
+        }
+        if oflags.contains(Oflags::TRUNC) {
+            needed |= Rights::PATH_FILESTAT_SET_SIZE;
+        }
+        d.need(needed)?;
+        // A directory has no write rights to ask for: they are dropped, not refused.
+        let base = if oflags.contains(Oflags::DIRECTORY) {
+            base & rights_for(true)
+        } else {
+            base
+        };
+        let mut write_rights = base & write_access_rights();
+        if flags.contains(Fdflags::APPEND) {
+            write_rights |= Rights::FD_WRITE;
+        }
+        need(d.inheriting, write_rights)?;
+        let write = !write_rights.is_empty();
+        let read = base.intersects(Rights::FD_READ | Rights::FD_READDIR) || !write;
+        let path = guest_path(mem, path)?;
+
+        let entry = if oflags.contains(Oflags::DIRECTORY) {
+            if oflags.intersects(Oflags::CREAT | Oflags::TRUNC) {
+                return Err(Errno::Inval.into());
+            }
+            let dir = if follow {
+                d.dir.open_dir(path)?
+            } else {
+                d.dir.open_dir_nofollow(path)?
+            };
+            dir_entry(dir, d, base, inheriting)
+        } else {
+            let create = oflags.contains(Oflags::CREAT);
+            let mut opts = OpenOptions::new();
+            opts.read(read)
+                .write(write)
+                .append(flags.contains(Fdflags::APPEND))
+                .create(create)
+                .create_new(create && oflags.contains(Oflags::EXCL))
+                .truncate(oflags.contains(Oflags::TRUNC))
+                .follow(if follow {
+                    FollowSymlinks::Yes
+                } else {
+                    FollowSymlinks::No
+                })
+                .maybe_dir(true)
+                .nonblock(flags.contains(Fdflags::NONBLOCK))
+                .dsync(flags.contains(Fdflags::DSYNC))
+                .rsync(flags.contains(Fdflags::RSYNC))
+                .sync(flags.contains(Fdflags::SYNC));
+            // The host needs write access to create or truncate; the guest's rights
+            // still decide whether it may write.
+            if oflags.intersects(Oflags::CREAT | Oflags::TRUNC) {
+                opts.write(true);
+            }
+            let file = d.dir.open_with(path, &opts)?;
+            let meta = file.metadata()?;
+            if meta.is_dir() {
+                let dir = Dir::from_std_file(file.into_std());
+                dir_entry(dir, d, base, inheriting)
+            } else {
+                Entry::File(FileFd {
+                    file,
+                    regular: meta.is_file(),
+                    rights: base & d.inheriting & rights_for(false),
+                    inheriting: inheriting & d.inheriting,
+                })
+            }
+        };
+        Ok(self.fds.insert(entry)?)
+    }
+
+    /// Copies a symlink's contents into `buf`, cut to `len` bytes; returns the length.
+    pub(super) fn readlink(
+        &mut self,
+        mem: &mut GuestMemory<'_>,
+        fd: Fd,
+        path: GuestPtr<str>,
+        buf: GuestPtr<u8>,
+        len: u32,
+    ) -> Result<u32, SysErr> {
+        let d = self.dir(fd)?;
+        d.need(Rights::PATH_READLINK)?;
+        let target = d.dir.read_link(guest_path(mem, path)?)?;
+        let bytes = target.as_os_str().as_bytes();
+        let n = bytes.len().min(len as usize);
+        mem.copy_from_slice(&bytes[..n], buf.as_array(n as u32))?;
+        Ok(n as u32)
+    }
+
+    pub(super) fn remove_directory(
+        &mut self,
+        mem: &GuestMemory<'_>,
+        fd: Fd,
+        path: GuestPtr<str>,
+    ) -> Result<(), SysErr> {
+        let d = self.dir(fd)?;
+        d.need(Rights::PATH_REMOVE_DIRECTORY)?;
+        d.dir.remove_dir(guest_path(mem, path)?)?;
+        Ok(())
+    }
+
+    /// Renames within one directory tree or across two, preopens included.
+    pub(super) fn rename(
+        &mut self,
+        mem: &GuestMemory<'_>,
+        fd: Fd,
+        old: GuestPtr<str>,
+        new_fd: Fd,
+        new: GuestPtr<str>,
+    ) -> Result<(), SysErr> {
+        let (od, nd) = (self.dir(fd)?, self.dir(new_fd)?);
+        od.need(Rights::PATH_RENAME_SOURCE)?;
+        nd.need(Rights::PATH_RENAME_TARGET)?;
+        let (old, new) = (guest_path(mem, old)?, guest_path(mem, new)?);
+        od.dir.rename(old, &nd.dir, new)?;
+        Ok(())
+    }
+
+    /// Creates a symlink at `new` holding `old`; absolute contents are `notcapable`.
+    pub(super) fn symlink(
+        &mut self,
+        mem: &GuestMemory<'_>,
+        old: GuestPtr<str>,
+        fd: Fd,
+        new: GuestPtr<str>,
+    ) -> Result<(), SysErr> {
+        let d = self.dir(fd)?;
+        d.need(Rights::PATH_SYMLINK)?;
+        let (old, new) = (guest_path(mem, old)?, guest_path(mem, new)?);
+        d.dir.symlink(old, new)?;
+        Ok(())
+    }
+
+    pub(super) fn unlink_file(
+        &mut self,
+        mem: &GuestMemory<'_>,
+        fd: Fd,
+        path: GuestPtr<str>,
+    ) -> Result<(), SysErr> {
+        let d = self.dir(fd)?;
+        d.need(Rights::PATH_UNLINK_FILE)?;
+        d.dir.remove_file(guest_path(mem, path)?)?;
+        Ok(())
+    }
+}
+
+/// The table entry of a directory opened below `parent`.
+fn dir_entry(dir: Dir, parent: &DirFd, base: Rights, inheriting: Rights) -> Entry {
+    Entry::Dir(DirFd {
+        dir,
+        rights: base & parent.inheriting & rights_for(true),
+        inheriting: inheriting & parent.inheriting,
+        preopen: None,
+        listing: None,
+    })
 }

@@ -1,8 +1,6 @@
 //! The preview1 trait: one short method per WASI function, delegating to its area.
 
-use super::types::{
-    Ciovec, Errno, Event, Fd, Fdstat, Filestat, Iovec, Prestat, Roflags, Subscription,
-};
+use super::types::{Ciovec, Event, Fd, Fdstat, Filestat, Iovec, Prestat, Roflags, Subscription};
 use super::wasi_snapshot_preview1::WasiSnapshotPreview1;
 use super::{SysErr, WasiCtx};
 use wiggle::{GuestMemory, GuestPtr};
@@ -44,20 +42,20 @@ impl WasiSnapshotPreview1 for WasiCtx {
         &mut self,
         _: &mut GuestMemory<'_>,
         fd: Fd,
-        _off: u64,
-        _len: u64,
-        _advice: u32,
+        off: u64,
+        len: u64,
+        advice: u32,
     ) -> R<()> {
-        Err(self.not_a_file(fd))
+        self.advise(fd, off, len, advice)
     }
-    fn fd_allocate(&mut self, _: &mut GuestMemory<'_>, fd: Fd, _off: u64, _len: u64) -> R<()> {
-        Err(self.not_a_file(fd))
+    fn fd_allocate(&mut self, _: &mut GuestMemory<'_>, fd: Fd, off: u64, len: u64) -> R<()> {
+        self.allocate(fd, off, len)
     }
     fn fd_close(&mut self, _: &mut GuestMemory<'_>, fd: Fd) -> R<()> {
         self.close(fd)
     }
     fn fd_datasync(&mut self, _: &mut GuestMemory<'_>, fd: Fd) -> R<()> {
-        Err(self.not_a_file(fd))
+        self.datasync(fd)
     }
     fn fd_fdstat_get(&mut self, _: &mut GuestMemory<'_>, fd: Fd) -> R<Fdstat> {
         self.fdstat(fd)
@@ -69,36 +67,35 @@ impl WasiSnapshotPreview1 for WasiCtx {
         &mut self,
         _: &mut GuestMemory<'_>,
         fd: Fd,
-        _base: u64,
-        _inheriting: u64,
+        base: u64,
+        inheriting: u64,
     ) -> R<()> {
-        self.fds.get(fd)?;
-        Err(Errno::Notsup.into())
+        self.set_rights(fd, base, inheriting)
     }
     fn fd_filestat_get(&mut self, _: &mut GuestMemory<'_>, fd: Fd) -> R<Filestat> {
         self.filestat(fd)
     }
-    fn fd_filestat_set_size(&mut self, _: &mut GuestMemory<'_>, fd: Fd, _size: u64) -> R<()> {
-        Err(self.not_a_file(fd))
+    fn fd_filestat_set_size(&mut self, _: &mut GuestMemory<'_>, fd: Fd, size: u64) -> R<()> {
+        self.set_size(fd, size)
     }
     fn fd_filestat_set_times(
         &mut self,
         _: &mut GuestMemory<'_>,
         fd: Fd,
-        _atim: u64,
-        _mtim: u64,
-        _flags: u32,
+        atim: u64,
+        mtim: u64,
+        flags: u32,
     ) -> R<()> {
-        Err(self.not_a_file(fd))
+        self.set_times(fd, atim, mtim, flags)
     }
     fn fd_pread(
         &mut self,
-        _: &mut GuestMemory<'_>,
+        m: &mut GuestMemory<'_>,
         fd: Fd,
-        _iovs: GuestPtr<[Iovec]>,
-        _off: u64,
+        iovs: GuestPtr<[Iovec]>,
+        off: u64,
     ) -> R<u32> {
-        Err(self.not_a_file(fd))
+        self.pread(m, fd, iovs, off)
     }
     fn fd_prestat_get(&mut self, _: &mut GuestMemory<'_>, fd: Fd) -> R<Prestat> {
         self.prestat(fd)
@@ -114,39 +111,37 @@ impl WasiSnapshotPreview1 for WasiCtx {
     }
     fn fd_pwrite(
         &mut self,
-        _: &mut GuestMemory<'_>,
+        m: &mut GuestMemory<'_>,
         fd: Fd,
-        _iovs: GuestPtr<[Ciovec]>,
-        _off: u64,
+        iovs: GuestPtr<[Ciovec]>,
+        off: u64,
     ) -> R<u32> {
-        Err(self.not_a_file(fd))
+        self.pwrite(m, fd, iovs, off)
     }
     fn fd_read(&mut self, m: &mut GuestMemory<'_>, fd: Fd, iovs: GuestPtr<[Iovec]>) -> R<u32> {
         self.read(m, fd, iovs)
     }
     fn fd_readdir(
         &mut self,
-        _: &mut GuestMemory<'_>,
+        m: &mut GuestMemory<'_>,
         fd: Fd,
-        _buf: GuestPtr<u8>,
-        _len: u32,
-        _cookie: u64,
+        buf: GuestPtr<u8>,
+        len: u32,
+        cookie: u64,
     ) -> R<u32> {
-        Err(self.dir_op(fd))
+        self.readdir(m, fd, buf, len, cookie)
     }
     fn fd_renumber(&mut self, _: &mut GuestMemory<'_>, fd: Fd, to: Fd) -> R<()> {
-        self.fds.get(fd)?;
-        self.fds.get(to)?;
-        Err(Errno::Notsup.into())
+        self.renumber(fd, to)
     }
-    fn fd_seek(&mut self, _: &mut GuestMemory<'_>, fd: Fd, _off: i64, _whence: u32) -> R<u64> {
-        Err(self.not_a_file(fd))
+    fn fd_seek(&mut self, _: &mut GuestMemory<'_>, fd: Fd, off: i64, whence: u32) -> R<u64> {
+        self.seek(fd, off, whence)
     }
     fn fd_sync(&mut self, _: &mut GuestMemory<'_>, fd: Fd) -> R<()> {
-        Err(self.not_a_file(fd))
+        self.sync(fd)
     }
     fn fd_tell(&mut self, _: &mut GuestMemory<'_>, fd: Fd) -> R<u64> {
-        Err(self.not_a_file(fd))
+        self.tell(fd)
     }
     fn fd_write(&mut self, m: &mut GuestMemory<'_>, fd: Fd, iovs: GuestPtr<[Ciovec]>) -> R<u32> {
         self.write(m, fd, iovs)
@@ -154,96 +149,96 @@ impl WasiSnapshotPreview1 for WasiCtx {
 
     fn path_create_directory(
         &mut self,
-        _: &mut GuestMemory<'_>,
+        m: &mut GuestMemory<'_>,
         fd: Fd,
-        _path: GuestPtr<str>,
+        path: GuestPtr<str>,
     ) -> R<()> {
-        Err(self.path_op(fd))
+        self.create_directory(m, fd, path)
     }
     fn path_filestat_get(
         &mut self,
-        _: &mut GuestMemory<'_>,
+        m: &mut GuestMemory<'_>,
         fd: Fd,
-        _flags: u32,
-        _path: GuestPtr<str>,
+        flags: u32,
+        path: GuestPtr<str>,
     ) -> R<Filestat> {
-        Err(self.path_op(fd))
+        self.path_filestat(m, fd, flags, path)
     }
     fn path_filestat_set_times(
         &mut self,
-        _: &mut GuestMemory<'_>,
+        m: &mut GuestMemory<'_>,
         fd: Fd,
-        _flags: u32,
-        _path: GuestPtr<str>,
-        _atim: u64,
-        _mtim: u64,
-        _fst_flags: u32,
+        flags: u32,
+        path: GuestPtr<str>,
+        atim: u64,
+        mtim: u64,
+        fst_flags: u32,
     ) -> R<()> {
-        Err(self.path_op(fd))
+        self.path_set_times(m, fd, flags, path, atim, mtim, fst_flags)
     }
     fn path_link(
         &mut self,
-        _: &mut GuestMemory<'_>,
+        m: &mut GuestMemory<'_>,
         old_fd: Fd,
-        _old_flags: u32,
-        _old_path: GuestPtr<str>,
-        _new_fd: Fd,
-        _new_path: GuestPtr<str>,
+        old_flags: u32,
+        old_path: GuestPtr<str>,
+        new_fd: Fd,
+        new_path: GuestPtr<str>,
     ) -> R<()> {
-        Err(self.path_op(old_fd))
+        self.link(m, old_fd, old_flags, old_path, new_fd, new_path)
     }
     fn path_open(
         &mut self,
-        _: &mut GuestMemory<'_>,
+        m: &mut GuestMemory<'_>,
         fd: Fd,
-        _dirflags: u32,
-        _path: GuestPtr<str>,
-        _oflags: u32,
-        _base: u64,
-        _inheriting: u64,
-        _fdflags: u32,
+        dirflags: u32,
+        path: GuestPtr<str>,
+        oflags: u32,
+        base: u64,
+        inheriting: u64,
+        fdflags: u32,
     ) -> R<Fd> {
-        Err(self.path_op(fd))
+        self.open(m, fd, dirflags, path, oflags, base, inheriting, fdflags)
     }
     fn path_readlink(
         &mut self,
-        _: &mut GuestMemory<'_>,
+        m: &mut GuestMemory<'_>,
         fd: Fd,
-        _path: GuestPtr<str>,
-        _buf: GuestPtr<u8>,
-        _len: u32,
+        path: GuestPtr<str>,
+        buf: GuestPtr<u8>,
+        len: u32,
     ) -> R<u32> {
-        Err(self.path_op(fd))
+        self.readlink(m, fd, path, buf, len)
     }
     fn path_remove_directory(
         &mut self,
-        _: &mut GuestMemory<'_>,
+        m: &mut GuestMemory<'_>,
         fd: Fd,
-        _path: GuestPtr<str>,
+        path: GuestPtr<str>,
     ) -> R<()> {
-        Err(self.path_op(fd))
+        self.remove_directory(m, fd, path)
     }
     fn path_rename(
         &mut self,
-        _: &mut GuestMemory<'_>,
+        m: &mut GuestMemory<'_>,
         fd: Fd,
-        _old: GuestPtr<str>,
-        _new_fd: Fd,
-        _new: GuestPtr<str>,
+        old: GuestPtr<str>,
+        new_fd: Fd,
+        new: GuestPtr<str>,
     ) -> R<()> {
-        Err(self.path_op(fd))
+        self.rename(m, fd, old, new_fd, new)
     }
     fn path_symlink(
         &mut self,
-        _: &mut GuestMemory<'_>,
-        _old: GuestPtr<str>,
+        m: &mut GuestMemory<'_>,
+        old: GuestPtr<str>,
         fd: Fd,
-        _new: GuestPtr<str>,
+        new: GuestPtr<str>,
     ) -> R<()> {
-        Err(self.path_op(fd))
+        self.symlink(m, old, fd, new)
     }
-    fn path_unlink_file(&mut self, _: &mut GuestMemory<'_>, fd: Fd, _path: GuestPtr<str>) -> R<()> {
-        Err(self.path_op(fd))
+    fn path_unlink_file(&mut self, m: &mut GuestMemory<'_>, fd: Fd, path: GuestPtr<str>) -> R<()> {
+        self.unlink_file(m, fd, path)
     }
 
     fn poll_oneoff(

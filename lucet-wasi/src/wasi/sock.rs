@@ -1,7 +1,7 @@
 //! `sock_*`: TCP sockets handed to the guest by the host, and the connections accepted
 //! from them.
 
-use super::fd::{first_buffer, gather, GATHER};
+use super::fd::{gather, GATHER};
 use super::types::{Ciovec, Errno, Fd, Fdflags, Iovec, Roflags};
 use super::wait::{wait_for, Ready};
 use super::{SysErr, WasiCtx};
@@ -118,6 +118,28 @@ impl Socket {
             }
         }
     }
+}
+
+/// The first non-empty guest buffer of a read: a socket read fills one buffer (a short
+/// read), since a second one could block with data in hand.
+pub(super) fn first_buffer<'m>(
+    mem: &'m mut GuestMemory<'_>,
+    iovs: GuestPtr<[Iovec]>,
+) -> Result<Option<&'m mut [u8]>, SysErr> {
+    if iovs.len() > super::fd::IOV_MAX {
+        return Err(Errno::Inval.into());
+    }
+    for iov in iovs.iter() {
+        let iov = mem.read(iov?)?;
+        if iov.buf_len > 0 {
+            let len = iov.buf_len.min(i32::MAX as u32);
+            let bytes = mem
+                .as_slice_mut(iov.buf.as_array(len))?
+                .ok_or(Errno::Notsup)?;
+            return Ok(Some(bytes));
+        }
+    }
+    Ok(None)
 }
 
 impl WasiCtx {

@@ -1,0 +1,115 @@
+//! Directory listings for `fd_readdir`.
+//!
+//! A listing is a snapshot of the directory taken when the guest starts reading at cookie
+//! 0: `.`, `..`, then every entry in the order the host returned them. The cookie of an
+//! entry is its index + 1, so cookies stay valid for the life of the snapshot and a guest
+//! resuming at any cookie neither skips nor repeats an entry, even while the directory
+//! changes underneath it.
+//!
+//! At most [`MAX_LISTINGS`] snapshots are kept at once (the least recently used one is
+//! dropped), so host memory is bounded by a few directories, not by how many a guest
+//! opens. A dropped snapshot is taken again when its descriptor is next read.
+
+use super::types::Filetype;
+use cap_std::fs::Dir;
+use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::DirEntryExt;
+
+/// Size of the `dirent` header that precedes each name in the guest's buffer.
+pub(crate) const DIRENT_SIZE: usize = 24;
+
+/// One entry of a listing.
+pub(crate) struct Item {
+    name: Box<[u8]>,
+    ino: u64,
+    filetype: Filetype,
+}
+
+/// How many directory snapshots an instance keeps at once.
+pub(crate) const MAX_LISTINGS: usize = 16;
+
+/// A snapshot of a directory's entries.
+pub(crate) struct Listing {
+    items: Vec<Item>,
+    /// When the guest last read it (a per-instance counter), for eviction.
+    pub(crate) last_used: u64,
+}
+
+impl Listing {
+    /// Reads the whole directory. `..` shows inode 0 where it is outside the sandbox.
+    pub(crate) fn read(dir: &Dir) -> io::Result<Listing> {
+        use cap_std::fs::MetadataExt;
+        let here = dir.dir_metadata()?;
+        let parent_ino = dir.symlink_metadata("..").map_or(0, |m| m.ino());
+        let mut items = vec![
+            Item {
+                name: Box::from(&b"."[..]),
+                ino: here.ino(),
+                filetype: Filetype::Directory,
+            },
+            Item {
+                name: Box::from(&b".."[..]),
+                ino: parent_ino,
+                filetype: Filetype::Directory,
+            },
+        ];
+        for entry in dir.entries()? {
+            let entry = entry?;
+            let filetype = entry.file_type().map_or(Filetype::Unknown, filetype);
+            items.push(Item {
+                name: Box::from(entry.file_name().as_bytes()),
+                ino: entry.ino(),
+                filetype,
+            });
+        }
+        Ok(Listing {
+            items,
+            last_used: 0,
+        })
+    }
+
+    /// Fills `buf` with entries from `cookie` on, each a `dirent` header then its name,
+    /// and returns how many bytes were written. The last entry is cut where the buffer
+    /// ends: a full buffer means "call again from the last complete entry's cookie".
+    pub(crate) fn fill(&self, buf: &mut [u8], cookie: u64) -> usize {
+        let start = usize::try_from(cookie).unwrap_or(usize::MAX);
+        let mut used = 0;
+        for (i, item) in self.items.iter().enumerate().skip(start) {
+            let mut header = [0u8; DIRENT_SIZE];
+            header[0..8].copy_from_slice(&(i as u64 + 1).to_le_bytes());
+            header[8..16].copy_from_slice(&item.ino.to_le_bytes());
+            header[16..20].copy_from_slice(&(item.name.len() as u32).to_le_bytes());
+            header[20] = item.filetype as u8;
+            for part in [&header[..], &item.name[..]] {
+                let n = part.len().min(buf.len() - used);
+                buf[used..used + n].copy_from_slice(&part[..n]);
+                used += n;
+            }
+            if used == buf.len() {
+                break;
+            }
+        }
+        used
+    }
+}
+
+/// A host file type in WASI's terms.
+pub(crate) fn filetype(ft: cap_std::fs::FileType) -> Filetype {
+    use cap_fs_ext::FileTypeExt;
+    if ft.is_dir() {
+        Filetype::Directory
+    } else if ft.is_file() {
+        Filetype::RegularFile
+    } else if ft.is_symlink() {
+        Filetype::SymbolicLink
+    } else if ft.is_block_device() {
+        Filetype::BlockDevice
+    } else if ft.is_char_device() {
+        Filetype::CharacterDevice
+    } else if ft.is_socket() {
+        Filetype::SocketStream
+    } else {
+        Filetype::Unknown
+    }
+}

@@ -1,0 +1,287 @@
+//! The filesystem layer, end to end: guest programs (Rust through the raw ABI, C through
+//! wasi-libc) against real host directories, checking the host side afterwards.
+
+mod support;
+
+use lucet_wasi::{Exit, Input, Output, WasiInstance};
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+use support::*;
+
+fn s(p: &Path) -> String {
+    p.display().to_string()
+}
+
+/// Checks a battery's output: every check passed, at least `min` ran, and it finished.
+fn passed(r: &Ran, min: usize) {
+    let fails: Vec<&str> = r.stdout.lines().filter(|l| l.starts_with("FAIL")).collect();
+    assert!(
+        fails.is_empty(),
+        "failed checks:\n{}\n{}",
+        fails.join("\n"),
+        r.stderr
+    );
+    let oks = r.stdout.lines().filter(|l| l.starts_with("ok ")).count();
+    assert!(
+        oks >= min,
+        "only {oks} checks ran:\n{}\n{}",
+        r.stdout,
+        r.stderr
+    );
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    assert!(r.stdout.ends_with("done\n"), "{}\n{}", r.stdout, r.stderr);
+}
+
+/// Every file below `dir` (symlinks not followed): path → (kind, contents or target, mtime).
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, (String, Vec<u8>, SystemTime)> {
+    let mut out = BTreeMap::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let meta = fs::symlink_metadata(&p).unwrap();
+            let (kind, data) = if meta.is_symlink() {
+                (
+                    "link",
+                    fs::read_link(&p)
+                        .unwrap()
+                        .into_os_string()
+                        .into_encoded_bytes(),
+                )
+            } else if meta.is_dir() {
+                todo.push(p.clone());
+                ("dir", Vec::new())
+            } else {
+                ("file", fs::read(&p).unwrap())
+            };
+            out.insert(p, (kind.to_string(), data, meta.modified().unwrap()));
+        }
+    }
+    out
+}
+
+/// Sets a file's mtime (and atime) to a fixed moment in the past.
+fn age(path: &Path) {
+    let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+    let f = fs::File::options().write(true).open(path).unwrap();
+    f.set_times(fs::FileTimes::new().set_accessed(t).set_modified(t))
+        .unwrap();
+}
+
+#[test]
+fn every_fd_and_path_call_behaves() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    fs::create_dir(&a).unwrap();
+    fs::create_dir(&b).unwrap();
+    let r = lucet([
+        s(&rust_guest("fs")),
+        "--dir".into(),
+        format!("/a:{}", a.display()),
+        "--dir".into(),
+        format!("/b:{}", b.display()),
+        "--".into(),
+        "calls".into(),
+    ]);
+    passed(&r, 180);
+    // What the guest did is visible on the host.
+    assert_eq!(fs::read(b.join("moved")).unwrap(), b"12");
+    assert_eq!(fs::read_link(a.join("sym")).unwrap(), Path::new("f.txt"));
+    assert!(a.join("d1").is_dir() && a.join("d2/x").is_dir());
+    assert!(!a.join("d").exists());
+}
+
+#[test]
+fn escape_battery_never_touches_the_host_outside() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (sandbox, outside) = (tmp.path().join("sandbox"), tmp.path().join("outside"));
+    fs::create_dir_all(sandbox.join("sub")).unwrap();
+    fs::create_dir(&outside).unwrap();
+    fs::write(sandbox.join("file.txt"), "inside").unwrap();
+    let secret = outside.join("secret");
+    fs::write(&secret, "secret").unwrap();
+    age(&secret);
+    symlink(&secret, sandbox.join("link_abs")).unwrap();
+    symlink("../outside/secret", sandbox.join("link_up")).unwrap();
+    symlink("../outside", sandbox.join("link_updir")).unwrap();
+    symlink("../outside/new_via_link", sandbox.join("link_dangling_out")).unwrap();
+    symlink("../../outside", sandbox.join("sub/deep_up")).unwrap();
+    symlink("../file.txt", sandbox.join("sub/link_file")).unwrap();
+    symlink("file.txt", sandbox.join("link_in")).unwrap();
+    symlink("loop2", sandbox.join("loop1")).unwrap();
+    symlink("loop1", sandbox.join("loop2")).unwrap();
+    let before = snapshot(tmp.path());
+
+    let r = lucet([
+        s(&rust_guest("fs")),
+        "--dir".into(),
+        format!("/sandbox:{}", sandbox.display()),
+        "--".into(),
+        "escape".into(),
+        s(&secret),
+    ]);
+    passed(&r, 60);
+
+    // Nothing was created, truncated, renamed or retimed anywhere: outside or inside.
+    assert_eq!(snapshot(tmp.path()), before);
+    assert!(!Path::new("/tmp/lucet-escape-new").exists());
+    assert!(!Path::new("/tmp/lucet-escape-dir").exists());
+}
+
+#[test]
+fn read_only_preopen_refuses_every_change() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (ro, rw) = (tmp.path().join("ro"), tmp.path().join("rw"));
+    fs::create_dir_all(ro.join("sub")).unwrap();
+    fs::create_dir(&rw).unwrap();
+    fs::write(ro.join("file.txt"), "original").unwrap();
+    fs::write(ro.join("sub/inner.txt"), "inner").unwrap();
+    symlink("file.txt", ro.join("link")).unwrap();
+    age(&ro.join("file.txt"));
+    age(&ro.join("sub/inner.txt"));
+    let before = snapshot(&ro);
+
+    let r = lucet([
+        s(&rust_guest("fs")),
+        "--dir".into(),
+        format!("/ro:{}:ro", ro.display()),
+        "--dir".into(),
+        format!("/rw:{}", rw.display()),
+        "--".into(),
+        "readonly".into(),
+    ]);
+    passed(&r, 40);
+    assert_eq!(snapshot(&ro), before, "the read-only tree changed");
+    assert!(rw.join("mine").exists() && !rw.join("stolen").exists());
+}
+
+#[test]
+fn read_only_preopen_through_the_library() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (ro, rw) = (tmp.path().join("ro"), tmp.path().join("rw"));
+    fs::create_dir_all(ro.join("sub")).unwrap();
+    fs::create_dir(&rw).unwrap();
+    fs::write(ro.join("file.txt"), "original").unwrap();
+    fs::write(ro.join("sub/inner.txt"), "inner").unwrap();
+    symlink("file.txt", ro.join("link")).unwrap();
+    let before = snapshot(&ro);
+    let out = SharedBuf::default();
+    let exit = WasiInstance::builder()
+        .module_file(rust_guest("fs"))
+        .unwrap()
+        .preopen_readonly("/ro", &ro)
+        .preopen("/rw", &rw)
+        .arg("readonly")
+        .stdin(Input::null())
+        .stdout(Output::writer(out.clone()))
+        .run("_start")
+        .unwrap();
+    assert_eq!(exit, Exit::Returned);
+    let text = out.text();
+    assert!(!text.contains("FAIL"), "{text}");
+    assert!(text.ends_with("done\n"), "{text}");
+    assert_eq!(snapshot(&ro), before);
+}
+
+#[test]
+fn readdir_of_10000_entries_with_every_buffer_size() {
+    let tmp = tempfile::tempdir().unwrap();
+    for i in 0..10_000 {
+        fs::File::create(tmp.path().join(format!("f{i:05}"))).unwrap();
+    }
+    let r = lucet([
+        s(&rust_guest("fs")),
+        "--dir".into(),
+        format!("/big:{}", tmp.path().display()),
+        "--".into(),
+        "readdir".into(),
+    ]);
+    passed(&r, 20);
+}
+
+#[test]
+fn c_program_reads_writes_and_lists_the_current_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(tmp.path().join("file.txt"), "hello from the host\n").unwrap();
+    fs::create_dir(tmp.path().join("subdir")).unwrap();
+    let out = cli()
+        .current_dir(tmp.path())
+        .arg(c_guest("fs_example"))
+        .args(["--dir", ".:.", "--", "file.txt"])
+        .output()
+        .unwrap();
+    let r = ran(out);
+    assert_eq!(r.status, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(
+        r.stdout,
+        "read 20 bytes: hello from the host\n\
+         wrote copy.txt\n\
+         .\n..\ncopy.txt\nfile.txt\nsubdir\n"
+    );
+    assert_eq!(
+        fs::read_to_string(tmp.path().join("copy.txt")).unwrap(),
+        "HELLO FROM THE HOST\nappended\n"
+    );
+}
+
+#[test]
+fn c_program_exercises_the_calls_through_libc() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = lucet([
+        s(&c_guest("fs_libc")),
+        "--dir".into(),
+        format!("/sandbox:{}", tmp.path().display()),
+    ]);
+    passed(&r, 50);
+}
+
+#[test]
+fn dir_flag_takes_a_read_only_suffix() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hello = s(&root().join("examples/hello.wat"));
+    let ok = lucet(["--dir", &format!("/x:{}:ro", tmp.path().display()), &hello]);
+    assert_eq!(ok.status, 0, "{}", ok.stderr);
+    let bad = lucet([
+        "--dir",
+        &format!("/x:{}:rw:x", tmp.path().display()),
+        &hello,
+    ]);
+    assert_eq!(bad.status, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("GUEST:HOST:ro"), "{}", bad.stderr);
+}
+
+#[test]
+fn random_arguments_to_every_call_give_errnos_and_stay_inside() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (sandbox, outside) = (tmp.path().join("sandbox"), tmp.path().join("outside"));
+    fs::create_dir(&sandbox).unwrap();
+    fs::create_dir(&outside).unwrap();
+    let secret = outside.join("secret");
+    fs::write(&secret, "secret").unwrap();
+    age(&secret);
+    symlink("../outside/secret", sandbox.join("link_up")).unwrap();
+    symlink("../outside", sandbox.join("link_updir")).unwrap();
+    let before = snapshot(&outside);
+    let r = lucet([
+        "--max-heap-size".to_string(),
+        "64MiB".into(),
+        s(&rust_guest("fs")),
+        "--dir".into(),
+        format!("/sandbox:{}", sandbox.display()),
+        "--".into(),
+        "fuzz".into(),
+        "20000".into(),
+    ]);
+    passed(&r, 1);
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    assert_eq!(snapshot(&outside), before);
+    let mut top: Vec<_> = fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    top.sort();
+    assert_eq!(top, ["outside", "sandbox"]);
+}
