@@ -285,3 +285,24 @@ fn random_arguments_to_every_call_give_errnos_and_stay_inside() {
     top.sort();
     assert_eq!(top, ["outside", "sandbox"]);
 }
+
+#[test]
+fn rust_std_fs_works_on_writable_and_read_only_preopens() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (rw, ro) = (tmp.path().join("rw"), tmp.path().join("ro"));
+    fs::create_dir(&rw).unwrap();
+    fs::create_dir(&ro).unwrap();
+    fs::write(ro.join("data.txt"), "data\n").unwrap();
+    let before = snapshot(&ro);
+    let r = lucet([
+        s(&rust_guest("fs_std")),
+        "--dir".into(),
+        format!("/rw:{}", rw.display()),
+        "--dir".into(),
+        format!("/ro:{}:ro", ro.display()),
+    ]);
+    passed(&r, 26);
+    assert_eq!(snapshot(&ro), before);
+    assert_eq!(fs::read(rw.join("b.txt")).unwrap(), b"one\ntwo\n");
+    assert!(!rw.join("stolen").exists());
+}
