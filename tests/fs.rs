@@ -230,12 +230,21 @@ fn c_program_reads_writes_and_lists_the_current_directory() {
 #[test]
 fn c_program_exercises_the_calls_through_libc() {
     let tmp = tempfile::tempdir().unwrap();
+    let (rw, ro) = (tmp.path().join("rw"), tmp.path().join("ro"));
+    fs::create_dir(&rw).unwrap();
+    fs::create_dir(&ro).unwrap();
+    fs::write(ro.join("data.txt"), "data\n").unwrap();
+    age(&ro.join("data.txt"));
+    let before = snapshot(&ro);
     let r = lucet([
         s(&c_guest("fs_libc")),
         "--dir".into(),
-        format!("/sandbox:{}", tmp.path().display()),
+        format!("/sandbox:{}", rw.display()),
+        "--dir".into(),
+        format!("/ro:{}:ro", ro.display()),
     ]);
-    passed(&r, 50);
+    passed(&r, 60);
+    assert_eq!(snapshot(&ro), before);
 }
 
 #[test]
