@@ -562,6 +562,16 @@ fn calls() {
     check("path_rename dir onto file", rename(a, "d1", a, "created"), NOTDIR);
     check("path_rename dir into itself", rename(a, "d2", a, "d2/x/y"), INVAL);
     check("path_rename bad new fd", rename(a, "d1", 99, "x"), BADF);
+    // Trailing slashes name directories.
+    check("mkdir trailing slash", mkdir(a, "d3/"), OK);
+    check("rename dir with slashes", rename(a, "d3/", a, "d4/"), OK);
+    check("rename file with slash", rename(a, "created/", a, "c2"), NOTDIR);
+    check("rename file to slash", rename(a, "created", a, "c2/"), NOTDIR);
+    check("stat dir with slash", stat(a, FOLLOW, "d4/").map(|s| s.filetype), Ok(DIR_TYPE));
+    check("stat file with slash", errno(stat(a, FOLLOW, "created/")), NOTDIR);
+    check("creat with slash", errno(open(a, "newfile/", CREAT, R_FD_READ)), ISDIR);
+    check("rmdir trailing slash", rmdir(a, "d4/"), OK);
+    check("rmdir dot", rmdir(a, "d1/."), INVAL);
     check("path_rename to stdout", rename(a, "d1", 1, "x"), NOTDIR);
 
     // ---- readdir ----
