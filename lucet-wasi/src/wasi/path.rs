@@ -222,10 +222,11 @@ impl WasiCtx {
             dir_entry(dir, d, base, inheriting)
         } else {
             let create = oflags.contains(Oflags::CREAT);
+            let append = flags.contains(Fdflags::APPEND);
             let mut opts = OpenOptions::new();
             opts.read(read)
                 .write(write)
-                .append(flags.contains(Fdflags::APPEND))
+                .append(append)
                 .create(create)
                 .create_new(create && oflags.contains(Oflags::EXCL))
                 .truncate(oflags.contains(Oflags::TRUNC))
@@ -243,6 +244,12 @@ impl WasiCtx {
             // still decide whether it may write.
             if oflags.intersects(Oflags::CREAT | Oflags::TRUNC) {
                 opts.write(true);
+            }
+            // std's rules refuse `append` with `truncate`; POSIX allows O_APPEND|O_TRUNC.
+            if append && oflags.contains(Oflags::TRUNC) {
+                use cap_std::fs::OpenOptionsExt;
+                opts.append(false)
+                    .custom_flags(rustix::fs::OFlags::APPEND.bits() as i32);
             }
             let file = d.dir.open_with(path, &opts)?;
             let meta = file.metadata()?;
