@@ -703,6 +703,28 @@ fn open_combinations(a: u32) {
         }
     }
     check("open combinations tried", total, 4 * 16 * 32 * 4);
+    // Without symlink_follow, a symlink as the last component is `loop`.
+    let mut wrong_nofollow = 0;
+    for oflags in 0..16u32 {
+        for fdflags in [0, APPEND, NONBLOCK, SYNC] {
+            let (creat, directory, excl, trunc) = (oflags & CREAT != 0, oflags & DIRECTORY != 0, oflags & EXCL != 0, oflags & TRUNC != 0);
+            let want = if directory && (creat || trunc) {
+                INVAL
+            } else if creat && excl {
+                EXIST
+            } else if directory {
+                NOTDIR
+            } else {
+                LOOP
+            };
+            let got = open_with(c, 0, b"link", oflags, R_FD_READ, fdflags);
+            if errno(got) != want {
+                wrong_nofollow += 1;
+                println!("FAIL open link nofollow oflags {oflags} fdflags {fdflags}: got {got:?}, want errno {want}");
+            }
+        }
+    }
+    check("nofollow combinations matching the model", wrong_nofollow, 0);
     check("open combinations matching the model", wrong, 0);
     unsafe { fd_close(c) };
 }
