@@ -73,6 +73,10 @@ int main(void) {
     lseek(fd, 0, SEEK_SET);
     check_int("append write", write(fd, "END", 3), 3);
     check_int("append wrote at the end", (fstat(fd, &st), st.st_size), 67);
+    check_int("pwrite in append mode", pwrite(fd, "P", 1, 1), 1);
+    check_int("pwrite wrote at its offset", (pread(fd, buf, 2, 0), buf[1]), 'P');
+    check_int("pwrite kept the size", (fstat(fd, &st), st.st_size), 67);
+    check_int("still appending", fcntl(fd, F_GETFL) & O_APPEND, O_APPEND);
     check_int("fcntl setfl nonblock", fcntl(fd, F_SETFL, O_NONBLOCK), 0);
     check_int("fcntl getfl nonblock", fcntl(fd, F_GETFL) & (O_NONBLOCK | O_APPEND), O_NONBLOCK);
 
