@@ -230,12 +230,21 @@ fn c_program_reads_writes_and_lists_the_current_directory() {
 #[test]
 fn c_program_exercises_the_calls_through_libc() {
     let tmp = tempfile::tempdir().unwrap();
+    let (rw, ro) = (tmp.path().join("rw"), tmp.path().join("ro"));
+    fs::create_dir(&rw).unwrap();
+    fs::create_dir(&ro).unwrap();
+    fs::write(ro.join("data.txt"), "data\n").unwrap();
+    age(&ro.join("data.txt"));
+    let before = snapshot(&ro);
     let r = lucet([
         s(&c_guest("fs_libc")),
         "--dir".into(),
-        format!("/sandbox:{}", tmp.path().display()),
+        format!("/sandbox:{}", rw.display()),
+        "--dir".into(),
+        format!("/ro:{}:ro", ro.display()),
     ]);
-    passed(&r, 50);
+    passed(&r, 60);
+    assert_eq!(snapshot(&ro), before);
 }
 
 #[test]
@@ -244,13 +253,19 @@ fn dir_flag_takes_a_read_only_suffix() {
     let hello = s(&root().join("examples/hello.wat"));
     let ok = lucet(["--dir", &format!("/x:{}:ro", tmp.path().display()), &hello]);
     assert_eq!(ok.status, 0, "{}", ok.stderr);
-    let bad = lucet([
-        "--dir",
-        &format!("/x:{}:rw:x", tmp.path().display()),
-        &hello,
-    ]);
+    let bad = lucet(["--dir", "/x::ro", &hello]);
     assert_eq!(bad.status, 2, "{}", bad.stderr);
     assert!(bad.stderr.contains("GUEST:HOST:ro"), "{}", bad.stderr);
+    // A host path may contain `:`.
+    let colon = tmp.path().join("a:b");
+    fs::create_dir(&colon).unwrap();
+    for spec in [
+        format!("/y:{}", colon.display()),
+        format!("/y:{}:ro", colon.display()),
+    ] {
+        let ok = lucet(["--dir", &spec, &hello]);
+        assert_eq!(ok.status, 0, "{spec}: {}", ok.stderr);
+    }
 }
 
 #[test]
@@ -284,4 +299,25 @@ fn random_arguments_to_every_call_give_errnos_and_stay_inside() {
         .collect();
     top.sort();
     assert_eq!(top, ["outside", "sandbox"]);
+}
+
+#[test]
+fn rust_std_fs_works_on_writable_and_read_only_preopens() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (rw, ro) = (tmp.path().join("rw"), tmp.path().join("ro"));
+    fs::create_dir(&rw).unwrap();
+    fs::create_dir(&ro).unwrap();
+    fs::write(ro.join("data.txt"), "data\n").unwrap();
+    let before = snapshot(&ro);
+    let r = lucet([
+        s(&rust_guest("fs_std")),
+        "--dir".into(),
+        format!("/rw:{}", rw.display()),
+        "--dir".into(),
+        format!("/ro:{}:ro", ro.display()),
+    ]);
+    passed(&r, 26);
+    assert_eq!(snapshot(&ro), before);
+    assert_eq!(fs::read(rw.join("b.txt")).unwrap(), b"one\ntwo\n");
+    assert!(!rw.join("stolen").exists());
 }

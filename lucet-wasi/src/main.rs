@@ -107,16 +107,17 @@ fn parse_limit(s: &str) -> Result<Bytes, String> {
     Ok(size)
 }
 
-/// `PATH`, `GUEST:HOST` or `GUEST:HOST:ro` (read-only) → (guest, host, read-only).
+/// `PATH`, `GUEST:HOST` or `GUEST:HOST:ro` (read-only) → (guest, host, read-only). The
+/// host part may itself contain `:`.
 fn parse_dir(s: &str) -> Result<(String, PathBuf, bool), String> {
-    let parts: Vec<&str> = s.split(':').collect();
-    match parts[..] {
-        [path] if !path.is_empty() => Ok((path.to_string(), PathBuf::from(path), false)),
-        [guest, host] if !guest.is_empty() && !host.is_empty() => {
-            Ok((guest.to_string(), PathBuf::from(host), false))
-        }
-        [guest, host, "ro"] if !guest.is_empty() && !host.is_empty() => {
-            Ok((guest.to_string(), PathBuf::from(host), true))
+    let (spec, readonly) = match s.strip_suffix(":ro") {
+        Some(rest) if rest.contains(':') => (rest, true),
+        _ => (s, false),
+    };
+    match spec.split_once(':') {
+        None if !spec.is_empty() => Ok((spec.to_string(), PathBuf::from(spec), false)),
+        Some((guest, host)) if !guest.is_empty() && !host.is_empty() => {
+            Ok((guest.to_string(), PathBuf::from(host), readonly))
         }
         _ => Err("expected PATH, GUEST:HOST or GUEST:HOST:ro, with no part empty".into()),
     }

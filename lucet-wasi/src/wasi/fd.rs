@@ -252,7 +252,19 @@ impl WasiCtx {
         let mut slices = [IoSlice::new(&[]); GATHER];
         let n = gather(mem, iovs, &mut slices)?;
         let file = f.file.as_fd();
-        Ok(retry(|| Ok(rustix::io::pwritev(file, &slices[..n], off)?))? as u32)
+        // Linux's pwrite on an O_APPEND descriptor appends, ignoring the offset; POSIX
+        // (and WASI) write at the offset. The guest is single-threaded and owns the host
+        // descriptor, so append is lifted around the write.
+        let host = rustix::fs::fcntl_getfl(file)?;
+        let appending = host.contains(OFlags::APPEND);
+        if appending {
+            rustix::fs::fcntl_setfl(file, host - OFlags::APPEND)?;
+        }
+        let written = retry(|| Ok(rustix::io::pwritev(file, &slices[..n], off)?));
+        if appending {
+            rustix::fs::fcntl_setfl(file, host)?;
+        }
+        Ok(written? as u32)
     }
 
     pub(super) fn read(

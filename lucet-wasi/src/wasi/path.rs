@@ -39,6 +39,15 @@ fn guest_path<'m>(mem: &'m GuestMemory<'_>, path: GuestPtr<str>) -> Result<&'m s
     Ok(path)
 }
 
+/// Splits trailing slashes off a path: `("dir", true)` for `"dir//"`. A path of only
+/// slashes is kept whole.
+fn trailing_slashes(path: &str) -> (&str, bool) {
+    match path.trim_end_matches('/') {
+        "" => (path, false),
+        stripped => (stripped, stripped.len() != path.len()),
+    }
+}
+
 /// Lookup flags: whether to follow a symlink in the last component.
 fn follow(flags: u32) -> Result<bool, Errno> {
     match flags {
@@ -213,10 +222,11 @@ impl WasiCtx {
             dir_entry(dir, d, base, inheriting)
         } else {
             let create = oflags.contains(Oflags::CREAT);
+            let append = flags.contains(Fdflags::APPEND);
             let mut opts = OpenOptions::new();
             opts.read(read)
                 .write(write)
-                .append(flags.contains(Fdflags::APPEND))
+                .append(append)
                 .create(create)
                 .create_new(create && oflags.contains(Oflags::EXCL))
                 .truncate(oflags.contains(Oflags::TRUNC))
@@ -234,6 +244,12 @@ impl WasiCtx {
             // still decide whether it may write.
             if oflags.intersects(Oflags::CREAT | Oflags::TRUNC) {
                 opts.write(true);
+            }
+            // std's rules refuse `append` with `truncate`; POSIX allows O_APPEND|O_TRUNC.
+            if append && oflags.contains(Oflags::TRUNC) {
+                use cap_std::fs::OpenOptionsExt;
+                opts.append(false)
+                    .custom_flags(rustix::fs::OFlags::APPEND.bits() as i32);
             }
             let file = d.dir.open_with(path, &opts)?;
             let meta = file.metadata()?;
@@ -278,7 +294,9 @@ impl WasiCtx {
     ) -> Result<(), SysErr> {
         let d = self.dir(fd)?;
         d.need(Rights::PATH_REMOVE_DIRECTORY)?;
-        d.dir.remove_dir(guest_path(mem, path)?)?;
+        // `rmdir("dir/")` removes `dir`, as POSIX has it.
+        let (path, _) = trailing_slashes(guest_path(mem, path)?);
+        d.dir.remove_dir(path)?;
         Ok(())
     }
 
@@ -294,7 +312,13 @@ impl WasiCtx {
         let (od, nd) = (self.dir(fd)?, self.dir(new_fd)?);
         od.need(Rights::PATH_RENAME_SOURCE)?;
         nd.need(Rights::PATH_RENAME_TARGET)?;
-        let (old, new) = (guest_path(mem, old)?, guest_path(mem, new)?);
+        let (old, old_slash) = trailing_slashes(guest_path(mem, old)?);
+        let (new, new_slash) = trailing_slashes(guest_path(mem, new)?);
+        // A trailing slash on either name says "directory": renaming anything else is
+        // `notdir`, as POSIX has it.
+        if (old_slash || new_slash) && !od.dir.symlink_metadata(old)?.is_dir() {
+            return Err(Errno::Notdir.into());
+        }
         od.dir.rename(old, &nd.dir, new)?;
         Ok(())
     }

@@ -73,6 +73,10 @@ int main(void) {
     lseek(fd, 0, SEEK_SET);
     check_int("append write", write(fd, "END", 3), 3);
     check_int("append wrote at the end", (fstat(fd, &st), st.st_size), 67);
+    check_int("pwrite in append mode", pwrite(fd, "P", 1, 1), 1);
+    check_int("pwrite wrote at its offset", (pread(fd, buf, 2, 0), buf[1]), 'P');
+    check_int("pwrite kept the size", (fstat(fd, &st), st.st_size), 67);
+    check_int("still appending", fcntl(fd, F_GETFL) & O_APPEND, O_APPEND);
     check_int("fcntl setfl nonblock", fcntl(fd, F_SETFL, O_NONBLOCK), 0);
     check_int("fcntl getfl nonblock", fcntl(fd, F_GETFL) & (O_NONBLOCK | O_APPEND), O_NONBLOCK);
 
@@ -146,6 +150,27 @@ int main(void) {
     if (dir) closedir(dir);
     check_int("readdir entries", seen, 15);
     check_err("opendir a file", opendir("/sandbox/f.txt") ? 0 : -1, ENOTDIR);
+
+    /* The read-only preopen at /ro holds data.txt: reading works, nothing changes it. */
+    char data[16] = {0};
+    int r = open("/ro/data.txt", O_RDONLY);
+    check_int("ro read", read(r, data, sizeof data - 1), 5);
+    check_str("ro data", data, "data\n");
+    close(r);
+    /* wasi-libc asks only for the rights the directory passes on, so the open succeeds
+     * without write rights and the write fails as on any read-only descriptor. */
+    int w = open("/ro/data.txt", O_WRONLY);
+    check_int("ro open for writing", w >= 0, 1);
+    check_err("ro write", write(w, "x", 1), EBADF);
+    check_err("ro ftruncate", ftruncate(w, 0), ENOTCAPABLE);
+    close(w);
+    check_err("ro open trunc", open("/ro/data.txt", O_WRONLY | O_TRUNC), ENOTCAPABLE);
+    check_err("ro open creat", open("/ro/new", O_WRONLY | O_CREAT, 0644), ENOTCAPABLE);
+    check_err("ro mkdir", mkdir("/ro/d", 0755), ENOTCAPABLE);
+    check_err("ro unlink", unlink("/ro/data.txt"), ENOTCAPABLE);
+    check_err("ro rename out", rename("/ro/data.txt", "/sandbox/stolen"), ENOTCAPABLE);
+    check_err("ro symlink", symlink("data.txt", "/ro/s"), ENOTCAPABLE);
+    check_err("ro utimensat", utimensat(AT_FDCWD, "/ro/data.txt", lt, 0), ENOTCAPABLE);
 
     printf("done\n");
     return fails ? 1 : 0;

@@ -562,6 +562,16 @@ fn calls() {
     check("path_rename dir onto file", rename(a, "d1", a, "created"), NOTDIR);
     check("path_rename dir into itself", rename(a, "d2", a, "d2/x/y"), INVAL);
     check("path_rename bad new fd", rename(a, "d1", 99, "x"), BADF);
+    // Trailing slashes name directories.
+    check("mkdir trailing slash", mkdir(a, "d3/"), OK);
+    check("rename dir with slashes", rename(a, "d3/", a, "d4/"), OK);
+    check("rename file with slash", rename(a, "created/", a, "c2"), NOTDIR);
+    check("rename file to slash", rename(a, "created", a, "c2/"), NOTDIR);
+    check("stat dir with slash", stat(a, FOLLOW, "d4/").map(|s| s.filetype), Ok(DIR_TYPE));
+    check("stat file with slash", errno(stat(a, FOLLOW, "created/")), NOTDIR);
+    check("creat with slash", errno(open(a, "newfile/", CREAT, R_FD_READ)), ISDIR);
+    check("rmdir trailing slash", rmdir(a, "d4/"), OK);
+    check("rmdir dot", rmdir(a, "d1/."), INVAL);
     check("path_rename to stdout", rename(a, "d1", 1, "x"), NOTDIR);
 
     // ---- readdir ----
@@ -632,6 +642,91 @@ fn calls() {
     }
     check("open after closing", open(a, ".", DIRECTORY, R_FD_READDIR).map(|fd| unsafe { fd_close(fd) }), Ok(OK));
     let _ = R_FD_DATASYNC;
+    open_combinations(a);
+}
+
+/// `path_open` with every oflag and fdflag combination, four rights sets and four kinds
+/// of target, each against a model of what POSIX programs expect.
+fn open_combinations(a: u32) {
+    check("combo dir", mkdir(a, "combo"), OK);
+    let c = open(a, "combo", DIRECTORY, ALL).unwrap_or(u32::MAX);
+    check("combo dir file", open(c, "file", CREAT, R_FD_WRITE).and_then(|fd| write(fd, b"xyz")), Ok(3));
+    check("combo dir subdir", mkdir(c, "dir"), OK);
+    check("combo dir link", symlink("file", c, "link"), OK);
+    let extra = R_FD_SEEK | R_FD_TELL | R_FD_FILESTAT_GET;
+    let (mut wrong, mut total, mut n) = (0, 0, 0);
+    for kind in ["file", "link", "dir", "missing"] {
+        for oflags in 0..16u32 {
+            for fdflags in 0..32u32 {
+                for rights in [0, R_FD_READ, R_FD_WRITE, R_FD_READ | R_FD_WRITE] {
+                    let (creat, directory, excl, trunc) = (oflags & CREAT != 0, oflags & DIRECTORY != 0, oflags & EXCL != 0, oflags & TRUNC != 0);
+                    let append = fdflags & APPEND != 0;
+                    let name = if kind == "missing" { n += 1; format!("m{n}") } else { kind.to_string() };
+                    let want = if directory && (creat || trunc) {
+                        INVAL
+                    } else if kind == "missing" {
+                        if creat { OK } else { NOENT }
+                    } else if creat && excl {
+                        EXIST
+                    } else if directory {
+                        if kind == "dir" { OK } else { NOTDIR }
+                    } else if kind == "dir" {
+                        if rights & R_FD_WRITE != 0 || append || creat || trunc { ISDIR } else { OK }
+                    } else {
+                        OK
+                    };
+                    let got = open_with(c, FOLLOW, name.as_bytes(), oflags, rights | extra, fdflags);
+                    total += 1;
+                    let mut fine = errno(got) == want;
+                    if let Ok(fd) = got {
+                        let st = fdstat(fd).unwrap_or_default();
+                        let granted_write = st.2 & R_FD_WRITE != 0;
+                        fine &= st.2 & !(rights | extra) == 0;
+                        fine &= kind == "dir" || granted_write == (rights & R_FD_WRITE != 0);
+                        fine &= kind == "dir" || (st.1 & APPEND as u16 != 0) == append;
+                        if trunc {
+                            fine &= fstat(fd).map(|s| s.size) == Ok(0);
+                            let _ = open(c, "file", 0, R_FD_WRITE).and_then(|w| write(w, b"xyz").map(|_| unsafe { fd_close(w) }));
+                        } else if kind != "dir" && kind != "missing" {
+                            fine &= fstat(fd).map(|s| s.size) == Ok(3);
+                        }
+                        unsafe { fd_close(fd) };
+                    }
+                    if !fine {
+                        wrong += 1;
+                        if wrong <= 10 {
+                            println!("FAIL open {kind} oflags {oflags} fdflags {fdflags} rights {rights}: got {got:?}, want errno {want}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+    check("open combinations tried", total, 4 * 16 * 32 * 4);
+    // Without symlink_follow, a symlink as the last component is `loop`.
+    let mut wrong_nofollow = 0;
+    for oflags in 0..16u32 {
+        for fdflags in [0, APPEND, NONBLOCK, SYNC] {
+            let (creat, directory, excl, trunc) = (oflags & CREAT != 0, oflags & DIRECTORY != 0, oflags & EXCL != 0, oflags & TRUNC != 0);
+            let want = if directory && (creat || trunc) {
+                INVAL
+            } else if creat && excl {
+                EXIST
+            } else if directory {
+                NOTDIR
+            } else {
+                LOOP
+            };
+            let got = open_with(c, 0, b"link", oflags, R_FD_READ, fdflags);
+            if errno(got) != want {
+                wrong_nofollow += 1;
+                println!("FAIL open link nofollow oflags {oflags} fdflags {fdflags}: got {got:?}, want errno {want}");
+            }
+        }
+    }
+    check("nofollow combinations matching the model", wrong_nofollow, 0);
+    check("open combinations matching the model", wrong, 0);
+    unsafe { fd_close(c) };
 }
 
 /// Preopen 3 = the sandbox (see tests/fs.rs for its symlinks); `../outside` holds
