@@ -75,6 +75,16 @@ fn timeout_ends_a_sleeping_guest() {
 
 #[test]
 fn guest_echoes_over_a_preopened_listener() {
+    echo_through(rust_guest("echo_server"));
+}
+
+#[test]
+fn c_guest_echoes_over_a_preopened_listener() {
+    echo_through(c_guest("echo"));
+}
+
+#[test]
+fn socket_calls_and_their_errors() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let out = Capture::new();
@@ -82,7 +92,39 @@ fn guest_echoes_over_a_preopened_listener() {
         let out = out.clone();
         std::thread::spawn(move || {
             WasiInstance::builder()
-                .module_file(rust_guest("echo_server"))
+                .module_file(rust_guest("sock_calls"))
+                .unwrap()
+                .preopen_socket(listener)
+                .stdin(Input::null())
+                .stdout(Output::capture(&out))
+                .timeout(std::time::Duration::from_secs(60))
+                .run("_start")
+        })
+    };
+    // Connect only once the guest has tried a non-blocking accept with nobody waiting.
+    while !out.text().contains("listening") {
+        assert!(!server.is_finished(), "guest ended early:\n{}", out.text());
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let mut conn = std::net::TcpStream::connect(addr).unwrap();
+    conn.write_all(b"ping").unwrap();
+    let mut pong = Vec::new();
+    conn.read_to_end(&mut pong).unwrap();
+    assert_eq!(pong, b"pong");
+    drop(conn);
+    assert_eq!(server.join().unwrap().unwrap(), Exit::Returned);
+    no_failures(&out.text().replace("listening\n", ""));
+}
+
+fn echo_through(guest: std::path::PathBuf) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let out = Capture::new();
+    let server = {
+        let out = out.clone();
+        std::thread::spawn(move || {
+            WasiInstance::builder()
+                .module_file(guest)
                 .unwrap()
                 .preopen_socket(listener)
                 .stdin(Input::null())

@@ -11,8 +11,8 @@ use std::net::{TcpListener, TcpStream};
 use std::os::fd::{AsFd, BorrowedFd};
 use wiggle::{GuestMemory, GuestPtr};
 
-/// A socket descriptor. Host sockets stay in blocking mode for the guest's blocking
-/// calls, which wait with `poll(2)` so that a timeout can still end the guest.
+/// A socket descriptor. Host sockets are always non-blocking; the guest's blocking calls
+/// wait with `poll(2)`, so that a timeout can still end the guest.
 pub(crate) struct Socket {
     kind: Kind,
     /// The guest asked for `nonblock`.
@@ -31,6 +31,8 @@ const SHUT_WR: u32 = 2;
 
 impl Socket {
     pub(crate) fn listener(l: TcpListener) -> Socket {
+        // Failing this only leaves a guest's non-blocking accept able to block.
+        let _ = l.set_nonblocking(true);
         Socket {
             kind: Kind::Listener(l),
             nonblocking: false,
@@ -166,8 +168,8 @@ impl WasiCtx {
             if !socket.nonblocking {
                 wait_for(listener.as_fd(), Ready::Read, self.deadline)?;
             }
-            let accepted =
-                rustix::net::accept_with(listener.as_fd(), rustix::net::SocketFlags::CLOEXEC);
+            let flags = rustix::net::SocketFlags::CLOEXEC | rustix::net::SocketFlags::NONBLOCK;
+            let accepted = rustix::net::accept_with(listener.as_fd(), flags);
             match accepted {
                 Ok(owned) => break TcpStream::from(owned),
                 Err(rustix::io::Errno::AGAIN | rustix::io::Errno::INTR) if !socket.nonblocking => {
