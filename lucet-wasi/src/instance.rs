@@ -283,7 +283,7 @@ impl WasiInstance {
         &self.module
     }
 
-    /// Runs `f` on a guest thread (see `guest_thread`), with the timeout (if any) armed
+    /// Runs `f` on a guest stack (see `guest_stack`), with the timeout (if any) armed
     /// from now.
     fn on_guest_thread<R: Send + 'static>(
         &mut self,
@@ -310,7 +310,7 @@ impl WasiInstance {
             None => inner.store.set_epoch_deadline(1 << 62),
         }
         let stack = self.module.engine.config().stack.0 as usize + HOST_STACK;
-        let (inner, result) = crate::guest_thread::run(stack, move || {
+        let (inner, result) = crate::guest_stack::run(stack, move || {
             let result = f(&mut inner);
             (inner, result)
         })?;

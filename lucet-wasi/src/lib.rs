@@ -49,7 +49,7 @@
 #![warn(missing_docs)]
 
 mod error;
-mod guest_thread;
+mod guest_stack;
 mod hostcall;
 mod instance;
 mod limits;
