@@ -33,8 +33,20 @@ struct Ours {
 
 impl Ours {
     fn new(path: &Path) -> Ours {
-        let engine = lucet_wasi::Engine::shared(&lucet_wasi::EngineConfig::default())
-            .expect("lucet-wasi engine");
+        Ours::with_config(path, &lucet_wasi::EngineConfig::default())
+    }
+
+    /// On an engine with pre-allocated instance slots (Wasmtime's pooling allocator).
+    fn pooled(path: &Path) -> Ours {
+        let config = lucet_wasi::EngineConfig {
+            pooling: Some(64),
+            ..lucet_wasi::EngineConfig::default()
+        };
+        Ours::with_config(path, &config)
+    }
+
+    fn with_config(path: &Path, config: &lucet_wasi::EngineConfig) -> Ours {
+        let engine = lucet_wasi::Engine::new(config).expect("lucet-wasi engine");
         let module = lucet_wasi::Module::from_file(&engine, path).expect("lucet-wasi compile");
         let ours = Ours { module };
         ours.run(); // links (caches the InstancePre) and checks the guest succeeds
@@ -114,6 +126,12 @@ fn instantiate_and_run(c: &mut Criterion) {
         &guest("../examples/hello.wat"),
         None,
     );
+    // The same with lucet-wasi's pooling option (the baseline stays on-demand).
+    let pooled = Ours::pooled(&guest("../examples/hello.wat"));
+    c.benchmark_group("instantiate_and_run")
+        .bench_function(BenchmarkId::new("hello", "lucet-wasi-pooled"), |b| {
+            b.iter(|| pooled.run())
+        });
     // The fixed cost of a run, to subtract from the syscall benchmarks.
     compare(
         c,
