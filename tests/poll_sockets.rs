@@ -85,22 +85,7 @@ fn c_guest_echoes_over_a_preopened_listener() {
 
 #[test]
 fn socket_calls_and_their_errors() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let out = Capture::new();
-    let server = {
-        let out = out.clone();
-        std::thread::spawn(move || {
-            WasiInstance::builder()
-                .module_file(rust_guest("sock_calls"))
-                .unwrap()
-                .preopen_socket(listener)
-                .stdin(Input::null())
-                .stdout(Output::capture(&out))
-                .timeout(std::time::Duration::from_secs(60))
-                .run("_start")
-        })
-    };
+    let (addr, out, server) = serve(rust_guest("sock_calls"));
     // Connect only once the guest has tried a non-blocking accept with nobody waiting.
     while !out.text().contains("listening") {
         assert!(!server.is_finished(), "guest ended early:\n{}", out.text());
@@ -116,23 +101,34 @@ fn socket_calls_and_their_errors() {
     no_failures(&out.text().replace("listening\n", ""));
 }
 
-fn echo_through(guest: std::path::PathBuf) {
+/// Runs `guest` on a thread with a listener on a free loopback port preopened at fd 3;
+/// returns the address, the guest's captured stdout, and the running guest.
+fn serve(
+    guest: std::path::PathBuf,
+) -> (
+    std::net::SocketAddr,
+    Capture,
+    std::thread::JoinHandle<Result<Exit, lucet_wasi::Error>>,
+) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let out = Capture::new();
-    let server = {
-        let out = out.clone();
-        std::thread::spawn(move || {
-            WasiInstance::builder()
-                .module_file(guest)
-                .unwrap()
-                .preopen_socket(listener)
-                .stdin(Input::null())
-                .stdout(Output::capture(&out))
-                .timeout(std::time::Duration::from_secs(60))
-                .run("_start")
-        })
-    };
+    let stdout = Output::capture(&out);
+    let server = std::thread::spawn(move || {
+        WasiInstance::builder()
+            .module_file(guest)
+            .unwrap()
+            .preopen_socket(listener)
+            .stdin(Input::null())
+            .stdout(stdout)
+            .timeout(std::time::Duration::from_secs(60))
+            .run("_start")
+    });
+    (addr, out, server)
+}
+
+fn echo_through(guest: std::path::PathBuf) {
+    let (addr, out, server) = serve(guest);
     let payload: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
     let mut conn = std::net::TcpStream::connect(addr).unwrap();
     let writer = {

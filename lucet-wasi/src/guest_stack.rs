@@ -23,7 +23,9 @@ struct Stack {
 impl Stack {
     fn new(size: usize) -> Result<Stack, Error> {
         let len = size.div_ceil(PAGE) * PAGE + PAGE;
-        let fail = |e: rustix::io::Errno| Error::Host(format!("cannot map a {size}-byte guest stack: {e}"));
+        let fail = |e: rustix::io::Errno| {
+            Error::Host(format!("cannot map a {size}-byte guest stack: {e}"))
+        };
         // SAFETY: a fresh private anonymous mapping that nothing else refers to.
         let map = unsafe {
             rustix::mm::mmap_anonymous(
