@@ -227,6 +227,9 @@ fn event(userdata: u64, type_: Eventtype, error: Errno, nbytes: u64, flags: Even
 }
 
 /// When a clock subscription fires, or `None` for never (beyond any representable time).
+/// The CPU-time clocks are waited for in wall time: a thread blocked here uses no CPU, so
+/// its own CPU clock would never get there (the event may fire before that CPU clock
+/// reaches the timeout; it never fires before the same span of wall time).
 fn clock_deadline(c: &SubscriptionClock, start: Instant) -> Result<Option<Instant>, Errno> {
     let id = c.id as u32;
     let from_now = if c.flags.contains(Subclockflags::SUBSCRIPTION_CLOCK_ABSTIME) {
