@@ -389,10 +389,7 @@ impl WasiInstanceBuilder {
     pub fn module_file(mut self, path: impl AsRef<Path>) -> Result<Self, Error> {
         let path = path.as_ref();
         let bytes = module::read_file(path)?;
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| path.display().to_string());
+        let name = module::file_name(path);
         self.module = Some(ModuleSource::Bytes { name, bytes });
         Ok(self)
     }

@@ -288,7 +288,8 @@ impl Module {
     }
 }
 
-fn file_name(path: &Path) -> String {
+/// A module's name from its path: the file name.
+pub(crate) fn file_name(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string())
