@@ -1,15 +1,15 @@
 //! [`WasiInstance`], its builder, and run outcomes.
 
-use crate::hostcall::{Hostcall, HostcallFailed};
+use crate::hostcall::{Hostcall, HostcallFailed, HostcallSet};
 use crate::module::{self, Engine, EngineConfig, Module};
-use crate::wasi::{self, DeadlineReached, ExitRequested, Input, Output, WasiCtx, WasiCtxBuilder};
+use crate::store::StoreData;
+use crate::wasi::{self, DeadlineReached, ExitRequested, Input, Output, WasiCtxBuilder};
 use crate::{Bytes, Error, Limits};
 use std::any::Any;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use wasmtime::{
-    ExternType, InstancePre, Linker, ResourceLimiter, Store, Trap, UpdateDeadline, WasmBacktrace,
-    WasmParams, WasmResults,
+    ExternType, InstancePre, Store, Trap, UpdateDeadline, WasmBacktrace, WasmParams, WasmResults,
 };
 
 /// How a guest's run ended, when it did not fail.
@@ -66,49 +66,16 @@ impl Inner {
             return Ok(instance);
         }
         let instance = self.pre.instantiate(&mut self.store)?;
+        self.store.data_mut().memory = instance.get_memory(&mut self.store, "memory");
         self.instance = Some(instance);
         Ok(instance)
     }
 }
 
-/// What the store of a guest holds.
-pub(crate) struct StoreData {
-    pub(crate) wasi: WasiCtx,
-    limiter: HeapLimiter,
-    pub(crate) data: Option<Box<dyn Any + Send>>,
-}
-
-/// The most table elements a guest may grow a table to.
-const MAX_TABLE_ELEMENTS: usize = 10_000_000;
 /// Native stack the host needs beyond the wasm stack on the guest's thread.
 const HOST_STACK: usize = 2 << 20;
 /// Size of a wasm page.
 const WASM_PAGE: u64 = 64 * 1024;
-
-/// Caps linear-memory growth at the maximum heap; `memory.grow` beyond it returns -1.
-struct HeapLimiter {
-    max_heap: u64,
-}
-
-impl ResourceLimiter for HeapLimiter {
-    fn memory_growing(
-        &mut self,
-        _current: usize,
-        desired: usize,
-        _max: Option<usize>,
-    ) -> wasmtime::Result<bool> {
-        Ok(desired as u64 <= self.max_heap)
-    }
-
-    fn table_growing(
-        &mut self,
-        _current: usize,
-        desired: usize,
-        _max: Option<usize>,
-    ) -> wasmtime::Result<bool> {
-        Ok(desired <= MAX_TABLE_ELEMENTS)
-    }
-}
 
 /// Where the builder's module comes from.
 enum ModuleSource {
@@ -150,8 +117,9 @@ pub struct WasiInstanceBuilder {
     stdin: Input,
     stdout: Output,
     stderr: Output,
-    data: Option<Box<dyn Any + Send>>,
-    hostcalls: Vec<Hostcall>,
+    data: Box<dyn Any + Send>,
+    data_name: &'static str,
+    hostcalls: HostcallSet,
 }
 
 impl WasiInstance {
@@ -173,8 +141,9 @@ impl WasiInstance {
             stdin: Input::inherit(),
             stdout: Output::inherit(),
             stderr: Output::inherit(),
-            data: None,
-            hostcalls: Vec::new(),
+            data: Box::new(()),
+            data_name: "()",
+            hostcalls: HostcallSet::new(),
         }
     }
 
@@ -269,13 +238,7 @@ impl WasiInstance {
 
     /// The embedder data given to [`WasiInstanceBuilder::data`], if it is a `T`.
     pub fn data<T: Any>(&mut self) -> Option<&mut T> {
-        self.inner
-            .as_mut()?
-            .store
-            .data_mut()
-            .data
-            .as_mut()?
-            .downcast_mut()
+        self.inner.as_mut()?.store.data_mut().data.downcast_mut()
     }
 
     /// The module this instance runs.
@@ -340,12 +303,15 @@ fn outcome(e: wasmtime::Error, timeout: Option<Duration>) -> Result<Exit, Error>
     if let (Some(DeadlineReached), Some(after)) = (e.downcast_ref::<DeadlineReached>(), timeout) {
         return Err(Error::Timeout { after });
     }
-    if let Some(failed) = e.downcast_ref::<HostcallFailed>() {
-        return Err(Error::HostFunction {
-            function: failed.function.clone(),
-            message: failed.error.0.clone(),
-        });
-    }
+    let e = match e.downcast::<HostcallFailed>() {
+        Ok(failed) => {
+            return Err(Error::HostFunction {
+                function: failed.function.to_string(),
+                cause: failed.cause,
+            })
+        }
+        Err(e) => e,
+    };
     let backtrace = e
         .downcast_ref::<WasmBacktrace>()
         .map(format_backtrace)
@@ -412,17 +378,26 @@ impl WasiInstanceBuilder {
         self
     }
 
-    /// Adds a host function the guest can import beside WASI. An instance with host
-    /// functions links its module at build time (WASI-only instances share one linking
-    /// per module).
-    pub fn hostcall(mut self, hostcall: Hostcall) -> Self {
+    /// Adds a host function the guest can import beside WASI: a function made with
+    /// [`#[hostcall]`](crate::hostcall), by its name (`.hostcall(put)`). The module is
+    /// linked again for this instance; to link once for many instances, attach the
+    /// functions to the module with [`Module::with_hostcalls`].
+    pub fn hostcall(mut self, hostcall: impl Into<Hostcall>) -> Self {
         self.hostcalls.push(hostcall);
         self
     }
 
-    /// Gives host functions embedder state; read it back with [`WasiInstance::data`].
+    /// Adds every host function of `set` (see [`hostcall`](Self::hostcall)).
+    pub fn hostcalls(mut self, set: &HostcallSet) -> Self {
+        set.iter().for_each(|h| self.hostcalls.push(*h));
+        self
+    }
+
+    /// Gives host functions embedder state (their `&mut T` or `HostContext<'_, T>`); read
+    /// it back with [`WasiInstance::data`]. Without it, the data is `()`.
     pub fn data<T: Any + Send>(mut self, data: T) -> Self {
-        self.data = Some(Box::new(data));
+        self.data = Box::new(data);
+        self.data_name = std::any::type_name::<T>();
         self
     }
 
@@ -606,17 +581,13 @@ impl WasiInstanceBuilder {
         let pre = if self.hostcalls.is_empty() {
             module.instance_pre()?.clone()
         } else {
-            let engine = module.engine();
-            let mut linker = engine.linker()?.clone();
-            for h in &self.hostcalls {
-                h.link(&mut linker).map_err(|e| Error::Link {
-                    reason: format!("host function `{}::{}`: {e:#}", h.module(), h.name()),
-                })?;
-            }
-            linker
-                .instantiate_pre(&module.inner)
-                .map_err(|e| link_error(engine, &linker, &module.inner, e))?
+            let mut all = module.hostcalls.as_deref().cloned().unwrap_or_default();
+            self.hostcalls.iter().for_each(|h| all.push(*h));
+            module.link(&all)?
         };
+        for set in [module.hostcalls.as_deref(), Some(&self.hostcalls)].into_iter().flatten() {
+            set.check_data(&*self.data, self.data_name)?;
+        }
 
         let mut args = wasi::StringList::default();
         args.push(&checked("argument", self.program_name.unwrap_or(name))?);
@@ -677,17 +648,13 @@ impl WasiInstanceBuilder {
             sockets: self.sockets,
         }
         .build();
-        let mut store = Store::new(
+        let mut store = StoreData::store(
             &module.engine().0.engine,
-            StoreData {
-                wasi: ctx,
-                limiter: HeapLimiter {
-                    max_heap: limits.max_heap.0,
-                },
-                data: self.data,
-            },
+            ctx,
+            limits.max_heap.0,
+            self.data,
+            self.data_name,
         );
-        store.limiter(|data| &mut data.limiter);
         if module.engine().config().fuel {
             store
                 .set_fuel(self.fuel.unwrap_or(u64::MAX))
@@ -718,40 +685,4 @@ fn checked(what: &str, s: String) -> Result<String, Error> {
         )));
     }
     Ok(s)
-}
-
-/// Names the first import the linker cannot satisfy; else reports the linker's message.
-pub(crate) fn link_error(
-    engine: &Engine,
-    linker: &Linker<StoreData>,
-    module: &wasmtime::Module,
-    e: wasmtime::Error,
-) -> Error {
-    let mut store = Store::new(
-        &engine.0.engine,
-        StoreData {
-            wasi: WasiCtxBuilder::empty().build(),
-            limiter: HeapLimiter { max_heap: 0 },
-            data: None,
-        },
-    );
-    for import in module.imports() {
-        if linker.get_by_import(&mut store, &import).is_none() {
-            let kind = match import.ty() {
-                ExternType::Func(_) => "function",
-                ExternType::Memory(_) => "memory",
-                ExternType::Table(_) => "table",
-                ExternType::Global(_) => "global",
-                ExternType::Tag(_) => "tag",
-            };
-            return Error::UnknownImport {
-                module: import.module().to_string(),
-                field: import.name().to_string(),
-                kind,
-            };
-        }
-    }
-    Error::Link {
-        reason: format!("{e:#}"),
-    }
 }

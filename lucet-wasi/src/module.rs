@@ -1,12 +1,13 @@
 //! Engines, and loading, compiling and precompiling modules.
 
-use crate::instance::StoreData;
+use crate::hostcall::HostcallSet;
+use crate::store::StoreData;
 use crate::{Bytes, Error, GiB, MiB};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, Once, OnceLock};
 use std::time::Duration;
-use wasmtime::{Config, InstancePre, Linker, Precompiled};
+use wasmtime::{Config, ExternType, InstancePre, Linker, Precompiled};
 
 /// How often the epoch ticker of an engine ticks: the granularity of timeouts.
 pub(crate) const TICK: Duration = Duration::from_millis(10);
@@ -160,6 +161,8 @@ pub struct Module {
     pub(crate) engine: Engine,
     name: Arc<str>,
     pre: Arc<OnceLock<InstancePre<StoreData>>>,
+    /// Host functions linked into `pre` beside WASI.
+    pub(crate) hostcalls: Option<Arc<HostcallSet>>,
 }
 
 impl Module {
@@ -253,7 +256,37 @@ impl Module {
             engine: engine.clone(),
             name: name.into(),
             pre: Arc::new(OnceLock::new()),
+            hostcalls: None,
         }
+    }
+
+    /// This module with `hostcalls` linked beside WASI (and beside the host functions it
+    /// already had), once for all its instances: an instance of the result costs what a
+    /// WASI-only instance does. The compiled code is shared, not copied.
+    ///
+    /// Fails if two host functions have the same import, or one does not match the type
+    /// the module imports it with; the embedder data each needs is checked when an
+    /// instance is built.
+    pub fn with_hostcalls(&self, hostcalls: &HostcallSet) -> Result<Module, Error> {
+        let mut all = self.hostcalls.as_deref().cloned().unwrap_or_default();
+        hostcalls.iter().for_each(|h| all.push(*h));
+        let pre = self.link(&all)?;
+        Ok(Module {
+            inner: self.inner.clone(),
+            engine: self.engine.clone(),
+            name: self.name.clone(),
+            pre: Arc::new(OnceLock::from(pre)),
+            hostcalls: Some(Arc::new(all)),
+        })
+    }
+
+    /// Links the module against WASI and `hostcalls`.
+    pub(crate) fn link(&self, hostcalls: &HostcallSet) -> Result<InstancePre<StoreData>, Error> {
+        let mut linker = self.engine.linker()?.clone();
+        hostcalls.link(&mut linker)?;
+        linker
+            .instantiate_pre(&self.inner)
+            .map_err(|e| link_error(&self.engine, &linker, &self.inner, e))
     }
 
     /// Compiles ahead of time: the result loads with
@@ -283,8 +316,37 @@ impl Module {
         let linker = self.engine.linker()?;
         let pre = linker
             .instantiate_pre(&self.inner)
-            .map_err(|e| crate::instance::link_error(&self.engine, linker, &self.inner, e))?;
+            .map_err(|e| link_error(&self.engine, linker, &self.inner, e))?;
         Ok(self.pre.get_or_init(|| pre))
+    }
+}
+
+/// Names the first import the linker cannot satisfy; else reports the linker's message.
+fn link_error(
+    engine: &Engine,
+    linker: &Linker<StoreData>,
+    module: &wasmtime::Module,
+    e: wasmtime::Error,
+) -> Error {
+    let mut store = StoreData::scratch(&engine.0.engine);
+    for import in module.imports() {
+        if linker.get_by_import(&mut store, &import).is_none() {
+            let kind = match import.ty() {
+                ExternType::Func(_) => "function",
+                ExternType::Memory(_) => "memory",
+                ExternType::Table(_) => "table",
+                ExternType::Global(_) => "global",
+                ExternType::Tag(_) => "tag",
+            };
+            return Error::UnknownImport {
+                module: import.module().to_string(),
+                field: import.name().to_string(),
+                kind,
+            };
+        }
+    }
+    Error::Link {
+        reason: format!("{e:#}"),
     }
 }
 

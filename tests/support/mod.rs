@@ -52,6 +52,11 @@ pub fn rust_guest(name: &str) -> PathBuf {
 
 /// A C guest from `tests/guests/c/NAME.c`, built with clang-19 against wasi-libc.
 pub fn c_guest(name: &str) -> PathBuf {
+    c_guest_with(name, &[])
+}
+
+/// A C guest built with extra compiler arguments (`-I DIR`, ...); once per name.
+pub fn c_guest_with(name: &str, extra: &[&str]) -> PathBuf {
     static BUILT: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
     let mut built = BUILT.get_or_init(Default::default).lock().unwrap();
     if let Some(p) = built.get(name) {
@@ -60,7 +65,9 @@ pub fn c_guest(name: &str) -> PathBuf {
     let src = root().join(format!("tests/guests/c/{name}.c"));
     let out = out_dir("guests-c").join(format!("{name}.wasm"));
     let result = Command::new("clang-19")
-        .args(["--target=wasm32-wasi", "--sysroot=/usr", "-O2", "-Wall", "-Werror", "-o"])
+        .args(["--target=wasm32-wasi", "--sysroot=/usr", "-O2", "-Wall", "-Werror"])
+        .args(extra)
+        .arg("-o")
         .arg(&out)
         .arg(&src)
         .output()

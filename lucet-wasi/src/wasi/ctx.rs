@@ -143,6 +143,14 @@ impl FdTable {
         })
     }
 
+    /// The output stream at `fd`, if it still is one.
+    pub(crate) fn output(&mut self, fd: u32) -> Option<&mut Output> {
+        match self.entries.get_mut(fd as usize) {
+            Some(Some(Entry::Stdout(out))) => Some(&mut out.stream),
+            _ => None,
+        }
+    }
+
     /// Flushes the guest's outputs (writers may buffer).
     pub(crate) fn flush_outputs(&mut self) -> io::Result<()> {
         for entry in self.entries.iter_mut().flatten() {

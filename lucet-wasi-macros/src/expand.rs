@@ -1,0 +1,243 @@
+//! The code `#[hostcall]` generates from a validated [`Hostcall`].
+//!
+//! For `fn put(kv: &mut Kv, key: &str) -> u32` in module `kv`:
+//! - a hidden unit type `__lucet_wasi_hostcall_put` whose associated `call` is the
+//!   original function, and a constant `put` of that type: `.hostcall(put)` takes it, and
+//!   `put(..)` still calls the function (the type derefs to a fn pointer);
+//! - `From<__lucet_wasi_hostcall_put> for lucet_wasi::Hostcall`, carrying a static
+//!   signature and a link function that adds a `func_wrap` with the flattened wasm
+//!   parameters (`key` → pointer, length) converting each through `GuestMemory`.
+
+use crate::ast::{First, Hostcall, Kind, Return, Scalar};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+impl Scalar {
+    /// The wasm-side Rust type the closure receives.
+    fn wasm(self) -> TokenStream {
+        match self {
+            Scalar::I32 => quote!(i32),
+            Scalar::U32 => quote!(u32),
+            Scalar::I64 => quote!(i64),
+            Scalar::U64 => quote!(u64),
+            Scalar::F32 => quote!(f32),
+            Scalar::F64 => quote!(f64),
+            Scalar::Bool => quote!(i32),
+        }
+    }
+
+    fn variant(self) -> TokenStream {
+        let v = match self {
+            Scalar::I32 => "I32",
+            Scalar::U32 => "U32",
+            Scalar::I64 => "I64",
+            Scalar::U64 => "U64",
+            Scalar::F32 => "F32",
+            Scalar::F64 => "F64",
+            Scalar::Bool => "Bool",
+        };
+        let v = format_ident!("{v}");
+        quote!(::lucet_wasi::__private_hostcall::Scalar::#v)
+    }
+}
+
+pub fn hostcall(hc: &Hostcall<'_>) -> TokenStream {
+    let item = hc.item;
+    let vis = &item.vis;
+    let ident = hc.ident;
+    let hidden = format_ident!("__lucet_wasi_hostcall_{}", ident);
+    let (module, name) = (&hc.module, &hc.name);
+    let function = format!("{module}::{name}");
+    let p = quote!(::lucet_wasi::__private_hostcall);
+
+    let docs: Vec<_> = item
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("doc"))
+        .collect();
+    let attrs = &item.attrs;
+    let sig = &item.sig;
+    let block = &item.block;
+    let inputs = &sig.inputs;
+    let output = &sig.output;
+    let mut call_sig = sig.clone();
+    call_sig.ident = syn::Ident::new("call", ident.span());
+    let arg_types: Vec<_> = inputs
+        .iter()
+        .map(|a| match a {
+            syn::FnArg::Typed(t) => &*t.ty,
+            syn::FnArg::Receiver(_) => unreachable!("receivers are refused by valid.rs"),
+        })
+        .collect();
+
+    // The closure's wasm parameters, the conversions into Rust values, and the static
+    // description of each guest-visible parameter.
+    let mut wasm_params = Vec::new();
+    let mut copies = Vec::new();
+    let mut borrows = Vec::new();
+    let mut values = Vec::new();
+    let mut described = Vec::new();
+    for (i, param) in hc.params.iter().enumerate() {
+        let v = format_ident!("__v{i}");
+        let a = format_ident!("__a{i}");
+        let n = format_ident!("__n{i}");
+        let arg = &param.name;
+        values.push(v.clone());
+        let kind = match &param.kind {
+            Kind::Scalar(s) => {
+                let wasm = s.wasm();
+                wasm_params.push(quote!(#a: #wasm));
+                copies.push(if *s == Scalar::Bool {
+                    quote!(let #v = #a != 0;)
+                } else {
+                    quote!(let #v = #a;)
+                });
+                let s = s.variant();
+                quote!(#p::ParamKind::Scalar(#s))
+            }
+            Kind::Str | Kind::String => {
+                wasm_params.push(quote!(#a: u32, #n: u32));
+                if matches!(param.kind, Kind::Str) {
+                    borrows.push(quote!(let #v = __frame.memory.take_str(#arg, #a, #n)?;));
+                } else {
+                    copies.push(quote!(let #v = __frame.memory.copy_string(#arg, #a, #n)?;));
+                }
+                quote!(#p::ParamKind::Str)
+            }
+            Kind::Slice { elem, mutable } | Kind::Ref { elem, mutable } => {
+                let is_slice = matches!(param.kind, Kind::Slice { .. });
+                let take = match (is_slice, *mutable) {
+                    (true, false) => quote!(take_slice::<#elem>(#arg, #a, #n)),
+                    (true, true) => quote!(take_slice_mut::<#elem>(#arg, #a, #n)),
+                    (false, false) => quote!(take_ref::<#elem>(#arg, #a)),
+                    (false, true) => quote!(take_mut::<#elem>(#arg, #a)),
+                };
+                borrows.push(quote!(let #v = __frame.memory.#take?;));
+                let described = if is_slice {
+                    wasm_params.push(quote!(#a: u32, #n: u32));
+                    quote!(Slice)
+                } else {
+                    wasm_params.push(quote!(#a: u32));
+                    quote!(Ptr)
+                };
+                quote!(#p::ParamKind::#described {
+                    c: <#elem as ::lucet_wasi::GuestType>::C_NAME,
+                    rust: <#elem as ::lucet_wasi::GuestType>::RUST_NAME,
+                    mutable: #mutable,
+                })
+            }
+            Kind::Vec { elem } => {
+                wasm_params.push(quote!(#a: u32, #n: u32));
+                copies.push(quote!(let #v = __frame.memory.copy_vec::<#elem>(#arg, #a, #n)?;));
+                quote!(#p::ParamKind::Slice {
+                    c: <#elem as ::lucet_wasi::GuestType>::C_NAME,
+                    rust: <#elem as ::lucet_wasi::GuestType>::RUST_NAME,
+                    mutable: false,
+                })
+            }
+            Kind::Context { .. } | Kind::Unsupported => {
+                unreachable!("refused by valid.rs")
+            }
+        };
+        described.push(quote!(#p::Param { name: #arg, kind: #kind }));
+    }
+
+    let (data_ty, takes_data, first_value) = match &hc.first {
+        Some(First::Data(t)) => (
+            quote!(#t),
+            true,
+            Some(quote!(#p::data::<#t>(__frame.store)?)),
+        ),
+        Some(First::Context(t)) => (
+            quote!(#t),
+            true,
+            Some(quote!(&mut #p::context::<#t>(__frame, #hidden::signature())?)),
+        ),
+        None => (quote!(()), false, None),
+    };
+    let first_arg = first_value.map(|f| quote!(#f,));
+
+    let ret_ty = match output {
+        syn::ReturnType::Default => quote!(()),
+        syn::ReturnType::Type(_, t) => quote!(#t),
+    };
+    let result = match hc.ret {
+        Return::Unit | Return::Result(None) => quote!(::core::option::Option::None),
+        Return::Scalar(s) | Return::Result(Some(s)) => {
+            let s = s.variant();
+            quote!(::core::option::Option::Some(#s))
+        }
+        Return::Unsupported(_) => unreachable!("refused by valid.rs"),
+    };
+    let frame_binding = if hc.params.iter().any(|p| !matches!(p.kind, Kind::Scalar(_)))
+        || matches!(hc.first, Some(First::Context(_)))
+    {
+        quote!(mut __frame)
+    } else {
+        quote!(__frame)
+    };
+    quote! {
+        #[doc(hidden)]
+        #[allow(non_camel_case_types)]
+        #[derive(Clone, Copy, Debug)]
+        #vis struct #hidden;
+
+        #(#docs)*
+        #[allow(non_upper_case_globals)]
+        #vis const #ident: #hidden = #hidden;
+
+        impl #hidden {
+            #(#attrs)*
+            #[allow(clippy::too_many_arguments)]
+            #vis #call_sig #block
+
+            /// The import's module and name.
+            #[allow(dead_code)]
+            #vis const fn import(&self) -> (&'static str, &'static str) {
+                (#module, #name)
+            }
+
+            fn signature() -> &'static #p::Signature {
+                static SIGNATURE: #p::Signature = #p::Signature {
+                    module: #module,
+                    name: #name,
+                    function: #function,
+                    params: &[#(#described),*],
+                    result: #result,
+                };
+                &SIGNATURE
+            }
+
+            fn link(linker: &mut #p::HostLinker) -> #p::WasmResult<()> {
+                linker.func_wrap(
+                    #module,
+                    #name,
+                    |mut __caller: #p::HostCaller<'_>, #(#wasm_params),*|
+                        -> #p::WasmResult<<#ret_ty as #p::HostReturn>::Wasm>
+                    {
+                        #p::enter(&mut __caller, #hidden::signature(), |#frame_binding| {
+                            #(#copies)*
+                            #(#borrows)*
+                            #p::HostReturn::into_wasm(#hidden::call(#first_arg #(#values),*))
+                        })
+                    },
+                )?;
+                ::core::result::Result::Ok(())
+            }
+        }
+
+        impl ::core::ops::Deref for #hidden {
+            type Target = fn(#(#arg_types),*) #output;
+            fn deref(&self) -> &Self::Target {
+                const CALL: fn(#(#arg_types),*) #output = #hidden::call;
+                &CALL
+            }
+        }
+
+        impl ::core::convert::From<#hidden> for ::lucet_wasi::Hostcall {
+            fn from(_: #hidden) -> ::lucet_wasi::Hostcall {
+                #p::hostcall::<#data_ty>(#hidden::signature(), #hidden::link, #takes_data)
+            }
+        }
+    }
+}

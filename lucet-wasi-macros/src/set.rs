@@ -1,0 +1,42 @@
+//! `hostcalls![a, b, ...]`: a `HostcallSet` whose imports are checked for duplicates at
+//! compile time.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned, ToTokens};
+use syn::parse::Parser;
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::{Error, Path, Token};
+
+pub fn hostcalls(input: TokenStream) -> syn::Result<TokenStream> {
+    let paths = Punctuated::<Path, Token![,]>::parse_terminated.parse2(input)?;
+    let paths: Vec<&Path> = paths.iter().collect();
+    let mut checks = Vec::new();
+    for (i, b) in paths.iter().enumerate() {
+        for a in &paths[..i] {
+            let (sa, sb) = (name(a), name(b));
+            if sa == sb {
+                return Err(Error::new_spanned(
+                    b,
+                    format!("`{sb}` is in this set twice"),
+                ));
+            }
+            let message = format!(
+                "host functions `{sa}` and `{sb}` have the same import module and name"
+            );
+            checks.push(quote_spanned! {b.span()=>
+                if ::lucet_wasi::__private_hostcall::same_import(#a.import(), #b.import()) {
+                    ::core::panic!(#message);
+                }
+            });
+        }
+    }
+    Ok(quote! {{
+        const _: () = { #(#checks)* };
+        ::lucet_wasi::HostcallSet::new() #(.with(#paths))*
+    }})
+}
+
+fn name(p: &Path) -> String {
+    p.to_token_stream().to_string().replace(' ', "")
+}

@@ -1,0 +1,99 @@
+//! Every misuse of `#[hostcall]`, reported as a `syn::Error` on the offending tokens.
+
+use crate::ast::{Hostcall, Kind, Return};
+use syn::{Error, FnArg};
+
+/// The most arguments that may borrow guest memory (the runtime tracks them inline).
+pub const MAX_BORROWED: usize = 16;
+
+const PARAMS: &str = "supported parameter types: i32, u32, i64, u64, f32, f64, bool, &str, \
+     String, &[T], &mut [T], Vec<T>, &T and &mut T (T: GuestType, e.g. u8 or a \
+     #[derive(GuestType)] struct); and first, optionally, the embedder data `&mut T` or \
+     `&mut HostContext<'_, T>`";
+
+const RETURNS: &str = "supported return types: (), i32, u32, i64, u64, f32, f64, bool, or \
+     Result<_, E> of one of them with E: Into<Box<dyn Error + Send + Sync>>";
+
+pub fn check(hc: &Hostcall<'_>) -> syn::Result<()> {
+    let sig = &hc.item.sig;
+    if let Some(a) = &sig.asyncness {
+        return Err(Error::new_spanned(
+            a,
+            "a #[hostcall] function cannot be `async`: the guest waits for its result synchronously",
+        ));
+    }
+    if let Some(u) = &sig.unsafety {
+        return Err(Error::new_spanned(
+            u,
+            "a #[hostcall] function cannot be `unsafe`: the guest cannot uphold its contract",
+        ));
+    }
+    if let Some(abi) = &sig.abi {
+        return Err(Error::new_spanned(
+            abi,
+            "a #[hostcall] function is a plain Rust fn; remove the `extern` ABI",
+        ));
+    }
+    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+        return Err(Error::new_spanned(
+            &sig.generics,
+            "a #[hostcall] function cannot be generic: the guest imports one concrete signature",
+        ));
+    }
+    if let Some(v) = &sig.variadic {
+        return Err(Error::new_spanned(v, "a #[hostcall] function cannot be variadic"));
+    }
+    for arg in &sig.inputs {
+        if let FnArg::Receiver(r) = arg {
+            return Err(Error::new_spanned(
+                r,
+                "a #[hostcall] function cannot take `self`: write a free function and give it \
+                 state with `.data(...)` and a first parameter `&mut T`",
+            ));
+        }
+    }
+    let mut borrowed = 0;
+    for p in &hc.params {
+        if let Some(l) = p.lifetime {
+            return Err(Error::new_spanned(
+                l,
+                "guest memory is borrowed only for the call: leave the lifetime out",
+            ));
+        }
+        match &p.kind {
+            Kind::Context { mutable: false, .. } => {
+                return Err(Error::new_spanned(
+                    p.ty,
+                    "take the context mutably, as the first parameter: `cx: &mut HostContext<'_, T>`",
+                ))
+            }
+            Kind::Context { .. } => {
+                return Err(Error::new_spanned(
+                    p.ty,
+                    "the context parameter must come first: `cx: &mut HostContext<'_, T>`",
+                ))
+            }
+            Kind::Unsupported => {
+                return Err(Error::new_spanned(
+                    p.ty,
+                    format!("unsupported #[hostcall] parameter type; {PARAMS}"),
+                ))
+            }
+            Kind::Str | Kind::Slice { .. } | Kind::Ref { .. } => borrowed += 1,
+            Kind::Scalar(_) | Kind::String | Kind::Vec { .. } => {}
+        }
+        if borrowed > MAX_BORROWED {
+            return Err(Error::new_spanned(
+                p.ty,
+                format!("at most {MAX_BORROWED} parameters may borrow guest memory"),
+            ));
+        }
+    }
+    if let Return::Unsupported(ty) = &hc.ret {
+        return Err(Error::new_spanned(
+            ty,
+            format!("unsupported #[hostcall] return type; {RETURNS}"),
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,398 @@
+//! Guest memory as a host function sees it: bounds-, alignment- and alias-checked views.
+
+use crate::error::HostcallError;
+use std::marker::PhantomData;
+use std::mem::{align_of, size_of};
+
+/// Plain data that can be read from and written to guest memory as it is: every bit
+/// pattern is a valid value, there is no padding, and the layout is the guest's
+/// (little-endian, `#[repr(C)]`). Implemented for the integer and float types and arrays
+/// of them; derive it for your own `#[repr(C)]` structs with
+/// [`#[derive(GuestType)]`](crate::GuestType), which checks those rules at compile time.
+///
+/// # Safety
+///
+/// Implement it only for `Copy` types without padding, pointers or invalid bit patterns
+/// (no `bool`, `char`, enums or references). The derive checks this for you.
+pub unsafe trait GuestType: Copy + 'static {
+    /// The type's name in generated guest bindings (`uint32_t`, `struct Point`, ...).
+    #[doc(hidden)]
+    const C_NAME: &'static str;
+    /// The type's name in generated Rust guest bindings.
+    #[doc(hidden)]
+    const RUST_NAME: &'static str;
+}
+
+macro_rules! guest_primitive {
+    ($($t:ty => $c:literal),* $(,)?) => {$(
+        // SAFETY: integers and floats have no padding and no invalid bit patterns.
+        unsafe impl GuestType for $t {
+            const C_NAME: &'static str = $c;
+            const RUST_NAME: &'static str = stringify!($t);
+        }
+    )*};
+}
+
+guest_primitive! {
+    u8 => "uint8_t", i8 => "int8_t", u16 => "uint16_t", i16 => "int16_t",
+    u32 => "uint32_t", i32 => "int32_t", u64 => "uint64_t", i64 => "int64_t",
+    f32 => "float", f64 => "double",
+}
+
+/// The most guest ranges one call's arguments may borrow at once.
+pub(crate) const MAX_HELD: usize = 16;
+
+#[derive(Clone, Copy)]
+struct Held {
+    start: usize,
+    end: usize,
+    mutable: bool,
+    arg: &'static str,
+}
+
+/// The guest's linear memory during one host-function call.
+///
+/// Every access is bounds-checked against the memory's current size; typed views are
+/// also checked for alignment. Arguments borrowed from guest memory (`&str`, `&[u8]`,
+/// `&mut [u8]`, `&T`, ...) stay borrowed for the whole call, so an access through this
+/// type that would alias one of them mutably (writing where an argument is read, or
+/// reading where one is written) is refused with [`HostcallError::Overlap`].
+///
+/// ```
+/// use lucet_wasi::{hostcall, HostContext, HostcallError, WasiInstance};
+/// /// Writes `n` squares as little-endian u32s at `out`.
+/// #[hostcall]
+/// fn squares(cx: &mut HostContext<'_, ()>, out: u32, n: u32) -> Result<(), HostcallError> {
+///     for i in 0..n {
+///         cx.memory_mut().write(out + 4 * i, &(i * i))?;
+///     }
+///     Ok(())
+/// }
+/// let wat = r#"(module
+///     (import "env" "squares" (func $squares (param i32 i32)))
+///     (memory (export "memory") 1)
+///     (func (export "run") (result i32)
+///         (call $squares (i32.const 64) (i32.const 4))
+///         (i32.load (i32.const 76))))"#;
+/// let mut instance = WasiInstance::builder().module_bytes(wat).hostcall(squares).build()?;
+/// assert_eq!(instance.call::<(), i32>("run", ())?, 9);
+/// # Ok::<(), lucet_wasi::Error>(())
+/// ```
+pub struct GuestMemory<'a> {
+    base: *mut u8,
+    len: usize,
+    /// Whether the guest exports a memory at all.
+    present: bool,
+    held: [Held; MAX_HELD],
+    count: usize,
+    _memory: PhantomData<&'a mut [u8]>,
+}
+
+impl<'a> GuestMemory<'a> {
+    pub(crate) fn new(memory: &'a mut [u8]) -> GuestMemory<'a> {
+        GuestMemory {
+            base: memory.as_mut_ptr(),
+            len: memory.len(),
+            present: true,
+            held: [Held {
+                start: 0,
+                end: 0,
+                mutable: false,
+                arg: "",
+            }; MAX_HELD],
+            count: 0,
+            _memory: PhantomData,
+        }
+    }
+
+    /// The view of a guest that exports no memory: every non-empty access fails.
+    pub(crate) fn absent() -> GuestMemory<'a> {
+        let mut memory = GuestMemory::new(&mut []);
+        memory.present = false;
+        memory
+    }
+
+    /// The memory's size in bytes.
+    pub fn size(&self) -> usize {
+        self.len
+    }
+
+    /// Checks that `count` values of `T` at `ptr` lie inside the memory, aligned when
+    /// `align` says so, and clear of held arguments; returns the byte range.
+    fn range<T>(
+        &self,
+        arg: Option<&'static str>,
+        ptr: u32,
+        count: u32,
+        align: bool,
+        mutable: bool,
+    ) -> Result<(usize, usize), HostcallError> {
+        let bytes = (count as u64).checked_mul(size_of::<T>() as u64);
+        if bytes == Some(0) {
+            return Ok((0, 0));
+        }
+        if !self.present {
+            return Err(HostcallError::NoMemory);
+        }
+        let start = ptr as u64;
+        match bytes.and_then(|b| start.checked_add(b)) {
+            Some(end) if end <= self.len as u64 => {}
+            _ => {
+                return Err(HostcallError::OutOfBounds {
+                    arg,
+                    ptr,
+                    len: bytes.unwrap_or(u64::MAX),
+                    memory: self.len,
+                })
+            }
+        }
+        let (start, end) = (start as usize, (start + bytes.unwrap_or(0)) as usize);
+        if align && start % align_of::<T>() != 0 {
+            return Err(HostcallError::Misaligned {
+                arg,
+                ptr,
+                align: align_of::<T>(),
+            });
+        }
+        if let Some(other) = self.held[..self.count]
+            .iter()
+            .find(|h| (mutable || h.mutable) && h.start < end && start < h.end)
+        {
+            return Err(HostcallError::Overlap {
+                arg,
+                other: other.arg,
+            });
+        }
+        Ok((start, end))
+    }
+
+    /// A pointer to `start`, valid for the checked range that begins there (dangling but
+    /// aligned for empty ranges).
+    fn at<T>(&self, start: usize, end: usize) -> *mut T {
+        if start == end {
+            std::ptr::NonNull::dangling().as_ptr()
+        } else {
+            // SAFETY: `start < end <= len`, inside the memory.
+            unsafe { self.base.add(start).cast() }
+        }
+    }
+
+    /// Copies the `T` at `ptr` out of guest memory (any alignment).
+    pub fn read<T: GuestType>(&self, ptr: u32) -> Result<T, HostcallError> {
+        let (start, end) = self.range::<T>(None, ptr, 1, false, false)?;
+        // SAFETY: checked in bounds and not written by any argument; `T` is plain data.
+        Ok(unsafe { self.at::<T>(start, end).read_unaligned() })
+    }
+
+    /// Copies `value` into guest memory at `ptr` (any alignment).
+    pub fn write<T: GuestType>(&mut self, ptr: u32, value: &T) -> Result<(), HostcallError> {
+        let (start, end) = self.range::<T>(None, ptr, 1, false, true)?;
+        // SAFETY: checked in bounds and not borrowed by any argument.
+        unsafe { self.at::<T>(start, end).write_unaligned(*value) };
+        Ok(())
+    }
+
+    /// The `len` bytes at `ptr`.
+    pub fn bytes(&self, ptr: u32, len: u32) -> Result<&[u8], HostcallError> {
+        self.slice(ptr, len)
+    }
+
+    /// The `len` bytes at `ptr`, writable.
+    pub fn bytes_mut(&mut self, ptr: u32, len: u32) -> Result<&mut [u8], HostcallError> {
+        self.slice_mut(ptr, len)
+    }
+
+    /// The UTF-8 string of `len` bytes at `ptr`.
+    pub fn str(&self, ptr: u32, len: u32) -> Result<&str, HostcallError> {
+        utf8(None, ptr, self.bytes(ptr, len)?)
+    }
+
+    /// `count` values of `T` at `ptr`, which must be aligned for `T`.
+    pub fn slice<T: GuestType>(&self, ptr: u32, count: u32) -> Result<&[T], HostcallError> {
+        let (start, end) = self.range::<T>(None, ptr, count, true, false)?;
+        // SAFETY: in bounds, aligned, not written by any argument, and `&self` keeps
+        // `write`/`*_mut` from running while the slice lives.
+        Ok(unsafe { std::slice::from_raw_parts(self.at(start, end), count as usize) })
+    }
+
+    /// `count` values of `T` at `ptr`, writable; `ptr` must be aligned for `T`.
+    pub fn slice_mut<T: GuestType>(
+        &mut self,
+        ptr: u32,
+        count: u32,
+    ) -> Result<&mut [T], HostcallError> {
+        let (start, end) = self.range::<T>(None, ptr, count, true, true)?;
+        // SAFETY: in bounds, aligned, borrowed by no argument, and `&mut self` makes it
+        // the only view taken through this type.
+        Ok(unsafe { std::slice::from_raw_parts_mut(self.at(start, end), count as usize) })
+    }
+
+    /// Records a range an argument keeps for the whole call.
+    fn hold(&mut self, arg: &'static str, start: usize, end: usize, mutable: bool) {
+        if start < end && self.count < MAX_HELD {
+            self.held[self.count] = Held {
+                start,
+                end,
+                mutable,
+                arg,
+            };
+            self.count += 1;
+        }
+    }
+
+    /// Borrows argument `arg`: `count` values of `T` at `ptr`, for the whole call.
+    #[doc(hidden)]
+    pub fn take_slice<T: GuestType>(
+        &mut self,
+        arg: &'static str,
+        ptr: u32,
+        count: u32,
+    ) -> Result<&'a [T], HostcallError> {
+        let (start, end) = self.range::<T>(Some(arg), ptr, count, true, false)?;
+        self.hold(arg, start, end, false);
+        // SAFETY: in bounds and aligned; held, so no later access may write it.
+        Ok(unsafe { std::slice::from_raw_parts(self.at(start, end), count as usize) })
+    }
+
+    /// Borrows argument `arg` mutably: `count` values of `T` at `ptr`, for the whole call.
+    #[doc(hidden)]
+    pub fn take_slice_mut<T: GuestType>(
+        &mut self,
+        arg: &'static str,
+        ptr: u32,
+        count: u32,
+    ) -> Result<&'a mut [T], HostcallError> {
+        let (start, end) = self.range::<T>(Some(arg), ptr, count, true, true)?;
+        self.hold(arg, start, end, true);
+        // SAFETY: in bounds, aligned, overlapping nothing held; held, so no later
+        // access may touch it.
+        Ok(unsafe { std::slice::from_raw_parts_mut(self.at(start, end), count as usize) })
+    }
+
+    /// Borrows argument `arg`: the UTF-8 string of `len` bytes at `ptr`.
+    #[doc(hidden)]
+    pub fn take_str(
+        &mut self,
+        arg: &'static str,
+        ptr: u32,
+        len: u32,
+    ) -> Result<&'a str, HostcallError> {
+        utf8(Some(arg), ptr, self.take_slice(arg, ptr, len)?)
+    }
+
+    /// Borrows argument `arg`: the `T` at `ptr`.
+    #[doc(hidden)]
+    pub fn take_ref<T: GuestType>(
+        &mut self,
+        arg: &'static str,
+        ptr: u32,
+    ) -> Result<&'a T, HostcallError> {
+        Ok(&self.take_slice(arg, ptr, 1)?[0])
+    }
+
+    /// Borrows argument `arg` mutably: the `T` at `ptr`.
+    #[doc(hidden)]
+    pub fn take_mut<T: GuestType>(
+        &mut self,
+        arg: &'static str,
+        ptr: u32,
+    ) -> Result<&'a mut T, HostcallError> {
+        Ok(&mut self.take_slice_mut(arg, ptr, 1)?[0])
+    }
+
+    /// Copies argument `arg`: `count` values of `T` at `ptr` (at most the memory's size).
+    #[doc(hidden)]
+    pub fn copy_vec<T: GuestType>(
+        &self,
+        arg: &'static str,
+        ptr: u32,
+        count: u32,
+    ) -> Result<Vec<T>, HostcallError> {
+        let (start, end) = self.range::<T>(Some(arg), ptr, count, false, false)?;
+        let mut out: Vec<T> = Vec::with_capacity(count as usize);
+        // SAFETY: in bounds and not written by any argument; `T` is plain data, copied
+        // byte for byte into the vector's spare capacity.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                self.at::<u8>(start, end),
+                out.as_mut_ptr().cast::<u8>(),
+                end - start,
+            );
+            out.set_len(count as usize);
+        }
+        Ok(out)
+    }
+
+    /// Copies argument `arg`: the UTF-8 string of `len` bytes at `ptr`.
+    #[doc(hidden)]
+    pub fn copy_string(
+        &self,
+        arg: &'static str,
+        ptr: u32,
+        len: u32,
+    ) -> Result<String, HostcallError> {
+        String::from_utf8(self.copy_vec(arg, ptr, len)?).map_err(|e| HostcallError::NotUtf8 {
+            arg: Some(arg),
+            ptr,
+            valid_up_to: e.utf8_error().valid_up_to(),
+        })
+    }
+}
+
+fn utf8<'b>(arg: Option<&'static str>, ptr: u32, bytes: &'b [u8]) -> Result<&'b str, HostcallError> {
+    std::str::from_utf8(bytes).map_err(|e| HostcallError::NotUtf8 {
+        arg,
+        ptr,
+        valid_up_to: e.valid_up_to(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounds_alignment_and_overlap() {
+        let mut bytes = vec![0u8; 64];
+        bytes[8..13].copy_from_slice(b"hello");
+        let mut m = GuestMemory::new(&mut bytes);
+        assert_eq!(m.take_str("s", 8, 5).unwrap(), "hello");
+        // Shared borrows may overlap; a mutable one may not.
+        assert_eq!(m.take_slice::<u8>("t", 10, 2).unwrap(), b"ll");
+        let e = m.take_slice_mut::<u8>("out", 12, 4).unwrap_err();
+        assert!(matches!(e, HostcallError::Overlap { arg: Some("out"), other: "s" }));
+        let out = m.take_slice_mut::<u8>("out", 16, 4).unwrap();
+        out.copy_from_slice(b"abcd");
+        assert!(matches!(m.read::<u32>(16), Err(HostcallError::Overlap { .. })));
+        assert!(matches!(m.write(8, &1u8), Err(HostcallError::Overlap { .. })));
+        assert_eq!(m.read::<u8>(9).unwrap(), b'e');
+        assert!(matches!(
+            m.take_slice::<u32>("x", 2, 1),
+            Err(HostcallError::Misaligned { align: 4, .. })
+        ));
+        assert!(matches!(
+            m.take_slice::<u8>("x", 60, 5),
+            Err(HostcallError::OutOfBounds { memory: 64, .. })
+        ));
+        assert!(matches!(
+            m.take_slice::<u64>("x", 8, u32::MAX),
+            Err(HostcallError::OutOfBounds { .. })
+        ));
+        // Empty ranges are fine anywhere, even past the end.
+        assert!(m.take_slice_mut::<u8>("e", u32::MAX, 0).unwrap().is_empty());
+        assert_eq!(m.copy_string("s", 40, 2).unwrap(), "\0\0");
+        m.write(30, &0xffu8).unwrap();
+        assert!(matches!(
+            m.copy_string("s", 29, 3),
+            Err(HostcallError::NotUtf8 { valid_up_to: 1, .. })
+        ));
+        assert_eq!(m.copy_vec::<u8>("v", 8, 2).unwrap(), b"he");
+    }
+
+    #[test]
+    fn no_memory() {
+        let m = GuestMemory::absent();
+        assert!(matches!(m.bytes(0, 1), Err(HostcallError::NoMemory)));
+        assert!(m.bytes(0, 0).unwrap().is_empty());
+    }
+}

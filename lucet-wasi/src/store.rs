@@ -1,0 +1,77 @@
+//! What the Wasmtime store of a guest holds: its WASI state, its heap limiter, the
+//! embedder's data and, once instantiated, its exported memory.
+
+use crate::wasi::{WasiCtx, WasiCtxBuilder};
+use std::any::Any;
+use wasmtime::{Memory, ResourceLimiter, Store};
+
+/// The store data of every guest instance.
+#[doc(hidden)]
+pub struct StoreData {
+    pub(crate) wasi: WasiCtx,
+    limiter: HeapLimiter,
+    /// The embedder data given to the builder (`()` when none was given).
+    pub(crate) data: Box<dyn Any + Send>,
+    /// The type name of `data`, for error messages.
+    pub(crate) data_name: &'static str,
+    /// The guest's exported `memory`, cached at instantiation so that host functions
+    /// never look it up by name.
+    pub(crate) memory: Option<Memory>,
+}
+
+/// The most table elements a guest may grow a table to.
+const MAX_TABLE_ELEMENTS: usize = 10_000_000;
+
+/// Caps linear-memory growth at the maximum heap; `memory.grow` beyond it returns -1.
+struct HeapLimiter {
+    max_heap: u64,
+}
+
+impl ResourceLimiter for HeapLimiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired as u64 <= self.max_heap)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= MAX_TABLE_ELEMENTS)
+    }
+}
+
+impl StoreData {
+    /// A store for one guest, its memory growth capped at `max_heap` bytes.
+    pub(crate) fn store(
+        engine: &wasmtime::Engine,
+        wasi: WasiCtx,
+        max_heap: u64,
+        data: Box<dyn Any + Send>,
+        data_name: &'static str,
+    ) -> Store<StoreData> {
+        let mut store = Store::new(
+            engine,
+            StoreData {
+                wasi,
+                limiter: HeapLimiter { max_heap },
+                data,
+                data_name,
+                memory: None,
+            },
+        );
+        store.limiter(|data| &mut data.limiter);
+        store
+    }
+
+    /// An empty store, for inspecting a linker.
+    pub(crate) fn scratch(engine: &wasmtime::Engine) -> Store<StoreData> {
+        StoreData::store(engine, WasiCtxBuilder::empty().build(), 0, Box::new(()), "()")
+    }
+}
