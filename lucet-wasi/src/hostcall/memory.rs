@@ -14,6 +14,10 @@ use std::mem::{align_of, size_of};
 ///
 /// Implement it only for `Copy` types without padding, pointers or invalid bit patterns
 /// (no `bool`, `char`, enums or references). The derive checks this for you.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be shared with the guest as plain memory (it is not a GuestType)",
+    note = "GuestType covers the integer and float types, arrays of them, and #[repr(C)] structs with #[derive(GuestType)]; bool, char, enums and references have invalid bit patterns"
+)]
 pub unsafe trait GuestType: Copy + 'static {
     /// The type's name in generated guest bindings (`uint32_t`, `struct Point`, ...).
     #[doc(hidden)]

@@ -1,0 +1,8 @@
+use lucet_wasi::hostcall;
+
+#[hostcall]
+fn name(id: u32) -> String {
+    format!("user {id}")
+}
+
+fn main() {}
