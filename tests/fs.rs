@@ -321,3 +321,96 @@ fn rust_std_fs_works_on_writable_and_read_only_preopens() {
     assert_eq!(fs::read(rw.join("b.txt")).unwrap(), b"one\ntwo\n");
     assert!(!rw.join("stolen").exists());
 }
+
+/// The tree `fs_dirs.c` lists: `a.txt`, `link -> a.txt`, `d1/b.txt`, `d1/d2/c.txt`,
+/// `d1/d2/e/`.
+fn listing_tree(root: &Path) {
+    fs::create_dir_all(root.join("d1/d2/e")).unwrap();
+    fs::write(root.join("a.txt"), "a").unwrap();
+    fs::write(root.join("d1/b.txt"), "b").unwrap();
+    fs::write(root.join("d1/d2/c.txt"), "c").unwrap();
+    symlink("a.txt", root.join("link")).unwrap();
+}
+
+#[test]
+fn c_listings_carry_real_inodes_at_the_root_and_below() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("root");
+    listing_tree(&root);
+    let r = lucet([
+        s(&c_guest("fs_dirs")),
+        "--dir".into(),
+        format!("/sandbox:{}", root.display()),
+    ]);
+    // scandir: 3 + 13 entries; readdir: 3 x 2 + 3 checks per entry but `..` (2);
+    // nftw: 1 + 8 entries; the temp tree: 3.
+    passed(&r, 16 + 42 + 9 + 3);
+    let listings: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter(|l| {
+            ["scandir ", "readdir ", "nftw "]
+                .iter()
+                .any(|p| l.starts_with(p))
+        })
+        .collect();
+    assert_eq!(
+        listings,
+        [
+            "scandir /sandbox: . .. a.txt d1 link",
+            "readdir /sandbox: . .. a.txt d1 link",
+            "scandir /sandbox/d1: . .. b.txt d2",
+            "readdir /sandbox/d1: . .. b.txt d2",
+            "scandir /sandbox/d1/d2: . .. c.txt e",
+            "readdir /sandbox/d1/d2: . .. c.txt e",
+            "nftw /sandbox D 0",
+            "nftw /sandbox/a.txt F 1",
+            "nftw /sandbox/d1 D 1",
+            "nftw /sandbox/d1/b.txt F 2",
+            "nftw /sandbox/d1/d2 D 2",
+            "nftw /sandbox/d1/d2/c.txt F 3",
+            "nftw /sandbox/d1/d2/e D 3",
+            "nftw /sandbox/link SL 1",
+        ],
+        "{}",
+        r.stdout
+    );
+    assert!(!root.join("tmp").exists(), "the guest's temp tree is left");
+}
+
+#[test]
+fn raw_listings_never_show_inode_zero() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("root");
+    listing_tree(&root);
+    let r = lucet([
+        s(&rust_guest("fs")),
+        "--dir".into(),
+        format!("/sandbox:{}", root.display()),
+        "--".into(),
+        "inodes".into(),
+    ]);
+    passed(&r, 20);
+    // The guest prints `ino DIR NAME N` for every entry it listed: `..` of the preopen
+    // (however reached) is the preopen itself, below it the parent; every other name
+    // its own inode.
+    use std::os::unix::fs::MetadataExt;
+    let ino = |p: &Path| fs::symlink_metadata(p).unwrap().ino();
+    let root = root.canonicalize().unwrap();
+    let mut seen = 0;
+    for line in r.stdout.lines().filter_map(|l| l.strip_prefix("ino ")) {
+        let parts: Vec<&str> = line.split(' ').collect();
+        let (dir, name, got) = (parts[0], parts[1], parts[2].parse::<u64>().unwrap());
+        let host_dir = root.join(dir).canonicalize().unwrap();
+        let want = match name {
+            "." => ino(&host_dir),
+            ".." if host_dir == root => ino(&root),
+            ".." => ino(host_dir.parent().unwrap()),
+            _ => ino(&host_dir.join(name)),
+        };
+        assert_ne!(got, 0, "{dir} {name}");
+        assert_eq!(got, want, "{dir} {name}");
+        seen += 1;
+    }
+    assert_eq!(seen, 5 + 5 + 4 + 4 + 4 + 5, "{}", r.stdout);
+}

@@ -359,5 +359,6 @@ fn dir_entry(dir: Dir, parent: &DirFd, base: Rights, inheriting: Rights) -> Entr
         inheriting: inheriting & parent.inheriting,
         preopen: None,
         listing: None,
+        root: parent.root,
     })
 }

@@ -110,7 +110,14 @@ const R_FD_TELL: u64 = 1 << 5;
 const R_FD_WRITE: u64 = 1 << 6;
 const R_FD_FILESTAT_GET: u64 = 1 << 21;
 const R_FD_READDIR: u64 = 1 << 14;
+const R_FD_ALLOCATE: u64 = 1 << 8;
+const R_FD_FILESTAT_SET_SIZE: u64 = 1 << 22;
 const ALL: u64 = (1 << 30) - 1;
+/// Rights that need the host file open for writing: a directory asked for with any of
+/// them is `isdir`.
+const WRITE_ACCESS: u64 = R_FD_DATASYNC | R_FD_WRITE | R_FD_ALLOCATE | R_FD_FILESTAT_SET_SIZE;
+/// Every right a directory can be opened with.
+const DIR_BASE: u64 = ALL & !WRITE_ACCESS;
 
 const CREAT: u32 = 1;
 const DIRECTORY: u32 = 2;
@@ -317,6 +324,7 @@ fn main() {
         "readonly" => readonly(),
         "readdir" => readdir(),
         "fuzz" => fuzz(),
+        "inodes" => inodes(),
         other => println!("FAIL unknown mode {other:?}"),
     }
     println!("done");
@@ -864,6 +872,44 @@ fn readonly() {
     check("subdir unlink", unlink(sub, "inner.txt"), NOTCAPABLE);
     check("subdir read", open(sub, "inner.txt", 0, R_FD_READ).and_then(|fd| read(fd, 100)), Ok(b"inner".to_vec()));
     unsafe { fd_close(sub) };
+}
+
+/// `(name, inode)` of every entry of a small directory, read in one call.
+fn entries(fd: u32) -> Result<Vec<(String, u64)>, u16> {
+    let mut buf = vec![0u8; 1 << 16];
+    let mut used = 0;
+    let e = unsafe { fd_readdir(fd, buf.as_mut_ptr(), buf.len(), 0, &mut used) };
+    let mut out = Vec::new();
+    let mut pos = 0;
+    while pos + 24 <= used {
+        let ino = u64::from_le_bytes(buf[pos + 8..pos + 16].try_into().unwrap());
+        let namlen = u32::from_le_bytes(buf[pos + 16..pos + 20].try_into().unwrap()) as usize;
+        out.push((String::from_utf8_lossy(&buf[pos + 24..pos + 24 + namlen]).into_owned(), ino));
+        pos += 24 + namlen;
+    }
+    res(e, out)
+}
+
+/// Preopen 3 holds the tree of `fs_dirs.c`. Lists the preopen and directories opened
+/// below it by several paths (some of them the preopen again), printing `ino DIR NAME N`
+/// for the test to compare with the host; no entry may show inode 0.
+fn inodes() {
+    let mut dirs = vec![(".".to_string(), Ok(3))];
+    for path in [".", "d1", "d1/d2", "d1/d2/..", "d1/.."] {
+        dirs.push((format!("{path} (opened)"), open(3, path, DIRECTORY, DIR_BASE)));
+    }
+    for (path, fd) in dirs {
+        let Ok(fd) = fd else {
+            check(&format!("open {path}"), fd, Ok(0));
+            continue;
+        };
+        let listed = entries(fd).unwrap_or_default();
+        check(&format!("{path} listed"), listed.len() >= 4, true);
+        for (name, ino) in listed {
+            check(&format!("{path} {name} inode is not 0"), ino != 0, true);
+            println!("ino {} {name} {ino}", path.trim_end_matches(" (opened)"));
+        }
+    }
 }
 
 /// Preopen 3 holds `f00000` .. `f09999`: every buffer size lists each exactly once.
