@@ -414,3 +414,38 @@ fn raw_listings_never_show_inode_zero() {
     }
     assert_eq!(seen, 5 + 5 + 4 + 4 + 4 + 5, "{}", r.stdout);
 }
+
+#[test]
+fn rust_remove_dir_all_of_a_deep_tree() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rw = tmp.path().join("rw");
+    fs::create_dir_all(rw.join("keep")).unwrap();
+    fs::write(rw.join("keep/target.txt"), "keep\n").unwrap();
+    let depth = 40;
+    let mut level = rw.join("deep");
+    for i in 0..depth {
+        level.push(format!("l{i}"));
+        fs::create_dir_all(&level).unwrap();
+        fs::write(level.join("file"), "x").unwrap();
+        // Symlinks to a file outside the tree and to a directory: unlinked, not followed.
+        symlink(
+            format!("{}keep/target.txt", "../".repeat(i + 2)),
+            level.join("link_out"),
+        )
+        .unwrap();
+        symlink(rw.join("keep"), level.join("link_dir")).unwrap();
+    }
+    let r = lucet([
+        s(&rust_guest("remove_tree")),
+        "--dir".into(),
+        format!("/rw:{}", rw.display()),
+        "--".into(),
+        depth.to_string(),
+    ]);
+    passed(&r, depth + 9);
+    assert!(!rw.join("deep").exists() && !rw.join("own").exists());
+    assert_eq!(
+        fs::read_to_string(rw.join("keep/target.txt")).unwrap(),
+        "keep\n"
+    );
+}
