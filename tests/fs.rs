@@ -449,3 +449,32 @@ fn rust_remove_dir_all_of_a_deep_tree() {
         "keep\n"
     );
 }
+
+#[test]
+fn directories_are_never_opened_for_writing() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::create_dir(tmp.path().join("dir")).unwrap();
+    fs::write(tmp.path().join("file"), "data").unwrap();
+    let r = lucet([
+        s(&rust_guest("fs")),
+        "--dir".into(),
+        format!("/p:{}", tmp.path().display()),
+        "--".into(),
+        "isdir".into(),
+    ]);
+    passed(&r, 42);
+}
+
+#[test]
+fn c_program_open_edges() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::create_dir(tmp.path().join("dir")).unwrap();
+    fs::write(tmp.path().join("file"), "data").unwrap();
+    let r = lucet([
+        s(&c_guest("fs_edges")),
+        "--dir".into(),
+        format!("/sandbox:{}", tmp.path().display()),
+    ]);
+    passed(&r, 13);
+    assert_eq!(fs::read(tmp.path().join("file")).unwrap(), b"datax");
+}

@@ -324,6 +324,7 @@ fn main() {
         "readonly" => readonly(),
         "readdir" => readdir(),
         "fuzz" => fuzz(),
+        "isdir" => isdir(),
         "inodes" => inodes(),
         other => println!("FAIL unknown mode {other:?}"),
     }
@@ -486,7 +487,8 @@ fn calls() {
     check("path_create_directory exists", mkdir(a, "d"), EXIST);
     check("path_create_directory missing parent", mkdir(a, "nope/d"), NOENT);
     check("path_create_directory below a file", mkdir(a, "f.txt/d"), NOTDIR);
-    let d = open(a, "d", DIRECTORY, ALL);
+    check("path_open directory with all rights", errno(open(a, "d", DIRECTORY, ALL)), ISDIR);
+    let d = open(a, "d", DIRECTORY, DIR_BASE);
     check("path_open directory", d.map(|fd| fdstat(fd).map(|s| s.0)), Ok(Ok(DIR_TYPE)));
     let d = d.unwrap_or(u32::MAX);
     check("create below opened dir", open(d, "inner", CREAT, R_FD_READ).map(|fd| unsafe { fd_close(fd) }), Ok(OK));
@@ -657,7 +659,7 @@ fn calls() {
 /// of target, each against a model of what POSIX programs expect.
 fn open_combinations(a: u32) {
     check("combo dir", mkdir(a, "combo"), OK);
-    let c = open(a, "combo", DIRECTORY, ALL).unwrap_or(u32::MAX);
+    let c = open(a, "combo", DIRECTORY, DIR_BASE).unwrap_or(u32::MAX);
     check("combo dir file", open(c, "file", CREAT, R_FD_WRITE).and_then(|fd| write(fd, b"xyz")), Ok(3));
     check("combo dir subdir", mkdir(c, "dir"), OK);
     check("combo dir link", symlink("file", c, "link"), OK);
@@ -677,9 +679,11 @@ fn open_combinations(a: u32) {
                     } else if creat && excl {
                         EXIST
                     } else if directory {
-                        if kind == "dir" { OK } else { NOTDIR }
+                        // A directory is never opened for writing (POSIX's EISDIR).
+                        if kind != "dir" { NOTDIR } else if rights & R_FD_WRITE != 0 { ISDIR } else { OK }
                     } else if kind == "dir" {
-                        if rights & R_FD_WRITE != 0 || append || creat || trunc { ISDIR } else { OK }
+                        // `append` alone opens it, as POSIX's O_RDONLY|O_APPEND does.
+                        if rights & R_FD_WRITE != 0 || creat || trunc { ISDIR } else { OK }
                     } else {
                         OK
                     };
@@ -806,7 +810,7 @@ fn escape() {
     check("readlink absolute", errno(readlink(s, "link_abs", 100)), NOTCAPABLE);
     check("readlink outside", errno(readlink(s, "../outside/x", 100)), NOTCAPABLE);
     check("readlink climbing is only text", readlink(s, "link_up", 100), Ok(b"../outside/secret".to_vec()));
-    let dir = open(s, "sub", DIRECTORY, ALL).unwrap_or(u32::MAX);
+    let dir = open(s, "sub", DIRECTORY, DIR_BASE).unwrap_or(u32::MAX);
     check("subdir cannot climb", errno(open(dir, "../../outside/secret", 0, R_FD_READ)), NOTCAPABLE);
     check("subdir cannot reach parent", errno(open(dir, "..", 0, R_FD_READ)), NOTCAPABLE);
     unsafe { fd_close(dir) };
@@ -864,7 +868,8 @@ fn readonly() {
     check("set_times now", set_times(ro, FOLLOW, "file.txt", 0, 0, 2 | 8), NOTCAPABLE);
     check("set_times symlink", set_times(ro, 0, "link", 1, 1, 1 | 4), NOTCAPABLE);
     // A directory opened below the read-only preopen is read-only too.
-    let sub = open(ro, "sub", DIRECTORY, ALL).unwrap_or(u32::MAX);
+    check("subdir asking to write", errno(open(ro, "sub", DIRECTORY, ALL)), NOTCAPABLE);
+    let sub = open(ro, "sub", DIRECTORY, DIR_BASE).unwrap_or(u32::MAX);
     check("subdir rights have no write", fdstat(sub).map(|s| (s.2 | s.3) & R_FD_WRITE), Ok(0));
     check("subdir mkdir", mkdir(sub, "x"), NOTCAPABLE);
     check("subdir create", errno(open(sub, "x", CREAT, R_FD_READ)), NOTCAPABLE);
@@ -910,6 +915,32 @@ fn inodes() {
             println!("ino {} {name} {ino}", path.trim_end_matches(" (opened)"));
         }
     }
+}
+
+/// Preopen 3 holds `dir/` and `file`: a directory is never opened for writing.
+fn isdir() {
+    let p = 3;
+    // Each right that needs write access, alone, on a directory: `isdir` with
+    // `directory` and without, on the preopen itself and below it.
+    for (name, right) in [("write", R_FD_WRITE), ("datasync", R_FD_DATASYNC), ("allocate", R_FD_ALLOCATE), ("set_size", R_FD_FILESTAT_SET_SIZE)] {
+        for path in [".", "dir", "dir/", "dir/."] {
+            for (how, oflags) in [("directory", DIRECTORY), ("plain", 0)] {
+                check(&format!("{how} open of {path:?} with {name}"), errno(open(p, path, oflags, R_FD_READ | right)), ISDIR);
+            }
+        }
+    }
+    check("directory open with every right", errno(open(p, ".", DIRECTORY, ALL)), ISDIR);
+    check("creat of an existing dir", errno(open(p, "dir", CREAT, R_FD_READ)), ISDIR);
+    check("trunc of a dir", errno(open(p, "dir", TRUNC, R_FD_READ)), ISDIR);
+    // Reading rights (and `append` alone, as O_RDONLY|O_APPEND) open it.
+    for (how, oflags, fdflags) in [("directory", DIRECTORY, 0), ("plain", 0, 0), ("append", 0, APPEND), ("directory append", DIRECTORY, APPEND)] {
+        let fd = open_with(p, FOLLOW, b"dir", oflags, DIR_BASE, fdflags);
+        check(&format!("{how} open of a dir for reading"), fd.and_then(fdstat).map(|s| (s.0, s.2 & WRITE_ACCESS)), Ok((DIR_TYPE, 0)));
+        fd.map(|fd| unsafe { fd_close(fd) }).ok();
+    }
+    check("write to a file still works", open(p, "file", 0, R_FD_WRITE).map(|fd| unsafe { fd_close(fd) }), Ok(OK));
+    check("missing dir with write", errno(open(p, "nodir", DIRECTORY, R_FD_WRITE)), NOENT);
+    check("file as dir with write", errno(open(p, "file", DIRECTORY, R_FD_WRITE)), NOTDIR);
 }
 
 /// Preopen 3 holds `f00000` .. `f09999`: every buffer size lists each exactly once.
@@ -967,7 +998,7 @@ fn fuzz() {
     let mut counts: HashMap<u16, u32> = HashMap::new();
     // Descriptors 4..=7: a file, a directory, the preopen again, the file read-only.
     mkdir(3, "d");
-    let _ = (open(3, "f", CREAT, ALL), open(3, "d", DIRECTORY, ALL), open(3, ".", 0, R_FD_READ | R_FD_READDIR), open(3, "f", 0, R_FD_READ));
+    let _ = (open(3, "f", CREAT, ALL), open(3, "d", DIRECTORY, DIR_BASE), open(3, ".", 0, R_FD_READ | R_FD_READDIR), open(3, "f", 0, R_FD_READ));
     for _ in 0..rounds {
         // Descriptors: the preopen, what earlier rounds opened, stdio, and garbage.
         let fd = rng.pick(&[3u32, 3, 3, 3, 3, 4, 4, 5, 5, 6, 7, 2, 1234, u32::MAX, 1 << 31]);
