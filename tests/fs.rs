@@ -450,6 +450,31 @@ fn rust_remove_dir_all_of_a_deep_tree() {
     );
 }
 
+/// Runs the CLI, failing the test if it has not ended within `limit` (a guest blocked in
+/// the host would otherwise hang the test run).
+fn lucet_within(limit: Duration, args: &[String]) -> Ran {
+    use std::process::Stdio;
+    let mut child = cli()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > limit {
+            child.kill().unwrap();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "still running after {limit:?}:\n{}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    ran(child.wait_with_output().unwrap())
+}
+
 #[test]
 fn directories_are_never_opened_for_writing() {
     let tmp = tempfile::tempdir().unwrap();
@@ -465,16 +490,45 @@ fn directories_are_never_opened_for_writing() {
     passed(&r, 42);
 }
 
+/// Makes a FIFO at `path` (preview1 has no call that makes one).
+fn mkfifo(path: &Path) {
+    let made = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(made.success());
+}
+
+#[test]
+fn fifos_are_refused_at_once_with_or_without_a_timeout() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(tmp.path().join("file"), "data").unwrap();
+    mkfifo(&tmp.path().join("fifo"));
+    symlink("fifo", tmp.path().join("fifo_link")).unwrap();
+    let dir = format!("/p:{}", tmp.path().display());
+    for timeout in [&["--timeout", "30s"][..], &[]] {
+        let mut args: Vec<String> = timeout.iter().map(|a| a.to_string()).collect();
+        args.extend([s(&rust_guest("fs")), "--dir".into(), dir.clone()]);
+        args.extend(["--".into(), "fifo".into()]);
+        let r = lucet_within(Duration::from_secs(60), &args);
+        passed(&r, 26);
+    }
+}
+
 #[test]
 fn c_program_open_edges() {
     let tmp = tempfile::tempdir().unwrap();
     fs::create_dir(tmp.path().join("dir")).unwrap();
     fs::write(tmp.path().join("file"), "data").unwrap();
-    let r = lucet([
+    mkfifo(&tmp.path().join("fifo"));
+    let args = [
+        "--timeout".to_string(),
+        "30s".into(),
         s(&c_guest("fs_edges")),
         "--dir".into(),
         format!("/sandbox:{}", tmp.path().display()),
-    ]);
-    passed(&r, 13);
+    ];
+    let r = lucet_within(Duration::from_secs(60), &args);
+    passed(&r, 21);
     assert_eq!(fs::read(tmp.path().join("file")).unwrap(), b"datax");
 }

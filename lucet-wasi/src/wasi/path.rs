@@ -169,6 +169,7 @@ impl WasiCtx {
     ///
     /// As POSIX's `open` has it, a directory opened with such a right (with `directory` or
     /// without) is `isdir`, and so is `creat` or `trunc` of one without `directory`.
+    /// FIFOs are refused with `nxio` (see [`open_file`]).
     #[allow(clippy::too_many_arguments)]
     pub(super) fn open(
         &mut self,
@@ -327,6 +328,11 @@ enum Opened {
 
 /// Opens `path` below `dir` without `directory`: a file, or a directory when neither
 /// writing, `creat` nor `trunc` is asked for (the host answers `isdir` to those).
+///
+/// The host file is always opened non-blocking, since opening a FIFO would otherwise wait
+/// for its other end, beyond any timeout; a FIFO is then refused with `nxio` (what Linux
+/// answers a non-blocking open of one for writing with no reader, and an open of a
+/// socket file), and other files get back the blocking mode the guest asked for.
 fn open_file(
     dir: &Dir,
     path: &str,
@@ -356,7 +362,7 @@ fn open_file(
             FollowSymlinks::No
         })
         .maybe_dir(true)
-        .nonblock(flags.contains(Fdflags::NONBLOCK))
+        .nonblock(true)
         .dsync(flags.contains(Fdflags::DSYNC))
         .rsync(flags.contains(Fdflags::RSYNC))
         .sync(flags.contains(Fdflags::SYNC));
@@ -368,13 +374,21 @@ fn open_file(
     opts.custom_flags(status.bits() as i32);
     let file = dir.open_with(path, &opts)?;
     let kind = rustix::fs::FileType::from_raw_mode(rustix::fs::fstat(&file)?.st_mode);
-    if kind == rustix::fs::FileType::Directory {
-        return Ok(Opened::Dir(Dir::from_std_file(file.into_std())));
+    match kind {
+        rustix::fs::FileType::Directory => Ok(Opened::Dir(Dir::from_std_file(file.into_std()))),
+        rustix::fs::FileType::Fifo => Err(Errno::Nxio.into()),
+        _ => {
+            if !flags.contains(Fdflags::NONBLOCK) {
+                // F_SETFL sets exactly the status flags it may change: this keeps
+                // `append` and takes `nonblock` off.
+                rustix::fs::fcntl_setfl(&file, status)?;
+            }
+            Ok(Opened::File(
+                file,
+                kind == rustix::fs::FileType::RegularFile,
+            ))
+        }
     }
-    Ok(Opened::File(
-        file,
-        kind == rustix::fs::FileType::RegularFile,
-    ))
 }
 
 /// The table entry of a directory opened below `parent`.

@@ -1,5 +1,6 @@
-/* Edge cases of open(2) through wasi-libc, with a preopen at /sandbox holding `dir/`
- * and `file`. Prints `ok <name>` or `FAIL <name>: ...` per check, then `done`. */
+/* Edge cases of open(2) through wasi-libc, with a preopen at /sandbox holding `dir/`,
+ * `file` and `fifo` (a FIFO nobody else opens). Prints `ok <name>` or `FAIL <name>: ...`
+ * per check, then `done`. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -54,6 +55,20 @@ int main(void) {
     if (fd < 0) fails++;
     else close(fd);
 
+    /* FIFOs are refused at once, whichever way they are opened. */
+    refused("fifo O_RDONLY", "/sandbox/fifo", O_RDONLY, ENXIO);
+    refused("fifo O_WRONLY", "/sandbox/fifo", O_WRONLY, ENXIO);
+    refused("fifo O_RDWR", "/sandbox/fifo", O_RDWR, ENXIO);
+    refused("fifo O_RDONLY|O_NONBLOCK", "/sandbox/fifo", O_RDONLY | O_NONBLOCK, ENXIO);
+    refused("fifo O_WRONLY|O_NONBLOCK", "/sandbox/fifo", O_WRONLY | O_NONBLOCK, ENXIO);
+    refused("fifo O_DIRECTORY", "/sandbox/fifo", O_RDONLY | O_DIRECTORY, ENOTDIR);
+    FILE *f = fopen("/sandbox/fifo", "r");
+    printf("%s fopen of a fifo\n", f == NULL && errno == ENXIO ? "ok" : "FAIL");
+    if (f != NULL || errno != ENXIO) fails++;
+    struct stat st;
+    int stat_ok = stat("/sandbox/fifo", &st) == 0;
+    printf("%s stat of a fifo\n", stat_ok ? "ok" : "FAIL");
+    if (!stat_ok) fails++;
 
     printf("done\n");
     return fails != 0;

@@ -101,6 +101,7 @@ const NOTDIR: u16 = 54;
 const NOTEMPTY: u16 = 55;
 const NOTSUP: u16 = 58;
 const PERM: u16 = 63;
+const NXIO: u16 = 60;
 const NOTCAPABLE: u16 = 76;
 
 const R_FD_DATASYNC: u64 = 1 << 0;
@@ -325,6 +326,7 @@ fn main() {
         "readdir" => readdir(),
         "fuzz" => fuzz(),
         "isdir" => isdir(),
+        "fifo" => fifo(),
         "inodes" => inodes(),
         other => println!("FAIL unknown mode {other:?}"),
     }
@@ -941,6 +943,40 @@ fn isdir() {
     check("write to a file still works", open(p, "file", 0, R_FD_WRITE).map(|fd| unsafe { fd_close(fd) }), Ok(OK));
     check("missing dir with write", errno(open(p, "nodir", DIRECTORY, R_FD_WRITE)), NOENT);
     check("file as dir with write", errno(open(p, "file", DIRECTORY, R_FD_WRITE)), NOTDIR);
+}
+
+/// Preopen 3 holds `file` and `fifo`, a FIFO nobody else opens: every way of opening it
+/// is refused at once with `nxio`, instead of waiting for its other end.
+fn fifo() {
+    let p = 3;
+    check("stat of a fifo", stat(p, FOLLOW, "fifo").map(|s| s.filetype), Ok(0));
+    for (name, oflags, rights, fdflags) in [
+        ("read", 0, R_FD_READ, 0),
+        ("write", 0, R_FD_WRITE, 0),
+        ("read+write", 0, R_FD_READ | R_FD_WRITE, 0),
+        ("read nonblock", 0, R_FD_READ, NONBLOCK),
+        ("write nonblock", 0, R_FD_WRITE, NONBLOCK),
+        ("append", 0, R_FD_WRITE, APPEND),
+        ("creat", CREAT, R_FD_READ, 0),
+        ("trunc", TRUNC, R_FD_WRITE, 0),
+        ("sync", 0, R_FD_WRITE, SYNC),
+    ] {
+        for follow in [FOLLOW, 0] {
+            check(&format!("fifo open {name} follow={follow}"), errno(open_with(p, follow, b"fifo", oflags, rights, fdflags)), NXIO);
+        }
+    }
+    check("fifo through a symlink", errno(open(p, "fifo_link", 0, R_FD_READ)), NXIO);
+    check("fifo creat|excl", errno(open(p, "fifo", CREAT | EXCL, R_FD_READ)), EXIST);
+    check("fifo as a directory", errno(open(p, "fifo", DIRECTORY, R_FD_READ)), NOTDIR);
+    check("fifo listed", names(p), vec![".".to_string(), "..".into(), "fifo".into(), "fifo_link".into(), "file".into()]);
+    // Refusing leaves nothing open, and files still open as before.
+    let next = open(p, "file", 0, R_FD_READ);
+    check("next descriptor", next, Ok(4));
+    check("file still blocking", next.and_then(fdstat).map(|s| s.1), Ok(0));
+    next.map(|fd| unsafe { fd_close(fd) }).ok();
+    let nb = open_with(p, FOLLOW, b"file", 0, R_FD_READ, NONBLOCK);
+    check("nonblock asked for is kept", nb.and_then(fdstat).map(|s| s.1), Ok(NONBLOCK as u16));
+    nb.map(|fd| unsafe { fd_close(fd) }).ok();
 }
 
 /// Preopen 3 holds `f00000` .. `f09999`: every buffer size lists each exactly once.
