@@ -321,3 +321,214 @@ fn rust_std_fs_works_on_writable_and_read_only_preopens() {
     assert_eq!(fs::read(rw.join("b.txt")).unwrap(), b"one\ntwo\n");
     assert!(!rw.join("stolen").exists());
 }
+
+/// The tree `fs_dirs.c` lists: `a.txt`, `link -> a.txt`, `d1/b.txt`, `d1/d2/c.txt`,
+/// `d1/d2/e/`.
+fn listing_tree(root: &Path) {
+    fs::create_dir_all(root.join("d1/d2/e")).unwrap();
+    fs::write(root.join("a.txt"), "a").unwrap();
+    fs::write(root.join("d1/b.txt"), "b").unwrap();
+    fs::write(root.join("d1/d2/c.txt"), "c").unwrap();
+    symlink("a.txt", root.join("link")).unwrap();
+}
+
+#[test]
+fn c_listings_carry_real_inodes_at_the_root_and_below() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("root");
+    listing_tree(&root);
+    let r = lucet([
+        s(&c_guest("fs_dirs")),
+        "--dir".into(),
+        format!("/sandbox:{}", root.display()),
+    ]);
+    // scandir: 3 + 13 entries; readdir: 3 x 2 + 3 checks per entry but `..` (2);
+    // nftw: 1 + 8 entries; the temp tree: 3.
+    passed(&r, 16 + 42 + 9 + 3);
+    let listings: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter(|l| {
+            ["scandir ", "readdir ", "nftw "]
+                .iter()
+                .any(|p| l.starts_with(p))
+        })
+        .collect();
+    assert_eq!(
+        listings,
+        [
+            "scandir /sandbox: . .. a.txt d1 link",
+            "readdir /sandbox: . .. a.txt d1 link",
+            "scandir /sandbox/d1: . .. b.txt d2",
+            "readdir /sandbox/d1: . .. b.txt d2",
+            "scandir /sandbox/d1/d2: . .. c.txt e",
+            "readdir /sandbox/d1/d2: . .. c.txt e",
+            "nftw /sandbox D 0",
+            "nftw /sandbox/a.txt F 1",
+            "nftw /sandbox/d1 D 1",
+            "nftw /sandbox/d1/b.txt F 2",
+            "nftw /sandbox/d1/d2 D 2",
+            "nftw /sandbox/d1/d2/c.txt F 3",
+            "nftw /sandbox/d1/d2/e D 3",
+            "nftw /sandbox/link SL 1",
+        ],
+        "{}",
+        r.stdout
+    );
+    assert!(!root.join("tmp").exists(), "the guest's temp tree is left");
+}
+
+#[test]
+fn raw_listings_never_show_inode_zero() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("root");
+    listing_tree(&root);
+    let r = lucet([
+        s(&rust_guest("fs")),
+        "--dir".into(),
+        format!("/sandbox:{}", root.display()),
+        "--".into(),
+        "inodes".into(),
+    ]);
+    passed(&r, 20);
+    // The guest prints `ino DIR NAME N` for every entry it listed: `..` of the preopen
+    // (however reached) is the preopen itself, below it the parent; every other name
+    // its own inode.
+    use std::os::unix::fs::MetadataExt;
+    let ino = |p: &Path| fs::symlink_metadata(p).unwrap().ino();
+    let root = root.canonicalize().unwrap();
+    let mut seen = 0;
+    for line in r.stdout.lines().filter_map(|l| l.strip_prefix("ino ")) {
+        let parts: Vec<&str> = line.split(' ').collect();
+        let (dir, name, got) = (parts[0], parts[1], parts[2].parse::<u64>().unwrap());
+        let host_dir = root.join(dir).canonicalize().unwrap();
+        let want = match name {
+            "." => ino(&host_dir),
+            ".." if host_dir == root => ino(&root),
+            ".." => ino(host_dir.parent().unwrap()),
+            _ => ino(&host_dir.join(name)),
+        };
+        assert_ne!(got, 0, "{dir} {name}");
+        assert_eq!(got, want, "{dir} {name}");
+        seen += 1;
+    }
+    assert_eq!(seen, 5 + 5 + 4 + 4 + 4 + 5, "{}", r.stdout);
+}
+
+#[test]
+fn rust_remove_dir_all_of_a_deep_tree() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rw = tmp.path().join("rw");
+    fs::create_dir_all(rw.join("keep")).unwrap();
+    fs::write(rw.join("keep/target.txt"), "keep\n").unwrap();
+    let depth = 40;
+    let mut level = rw.join("deep");
+    for i in 0..depth {
+        level.push(format!("l{i}"));
+        fs::create_dir_all(&level).unwrap();
+        fs::write(level.join("file"), "x").unwrap();
+        // Symlinks to a file outside the tree and to a directory: unlinked, not followed.
+        symlink(
+            format!("{}keep/target.txt", "../".repeat(i + 2)),
+            level.join("link_out"),
+        )
+        .unwrap();
+        symlink(rw.join("keep"), level.join("link_dir")).unwrap();
+    }
+    let r = lucet([
+        s(&rust_guest("remove_tree")),
+        "--dir".into(),
+        format!("/rw:{}", rw.display()),
+        "--".into(),
+        depth.to_string(),
+    ]);
+    passed(&r, depth + 9);
+    assert!(!rw.join("deep").exists() && !rw.join("own").exists());
+    assert_eq!(
+        fs::read_to_string(rw.join("keep/target.txt")).unwrap(),
+        "keep\n"
+    );
+}
+
+/// Runs the CLI, failing the test if it has not ended within `limit` (a guest blocked in
+/// the host would otherwise hang the test run).
+fn lucet_within(limit: Duration, args: &[String]) -> Ran {
+    use std::process::Stdio;
+    let mut child = cli()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > limit {
+            child.kill().unwrap();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "still running after {limit:?}:\n{}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    ran(child.wait_with_output().unwrap())
+}
+
+#[test]
+fn directories_are_never_opened_for_writing() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::create_dir(tmp.path().join("dir")).unwrap();
+    fs::write(tmp.path().join("file"), "data").unwrap();
+    let r = lucet([
+        s(&rust_guest("fs")),
+        "--dir".into(),
+        format!("/p:{}", tmp.path().display()),
+        "--".into(),
+        "isdir".into(),
+    ]);
+    passed(&r, 42);
+}
+
+/// Makes a FIFO at `path` (preview1 has no call that makes one).
+fn mkfifo(path: &Path) {
+    let made = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(made.success());
+}
+
+#[test]
+fn fifos_are_refused_at_once_with_or_without_a_timeout() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(tmp.path().join("file"), "data").unwrap();
+    mkfifo(&tmp.path().join("fifo"));
+    symlink("fifo", tmp.path().join("fifo_link")).unwrap();
+    let dir = format!("/p:{}", tmp.path().display());
+    for timeout in [&["--timeout", "30s"][..], &[]] {
+        let mut args: Vec<String> = timeout.iter().map(|a| a.to_string()).collect();
+        args.extend([s(&rust_guest("fs")), "--dir".into(), dir.clone()]);
+        args.extend(["--".into(), "fifo".into()]);
+        let r = lucet_within(Duration::from_secs(60), &args);
+        passed(&r, 26);
+    }
+}
+
+#[test]
+fn c_program_open_edges() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::create_dir(tmp.path().join("dir")).unwrap();
+    fs::write(tmp.path().join("file"), "data").unwrap();
+    mkfifo(&tmp.path().join("fifo"));
+    let args = [
+        "--timeout".to_string(),
+        "30s".into(),
+        s(&c_guest("fs_edges")),
+        "--dir".into(),
+        format!("/sandbox:{}", tmp.path().display()),
+    ];
+    let r = lucet_within(Duration::from_secs(60), &args);
+    passed(&r, 21);
+    assert_eq!(fs::read(tmp.path().join("file")).unwrap(), b"datax");
+}

@@ -1,7 +1,7 @@
 //! The per-instance WASI state: arguments, environment and the descriptor table.
 
 use super::dir::{Listing, MAX_LISTINGS};
-use super::file::{preopen_rights, DirFd, FileFd};
+use super::file::{preopen_rights, DirFd, FileFd, FileId};
 use super::stdio::{HostStream, Input, Output};
 use super::types::{Errno, Fd, Filetype};
 use std::io;
@@ -215,6 +215,7 @@ impl WasiCtxBuilder {
         entries.extend(self.preopens.into_iter().map(|p| {
             let (rights, inheriting) = preopen_rights(p.readonly);
             Some(Entry::Dir(DirFd {
+                root: FileId::of_dir(&p.dir),
                 dir: p.dir,
                 rights,
                 inheriting,

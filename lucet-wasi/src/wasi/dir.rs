@@ -10,6 +10,7 @@
 //! dropped), so host memory is bounded by a few directories, not by how many a guest
 //! opens. A dropped snapshot is taken again when its descriptor is next read.
 
+use super::file::FileId;
 use super::types::Filetype;
 use cap_std::fs::Dir;
 use std::io;
@@ -37,29 +38,47 @@ pub(crate) struct Listing {
 }
 
 impl Listing {
-    /// Reads the whole directory. `..` shows inode 0 where it is outside the sandbox.
-    pub(crate) fn read(dir: &Dir) -> io::Result<Listing> {
-        use cap_std::fs::MetadataExt;
-        let here = dir.dir_metadata()?;
-        let parent_ino = dir.symlink_metadata("..").map_or(0, |m| m.ino());
+    /// Reads the whole directory `dir`, reached through the preopen `root`.
+    ///
+    /// Every entry carries a real, non-zero inode (wasi-libc takes 0 for "unknown" and
+    /// stats the name instead, which for `..` the sandbox refuses): `.` is `dir` itself;
+    /// `..` is the parent, except at the preopen's root, where it is the root itself (as
+    /// Wasmtime lists it: the parent there is outside the sandbox).
+    pub(crate) fn read(dir: &Dir, root: Option<FileId>) -> io::Result<Listing> {
+        let here = rustix::fs::fstat(dir)?;
+        let here_id = FileId {
+            dev: here.st_dev,
+            ino: here.st_ino,
+        };
+        let parent_ino = match root {
+            Some(root) if root != here_id => parent_ino(dir).unwrap_or(here.st_ino),
+            _ => here.st_ino,
+        };
         let mut items = vec![
             Item {
                 name: Box::from(&b"."[..]),
-                ino: here.ino(),
+                ino: nonzero(here.st_ino),
                 filetype: Filetype::Directory,
             },
             Item {
                 name: Box::from(&b".."[..]),
-                ino: parent_ino,
+                ino: nonzero(parent_ino),
                 filetype: Filetype::Directory,
             },
         ];
         for entry in dir.entries()? {
             let entry = entry?;
             let filetype = entry.file_type().map_or(Filetype::Unknown, filetype);
+            let name = entry.file_name();
+            let mut ino = entry.ino();
+            if ino == 0 {
+                // Some filesystems leave `d_ino` out of their listings; a stat has it.
+                use cap_std::fs::MetadataExt;
+                ino = dir.symlink_metadata(&name).map_or(0, |m| m.ino());
+            }
             items.push(Item {
-                name: Box::from(entry.file_name().as_bytes()),
-                ino: entry.ino(),
+                name: Box::from(name.as_bytes()),
+                ino: nonzero(ino),
                 filetype,
             });
         }
@@ -91,6 +110,24 @@ impl Listing {
             }
         }
         used
+    }
+}
+
+/// The inode of `dir`'s parent. cap-std refuses to name `..` from a `Dir` (it could lead
+/// outside the sandbox), so this asks the host directly; only the inode number is read,
+/// and only for a directory strictly below its preopen, whose parent is inside it.
+fn parent_ino(dir: &Dir) -> Option<u64> {
+    let st = rustix::fs::statat(dir, "..", rustix::fs::AtFlags::SYMLINK_NOFOLLOW).ok()?;
+    Some(st.st_ino)
+}
+
+/// No entry is listed with inode 0, which wasi-libc reads as "unknown": an inode the
+/// host cannot tell is listed as `u64::MAX`.
+fn nonzero(ino: u64) -> u64 {
+    if ino == 0 {
+        u64::MAX
+    } else {
+        ino
     }
 }
 

@@ -603,7 +603,7 @@ impl WasiCtx {
         d.need(Rights::FD_READDIR)?;
         let fresh = cookie == 0 || d.listing.is_none();
         if fresh {
-            d.listing = Some(Listing::read(&d.dir)?);
+            d.listing = Some(Listing::read(&d.dir, d.root)?);
         }
         let Some(listing) = d.listing.as_mut() else {
             return Err(Errno::Io.into());

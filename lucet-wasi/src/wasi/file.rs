@@ -27,6 +27,27 @@ pub(crate) struct DirFd {
     pub(crate) preopen: Option<String>,
     /// The snapshot `fd_readdir` reads from, taken when the guest starts at cookie 0.
     pub(crate) listing: Option<Listing>,
+    /// The preopen this directory was reached through (`None` if its identity could not
+    /// be read): at that root, `..` is listed as the root itself.
+    pub(crate) root: Option<FileId>,
+}
+
+/// A file's identity on the host: device and inode numbers.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct FileId {
+    pub(crate) dev: u64,
+    pub(crate) ino: u64,
+}
+
+impl FileId {
+    /// The identity of an open directory.
+    pub(crate) fn of_dir(dir: &Dir) -> Option<FileId> {
+        let st = rustix::fs::fstat(dir).ok()?;
+        Some(FileId {
+            dev: st.st_dev,
+            ino: st.st_ino,
+        })
+    }
 }
 
 impl FileFd {

@@ -16,7 +16,7 @@ use cap_fs_ext::{
     DirExt, FollowSymlinks, OpenOptionsFollowExt, OpenOptionsMaybeDirExt, OpenOptionsSyncExt,
     SystemTimeSpec,
 };
-use cap_std::fs::{Dir, OpenOptions};
+use cap_std::fs::{Dir, File, OpenOptions};
 use std::os::unix::ffi::OsStrExt;
 use wiggle::{GuestMemory, GuestPtr};
 
@@ -166,6 +166,10 @@ impl WasiCtx {
     /// for, within what `fd` passes on; asking for a right that needs the host file open
     /// for writing (write, datasync, allocate, set_size, or `append`) that `fd` does not
     /// pass on is `notcapable`, as are `creat` and `trunc` without their path rights.
+    ///
+    /// As POSIX's `open` has it, a directory opened with such a right (with `directory` or
+    /// without) is `isdir`, and so is `creat` or `trunc` of one without `directory`.
+    /// FIFOs are refused with `nxio` (see [`open_file`]).
     #[allow(clippy::too_many_arguments)]
     pub(super) fn open(
         &mut self,
@@ -195,19 +199,13 @@ impl WasiCtx {
             needed |= Rights::PATH_FILESTAT_SET_SIZE;
         }
         d.need(needed)?;
-        // A directory has no write rights to ask for: they are dropped, not refused.
-        let base = if oflags.contains(Oflags::DIRECTORY) {
-            base & rights_for(true)
-        } else {
-            base
-        };
-        let mut write_rights = base & write_access_rights();
+        let write_rights = base & write_access_rights();
         if flags.contains(Fdflags::APPEND) {
-            write_rights |= Rights::FD_WRITE;
+            need(d.inheriting, write_rights | Rights::FD_WRITE)?;
+        } else {
+            need(d.inheriting, write_rights)?;
         }
-        need(d.inheriting, write_rights)?;
         let write = !write_rights.is_empty();
-        let read = base.intersects(Rights::FD_READ | Rights::FD_READDIR) || !write;
         let path = guest_path(mem, path)?;
 
         let entry = if oflags.contains(Oflags::DIRECTORY) {
@@ -219,50 +217,20 @@ impl WasiCtx {
             } else {
                 d.dir.open_dir_nofollow(path)?
             };
+            if write {
+                return Err(Errno::Isdir.into());
+            }
             dir_entry(dir, d, base, inheriting)
         } else {
-            let create = oflags.contains(Oflags::CREAT);
-            let append = flags.contains(Fdflags::APPEND);
-            let mut opts = OpenOptions::new();
-            opts.read(read)
-                .write(write)
-                .append(append)
-                .create(create)
-                .create_new(create && oflags.contains(Oflags::EXCL))
-                .truncate(oflags.contains(Oflags::TRUNC))
-                .follow(if follow {
-                    FollowSymlinks::Yes
-                } else {
-                    FollowSymlinks::No
-                })
-                .maybe_dir(true)
-                .nonblock(flags.contains(Fdflags::NONBLOCK))
-                .dsync(flags.contains(Fdflags::DSYNC))
-                .rsync(flags.contains(Fdflags::RSYNC))
-                .sync(flags.contains(Fdflags::SYNC));
-            // The host needs write access to create or truncate; the guest's rights
-            // still decide whether it may write.
-            if oflags.intersects(Oflags::CREAT | Oflags::TRUNC) {
-                opts.write(true);
-            }
-            // std's rules refuse `append` with `truncate`; POSIX allows O_APPEND|O_TRUNC.
-            if append && oflags.contains(Oflags::TRUNC) {
-                use cap_std::fs::OpenOptionsExt;
-                opts.append(false)
-                    .custom_flags(rustix::fs::OFlags::APPEND.bits() as i32);
-            }
-            let file = d.dir.open_with(path, &opts)?;
-            let meta = file.metadata()?;
-            if meta.is_dir() {
-                let dir = Dir::from_std_file(file.into_std());
-                dir_entry(dir, d, base, inheriting)
-            } else {
-                Entry::File(FileFd {
+            let read = base.intersects(Rights::FD_READ | Rights::FD_READDIR) || !write;
+            match open_file(&d.dir, path, oflags, flags, read, write, follow)? {
+                Opened::Dir(dir) => dir_entry(dir, d, base, inheriting),
+                Opened::File(file, regular) => Entry::File(FileFd {
                     file,
-                    regular: meta.is_file(),
+                    regular,
                     rights: base & d.inheriting & rights_for(false),
                     inheriting: inheriting & d.inheriting,
-                })
+                }),
             }
         };
         Ok(self.fds.insert(entry)?)
@@ -351,6 +319,78 @@ impl WasiCtx {
     }
 }
 
+/// What [`open_file`] found at a path.
+enum Opened {
+    Dir(Dir),
+    /// The file, and whether it is a regular one.
+    File(File, bool),
+}
+
+/// Opens `path` below `dir` without `directory`: a file, or a directory when neither
+/// writing, `creat` nor `trunc` is asked for (the host answers `isdir` to those).
+///
+/// The host file is always opened non-blocking, since opening a FIFO would otherwise wait
+/// for its other end, beyond any timeout; a FIFO is then refused with `nxio` (what Linux
+/// answers a non-blocking open of one for writing with no reader, and an open of a
+/// socket file), and other files get back the blocking mode the guest asked for.
+fn open_file(
+    dir: &Dir,
+    path: &str,
+    oflags: Oflags,
+    flags: Fdflags,
+    read: bool,
+    write: bool,
+    follow: bool,
+) -> Result<Opened, SysErr> {
+    use cap_std::fs::OpenOptionsExt;
+    use rustix::fs::OFlags;
+    let create = oflags.contains(Oflags::CREAT);
+    let append = flags.contains(Fdflags::APPEND);
+    let mut opts = OpenOptions::new();
+    // The host needs write access to create or truncate; the guest's rights still decide
+    // whether it may write. `append` goes in as a flag: std's would add write access
+    // (an append-only descriptor without write rights is opened for reading, as with
+    // POSIX's O_RDONLY|O_APPEND) and refuse to go with `truncate`.
+    opts.read(read)
+        .write(write || oflags.intersects(Oflags::CREAT | Oflags::TRUNC))
+        .create(create)
+        .create_new(create && oflags.contains(Oflags::EXCL))
+        .truncate(oflags.contains(Oflags::TRUNC))
+        .follow(if follow {
+            FollowSymlinks::Yes
+        } else {
+            FollowSymlinks::No
+        })
+        .maybe_dir(true)
+        .nonblock(true)
+        .dsync(flags.contains(Fdflags::DSYNC))
+        .rsync(flags.contains(Fdflags::RSYNC))
+        .sync(flags.contains(Fdflags::SYNC));
+    let status = if append {
+        OFlags::APPEND
+    } else {
+        OFlags::empty()
+    };
+    opts.custom_flags(status.bits() as i32);
+    let file = dir.open_with(path, &opts)?;
+    let kind = rustix::fs::FileType::from_raw_mode(rustix::fs::fstat(&file)?.st_mode);
+    match kind {
+        rustix::fs::FileType::Directory => Ok(Opened::Dir(Dir::from_std_file(file.into_std()))),
+        rustix::fs::FileType::Fifo => Err(Errno::Nxio.into()),
+        _ => {
+            if !flags.contains(Fdflags::NONBLOCK) {
+                // F_SETFL sets exactly the status flags it may change: this keeps
+                // `append` and takes `nonblock` off.
+                rustix::fs::fcntl_setfl(&file, status)?;
+            }
+            Ok(Opened::File(
+                file,
+                kind == rustix::fs::FileType::RegularFile,
+            ))
+        }
+    }
+}
+
 /// The table entry of a directory opened below `parent`.
 fn dir_entry(dir: Dir, parent: &DirFd, base: Rights, inheriting: Rights) -> Entry {
     Entry::Dir(DirFd {
@@ -359,5 +399,6 @@ fn dir_entry(dir: Dir, parent: &DirFd, base: Rights, inheriting: Rights) -> Entr
         inheriting: inheriting & parent.inheriting,
         preopen: None,
         listing: None,
+        root: parent.root,
     })
 }

@@ -101,6 +101,7 @@ const NOTDIR: u16 = 54;
 const NOTEMPTY: u16 = 55;
 const NOTSUP: u16 = 58;
 const PERM: u16 = 63;
+const NXIO: u16 = 60;
 const NOTCAPABLE: u16 = 76;
 
 const R_FD_DATASYNC: u64 = 1 << 0;
@@ -110,7 +111,14 @@ const R_FD_TELL: u64 = 1 << 5;
 const R_FD_WRITE: u64 = 1 << 6;
 const R_FD_FILESTAT_GET: u64 = 1 << 21;
 const R_FD_READDIR: u64 = 1 << 14;
+const R_FD_ALLOCATE: u64 = 1 << 8;
+const R_FD_FILESTAT_SET_SIZE: u64 = 1 << 22;
 const ALL: u64 = (1 << 30) - 1;
+/// Rights that need the host file open for writing: a directory asked for with any of
+/// them is `isdir`.
+const WRITE_ACCESS: u64 = R_FD_DATASYNC | R_FD_WRITE | R_FD_ALLOCATE | R_FD_FILESTAT_SET_SIZE;
+/// Every right a directory can be opened with.
+const DIR_BASE: u64 = ALL & !WRITE_ACCESS;
 
 const CREAT: u32 = 1;
 const DIRECTORY: u32 = 2;
@@ -317,6 +325,9 @@ fn main() {
         "readonly" => readonly(),
         "readdir" => readdir(),
         "fuzz" => fuzz(),
+        "isdir" => isdir(),
+        "fifo" => fifo(),
+        "inodes" => inodes(),
         other => println!("FAIL unknown mode {other:?}"),
     }
     println!("done");
@@ -478,7 +489,8 @@ fn calls() {
     check("path_create_directory exists", mkdir(a, "d"), EXIST);
     check("path_create_directory missing parent", mkdir(a, "nope/d"), NOENT);
     check("path_create_directory below a file", mkdir(a, "f.txt/d"), NOTDIR);
-    let d = open(a, "d", DIRECTORY, ALL);
+    check("path_open directory with all rights", errno(open(a, "d", DIRECTORY, ALL)), ISDIR);
+    let d = open(a, "d", DIRECTORY, DIR_BASE);
     check("path_open directory", d.map(|fd| fdstat(fd).map(|s| s.0)), Ok(Ok(DIR_TYPE)));
     let d = d.unwrap_or(u32::MAX);
     check("create below opened dir", open(d, "inner", CREAT, R_FD_READ).map(|fd| unsafe { fd_close(fd) }), Ok(OK));
@@ -649,7 +661,7 @@ fn calls() {
 /// of target, each against a model of what POSIX programs expect.
 fn open_combinations(a: u32) {
     check("combo dir", mkdir(a, "combo"), OK);
-    let c = open(a, "combo", DIRECTORY, ALL).unwrap_or(u32::MAX);
+    let c = open(a, "combo", DIRECTORY, DIR_BASE).unwrap_or(u32::MAX);
     check("combo dir file", open(c, "file", CREAT, R_FD_WRITE).and_then(|fd| write(fd, b"xyz")), Ok(3));
     check("combo dir subdir", mkdir(c, "dir"), OK);
     check("combo dir link", symlink("file", c, "link"), OK);
@@ -669,9 +681,11 @@ fn open_combinations(a: u32) {
                     } else if creat && excl {
                         EXIST
                     } else if directory {
-                        if kind == "dir" { OK } else { NOTDIR }
+                        // A directory is never opened for writing (POSIX's EISDIR).
+                        if kind != "dir" { NOTDIR } else if rights & R_FD_WRITE != 0 { ISDIR } else { OK }
                     } else if kind == "dir" {
-                        if rights & R_FD_WRITE != 0 || append || creat || trunc { ISDIR } else { OK }
+                        // `append` alone opens it, as POSIX's O_RDONLY|O_APPEND does.
+                        if rights & R_FD_WRITE != 0 || creat || trunc { ISDIR } else { OK }
                     } else {
                         OK
                     };
@@ -798,7 +812,7 @@ fn escape() {
     check("readlink absolute", errno(readlink(s, "link_abs", 100)), NOTCAPABLE);
     check("readlink outside", errno(readlink(s, "../outside/x", 100)), NOTCAPABLE);
     check("readlink climbing is only text", readlink(s, "link_up", 100), Ok(b"../outside/secret".to_vec()));
-    let dir = open(s, "sub", DIRECTORY, ALL).unwrap_or(u32::MAX);
+    let dir = open(s, "sub", DIRECTORY, DIR_BASE).unwrap_or(u32::MAX);
     check("subdir cannot climb", errno(open(dir, "../../outside/secret", 0, R_FD_READ)), NOTCAPABLE);
     check("subdir cannot reach parent", errno(open(dir, "..", 0, R_FD_READ)), NOTCAPABLE);
     unsafe { fd_close(dir) };
@@ -856,7 +870,8 @@ fn readonly() {
     check("set_times now", set_times(ro, FOLLOW, "file.txt", 0, 0, 2 | 8), NOTCAPABLE);
     check("set_times symlink", set_times(ro, 0, "link", 1, 1, 1 | 4), NOTCAPABLE);
     // A directory opened below the read-only preopen is read-only too.
-    let sub = open(ro, "sub", DIRECTORY, ALL).unwrap_or(u32::MAX);
+    check("subdir asking to write", errno(open(ro, "sub", DIRECTORY, ALL)), NOTCAPABLE);
+    let sub = open(ro, "sub", DIRECTORY, DIR_BASE).unwrap_or(u32::MAX);
     check("subdir rights have no write", fdstat(sub).map(|s| (s.2 | s.3) & R_FD_WRITE), Ok(0));
     check("subdir mkdir", mkdir(sub, "x"), NOTCAPABLE);
     check("subdir create", errno(open(sub, "x", CREAT, R_FD_READ)), NOTCAPABLE);
@@ -864,6 +879,104 @@ fn readonly() {
     check("subdir unlink", unlink(sub, "inner.txt"), NOTCAPABLE);
     check("subdir read", open(sub, "inner.txt", 0, R_FD_READ).and_then(|fd| read(fd, 100)), Ok(b"inner".to_vec()));
     unsafe { fd_close(sub) };
+}
+
+/// `(name, inode)` of every entry of a small directory, read in one call.
+fn entries(fd: u32) -> Result<Vec<(String, u64)>, u16> {
+    let mut buf = vec![0u8; 1 << 16];
+    let mut used = 0;
+    let e = unsafe { fd_readdir(fd, buf.as_mut_ptr(), buf.len(), 0, &mut used) };
+    let mut out = Vec::new();
+    let mut pos = 0;
+    while pos + 24 <= used {
+        let ino = u64::from_le_bytes(buf[pos + 8..pos + 16].try_into().unwrap());
+        let namlen = u32::from_le_bytes(buf[pos + 16..pos + 20].try_into().unwrap()) as usize;
+        out.push((String::from_utf8_lossy(&buf[pos + 24..pos + 24 + namlen]).into_owned(), ino));
+        pos += 24 + namlen;
+    }
+    res(e, out)
+}
+
+/// Preopen 3 holds the tree of `fs_dirs.c`. Lists the preopen and directories opened
+/// below it by several paths (some of them the preopen again), printing `ino DIR NAME N`
+/// for the test to compare with the host; no entry may show inode 0.
+fn inodes() {
+    let mut dirs = vec![(".".to_string(), Ok(3))];
+    for path in [".", "d1", "d1/d2", "d1/d2/..", "d1/.."] {
+        dirs.push((format!("{path} (opened)"), open(3, path, DIRECTORY, DIR_BASE)));
+    }
+    for (path, fd) in dirs {
+        let Ok(fd) = fd else {
+            check(&format!("open {path}"), fd, Ok(0));
+            continue;
+        };
+        let listed = entries(fd).unwrap_or_default();
+        check(&format!("{path} listed"), listed.len() >= 4, true);
+        for (name, ino) in listed {
+            check(&format!("{path} {name} inode is not 0"), ino != 0, true);
+            println!("ino {} {name} {ino}", path.trim_end_matches(" (opened)"));
+        }
+    }
+}
+
+/// Preopen 3 holds `dir/` and `file`: a directory is never opened for writing.
+fn isdir() {
+    let p = 3;
+    // Each right that needs write access, alone, on a directory: `isdir` with
+    // `directory` and without, on the preopen itself and below it.
+    for (name, right) in [("write", R_FD_WRITE), ("datasync", R_FD_DATASYNC), ("allocate", R_FD_ALLOCATE), ("set_size", R_FD_FILESTAT_SET_SIZE)] {
+        for path in [".", "dir", "dir/", "dir/."] {
+            for (how, oflags) in [("directory", DIRECTORY), ("plain", 0)] {
+                check(&format!("{how} open of {path:?} with {name}"), errno(open(p, path, oflags, R_FD_READ | right)), ISDIR);
+            }
+        }
+    }
+    check("directory open with every right", errno(open(p, ".", DIRECTORY, ALL)), ISDIR);
+    check("creat of an existing dir", errno(open(p, "dir", CREAT, R_FD_READ)), ISDIR);
+    check("trunc of a dir", errno(open(p, "dir", TRUNC, R_FD_READ)), ISDIR);
+    // Reading rights (and `append` alone, as O_RDONLY|O_APPEND) open it.
+    for (how, oflags, fdflags) in [("directory", DIRECTORY, 0), ("plain", 0, 0), ("append", 0, APPEND), ("directory append", DIRECTORY, APPEND)] {
+        let fd = open_with(p, FOLLOW, b"dir", oflags, DIR_BASE, fdflags);
+        check(&format!("{how} open of a dir for reading"), fd.and_then(fdstat).map(|s| (s.0, s.2 & WRITE_ACCESS)), Ok((DIR_TYPE, 0)));
+        fd.map(|fd| unsafe { fd_close(fd) }).ok();
+    }
+    check("write to a file still works", open(p, "file", 0, R_FD_WRITE).map(|fd| unsafe { fd_close(fd) }), Ok(OK));
+    check("missing dir with write", errno(open(p, "nodir", DIRECTORY, R_FD_WRITE)), NOENT);
+    check("file as dir with write", errno(open(p, "file", DIRECTORY, R_FD_WRITE)), NOTDIR);
+}
+
+/// Preopen 3 holds `file` and `fifo`, a FIFO nobody else opens: every way of opening it
+/// is refused at once with `nxio`, instead of waiting for its other end.
+fn fifo() {
+    let p = 3;
+    check("stat of a fifo", stat(p, FOLLOW, "fifo").map(|s| s.filetype), Ok(0));
+    for (name, oflags, rights, fdflags) in [
+        ("read", 0, R_FD_READ, 0),
+        ("write", 0, R_FD_WRITE, 0),
+        ("read+write", 0, R_FD_READ | R_FD_WRITE, 0),
+        ("read nonblock", 0, R_FD_READ, NONBLOCK),
+        ("write nonblock", 0, R_FD_WRITE, NONBLOCK),
+        ("append", 0, R_FD_WRITE, APPEND),
+        ("creat", CREAT, R_FD_READ, 0),
+        ("trunc", TRUNC, R_FD_WRITE, 0),
+        ("sync", 0, R_FD_WRITE, SYNC),
+    ] {
+        for follow in [FOLLOW, 0] {
+            check(&format!("fifo open {name} follow={follow}"), errno(open_with(p, follow, b"fifo", oflags, rights, fdflags)), NXIO);
+        }
+    }
+    check("fifo through a symlink", errno(open(p, "fifo_link", 0, R_FD_READ)), NXIO);
+    check("fifo creat|excl", errno(open(p, "fifo", CREAT | EXCL, R_FD_READ)), EXIST);
+    check("fifo as a directory", errno(open(p, "fifo", DIRECTORY, R_FD_READ)), NOTDIR);
+    check("fifo listed", names(p), vec![".".to_string(), "..".into(), "fifo".into(), "fifo_link".into(), "file".into()]);
+    // Refusing leaves nothing open, and files still open as before.
+    let next = open(p, "file", 0, R_FD_READ);
+    check("next descriptor", next, Ok(4));
+    check("file still blocking", next.and_then(fdstat).map(|s| s.1), Ok(0));
+    next.map(|fd| unsafe { fd_close(fd) }).ok();
+    let nb = open_with(p, FOLLOW, b"file", 0, R_FD_READ, NONBLOCK);
+    check("nonblock asked for is kept", nb.and_then(fdstat).map(|s| s.1), Ok(NONBLOCK as u16));
+    nb.map(|fd| unsafe { fd_close(fd) }).ok();
 }
 
 /// Preopen 3 holds `f00000` .. `f09999`: every buffer size lists each exactly once.
@@ -921,7 +1034,7 @@ fn fuzz() {
     let mut counts: HashMap<u16, u32> = HashMap::new();
     // Descriptors 4..=7: a file, a directory, the preopen again, the file read-only.
     mkdir(3, "d");
-    let _ = (open(3, "f", CREAT, ALL), open(3, "d", DIRECTORY, ALL), open(3, ".", 0, R_FD_READ | R_FD_READDIR), open(3, "f", 0, R_FD_READ));
+    let _ = (open(3, "f", CREAT, ALL), open(3, "d", DIRECTORY, DIR_BASE), open(3, ".", 0, R_FD_READ | R_FD_READDIR), open(3, "f", 0, R_FD_READ));
     for _ in 0..rounds {
         // Descriptors: the preopen, what earlier rounds opened, stdio, and garbage.
         let fd = rng.pick(&[3u32, 3, 3, 3, 3, 4, 4, 5, 5, 6, 7, 2, 1234, u32::MAX, 1 << 31]);
