@@ -245,29 +245,73 @@ fn bad_arguments_end_the_instance_with_a_named_error() {
         .unwrap();
     let cases: [(&str, &str, fn(&HostcallError) -> bool); 8] = [
         ("out_of_bounds", "env::log", |c| {
-            matches!(c, HostcallError::OutOfBounds { arg: Some("msg"), ptr: 65530, len: 100, memory: 65536 })
+            matches!(
+                c,
+                HostcallError::OutOfBounds {
+                    arg: Some("msg"),
+                    ptr: 65530,
+                    len: 100,
+                    memory: 65536
+                }
+            )
         }),
         ("overflow", "env::log", |c| {
-            matches!(c, HostcallError::OutOfBounds { arg: Some("msg"), ptr: 0xffffff00, len: 0x200, .. })
+            matches!(
+                c,
+                HostcallError::OutOfBounds {
+                    arg: Some("msg"),
+                    ptr: 0xffffff00,
+                    len: 0x200,
+                    ..
+                }
+            )
         }),
         ("not_utf8", "env::log", |c| {
-            matches!(c, HostcallError::NotUtf8 { arg: Some("msg"), ptr: 16, valid_up_to: 6 })
+            matches!(
+                c,
+                HostcallError::NotUtf8 {
+                    arg: Some("msg"),
+                    ptr: 16,
+                    valid_up_to: 6
+                }
+            )
         }),
         ("overlap", "kv::get", |c| {
-            matches!(c, HostcallError::Overlap { arg: Some("out"), other: "key" })
+            matches!(
+                c,
+                HostcallError::Overlap {
+                    arg: Some("out"),
+                    other: "key"
+                }
+            )
         }),
         ("misaligned", "env::centroid", |c| {
-            matches!(c, HostcallError::Misaligned { arg: Some("points"), ptr: 17, align: 4 })
+            matches!(
+                c,
+                HostcallError::Misaligned {
+                    arg: Some("points"),
+                    ptr: 17,
+                    align: 4
+                }
+            )
         }),
         ("too_many", "env::centroid", |c| {
-            matches!(c, HostcallError::OutOfBounds { arg: Some("points"), .. })
+            matches!(
+                c,
+                HostcallError::OutOfBounds {
+                    arg: Some("points"),
+                    ..
+                }
+            )
         }),
         ("div_by_zero", "env::checked_div", |c| {
             c.downcast_ref::<DivByZero>() == Some(&DivByZero)
         }),
-        ("boom", "env::boom", |c| {
-            matches!(c, HostcallError::Panicked { message } if message == "host function bug")
-        }),
+        (
+            "boom",
+            "env::boom",
+            |c| matches!(c, HostcallError::Panicked { message } if message == "host function bug"),
+        ),
     ];
     for (export, function, check) in cases {
         let e = error_case(&module, export);
@@ -277,7 +321,10 @@ fn bad_arguments_end_the_instance_with_a_named_error() {
         }
         // One line that names the function and the cause.
         let message = e.to_string();
-        assert!(message.starts_with(&format!("host function `{function}`: ")), "{message}");
+        assert!(
+            message.starts_with(&format!("host function `{function}`: ")),
+            "{message}"
+        );
         assert!(!message.contains('\n'), "{message}");
         // The next instance of the same module is fine.
         let mut next = WasiInstance::builder()
@@ -321,7 +368,11 @@ fn data_of_the_wrong_type_is_refused_at_build() {
 fn builder_hostcalls_link_per_instance_and_refuse_duplicates() {
     let module = Module::from_file(&engine(), wat_guest("hostcall_errors")).unwrap();
     // Without the functions, linking names the first missing import.
-    let e = WasiInstance::builder().module(&module).build().err().unwrap();
+    let e = WasiInstance::builder()
+        .module(&module)
+        .build()
+        .err()
+        .unwrap();
     assert!(
         matches!(&e, Error::UnknownImport { module, field, .. } if module == "env" && field == "log"),
         "{e:?}"
@@ -357,7 +408,13 @@ fn builder_hostcalls_link_per_instance_and_refuse_duplicates() {
     let e = WasiInstance::builder()
         .module(&module)
         .data(Kv::default())
-        .hostcalls(&set().iter().filter(|h| h.name() != "negate").copied().collect())
+        .hostcalls(
+            &set()
+                .iter()
+                .filter(|h| h.name() != "negate")
+                .copied()
+                .collect(),
+        )
         .hostcall(negate_i64)
         .build()
         .err()
@@ -374,4 +431,71 @@ fn hostcalls_stay_plain_functions() {
     assert_eq!(put(&mut kv, "a", b"1"), 1);
     assert_eq!(scale(2.0, 0.5), 1.0);
     assert_eq!(checked_div(1, 0), Err(DivByZero));
+}
+
+/// The `plugin` example binary, built if needed.
+fn plugin_example() -> std::process::Command {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let built = std::process::Command::new(cargo)
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "lucet-wasi",
+            "--example",
+            "plugin",
+        ])
+        .current_dir(root())
+        .status()
+        .unwrap();
+    assert!(built.success());
+    let deps = std::env::current_exe().unwrap();
+    let example = deps
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("examples/plugin");
+    std::process::Command::new(example)
+}
+
+#[test]
+fn plugin_example_runs_its_c_and_rust_plugins() {
+    let header = plugin_example().arg("--c-header").output().unwrap();
+    assert!(header.status.success());
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("plugin.h"), &header.stdout).unwrap();
+    let include = format!("-I{}", dir.path().display());
+    let c = c_program(
+        &root().join("examples/plugin/plugin.c"),
+        "plugin",
+        &[&include],
+    );
+
+    let externs = plugin_example().arg("--rust-externs").output().unwrap();
+    assert_eq!(
+        String::from_utf8(externs.stdout).unwrap(),
+        std::fs::read_to_string(root().join("examples/plugin/plugin_imports.rs")).unwrap(),
+        "examples/plugin/plugin_imports.rs is stale: regenerate it with `cargo run --example plugin -- --rust-externs`"
+    );
+    let rust = rust_guest("plugin");
+
+    for (wasm, language) in [(c, "C"), (rust, "Rust")] {
+        let out = plugin_example()
+            .arg(&wasm)
+            .args(["colour", "blue", "size", "xl"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            format!(
+                "plugin: put colour, now 1 keys\nplugin: put size, now 2 keys\n\
+                 plugin: colour is blue\nplugin: scale(1.5, 4) = 6\n\
+                 host: colour = blue\nhost: size = xl\nhost: log 1:hello from {language}\n\
+                 host: plugin exited with 0\n"
+            ),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }

@@ -44,13 +44,24 @@ pub enum Kind {
     /// `String`: pointer, length; copied.
     String,
     /// `&[T]` / `&mut [T]`: pointer, count; borrowed.
-    Slice { elem: Type, mutable: bool },
+    Slice {
+        elem: Type,
+        mutable: bool,
+    },
     /// `Vec<T>`: pointer, count; copied.
-    Vec { elem: Type },
+    Vec {
+        elem: Type,
+    },
     /// `&T` / `&mut T`: pointer; borrowed.
-    Ref { elem: Type, mutable: bool },
+    Ref {
+        elem: Type,
+        mutable: bool,
+    },
     /// `&mut HostContext<'_, T>` (`mutable` false for a `&HostContext`, an error).
-    Context { data: Type, mutable: bool },
+    Context {
+        data: Type,
+        mutable: bool,
+    },
     /// Anything else.
     Unsupported,
 }
@@ -187,12 +198,10 @@ fn classify(ty: &Type) -> (Kind, Option<&Lifetime>) {
                     data: type_args(seg).first().map_or_else(unit, |t| (*t).clone()),
                     mutable,
                 },
-                Some(_) if !matches!(elem, Type::Path(p) if p.path.is_ident("str")) => {
-                    Kind::Ref {
-                        elem: elem.clone(),
-                        mutable,
-                    }
-                }
+                Some(_) if !matches!(elem, Type::Path(p) if p.path.is_ident("str")) => Kind::Ref {
+                    elem: elem.clone(),
+                    mutable,
+                },
                 _ => Kind::Unsupported,
             },
         };

@@ -38,9 +38,9 @@ pub fn guest_type(input: &DeriveInput) -> syn::Result<TokenStream> {
         ));
     }
     let types: Vec<_> = data.fields.iter().map(|f| &f.ty).collect();
-    let checks = types.iter().map(|t| {
-        quote_spanned!(t.span()=> ::lucet_wasi::__private_hostcall::assert_guest_type::<#t>();)
-    });
+    let checks = types.iter().map(
+        |t| quote_spanned!(t.span()=> ::lucet_wasi::__private_hostcall::assert_guest_type::<#t>();),
+    );
     let c_name = format!("struct {ident}");
     let rust_name = ident.to_string();
     let padding = format!(

@@ -21,9 +21,8 @@ pub fn hostcalls(input: TokenStream) -> syn::Result<TokenStream> {
                     format!("`{sb}` is in this set twice"),
                 ));
             }
-            let message = format!(
-                "host functions `{sa}` and `{sb}` have the same import module and name"
-            );
+            let message =
+                format!("host functions `{sa}` and `{sb}` have the same import module and name");
             checks.push(quote_spanned! {b.span()=>
                 if ::lucet_wasi::__private_hostcall::same_import(#a.import(), #b.import()) {
                     ::core::panic!(#message);

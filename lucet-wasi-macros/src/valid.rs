@@ -41,7 +41,10 @@ pub fn check(hc: &Hostcall<'_>) -> syn::Result<()> {
         ));
     }
     if let Some(v) = &sig.variadic {
-        return Err(Error::new_spanned(v, "a #[hostcall] function cannot be variadic"));
+        return Err(Error::new_spanned(
+            v,
+            "a #[hostcall] function cannot be variadic",
+        ));
     }
     for arg in &sig.inputs {
         if let FnArg::Receiver(r) = arg {
@@ -61,12 +64,10 @@ pub fn check(hc: &Hostcall<'_>) -> syn::Result<()> {
             ));
         }
         match &p.kind {
-            Kind::Context { mutable: false, .. } => {
-                return Err(Error::new_spanned(
-                    p.ty,
-                    "take the context mutably, as the first parameter: `cx: &mut HostContext<'_, T>`",
-                ))
-            }
+            Kind::Context { mutable: false, .. } => return Err(Error::new_spanned(
+                p.ty,
+                "take the context mutably, as the first parameter: `cx: &mut HostContext<'_, T>`",
+            )),
             Kind::Context { .. } => {
                 return Err(Error::new_spanned(
                     p.ty,

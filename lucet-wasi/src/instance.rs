@@ -585,7 +585,10 @@ impl WasiInstanceBuilder {
             self.hostcalls.iter().for_each(|h| all.push(*h));
             module.link(&all)?
         };
-        for set in [module.hostcalls.as_deref(), Some(&self.hostcalls)].into_iter().flatten() {
+        for set in [module.hostcalls.as_deref(), Some(&self.hostcalls)]
+            .into_iter()
+            .flatten()
+        {
             set.check_data(&*self.data, self.data_name)?;
         }
 

@@ -65,9 +65,9 @@ mod store;
 mod wasi;
 
 pub use error::{Error, HostcallError};
-pub use hostcall::{GuestMemory, GuestOutput, GuestType, HostContext, Hostcall, HostcallSet};
 #[doc(hidden)]
 pub use hostcall::__private as __private_hostcall;
+pub use hostcall::{GuestMemory, GuestOutput, GuestType, HostContext, Hostcall, HostcallSet};
 pub use instance::{Exit, WasiInstance, WasiInstanceBuilder};
 pub use limits::{check_size, Limits, MAX_STACK, PAGE};
 pub use module::{Engine, EngineConfig, Module};

@@ -72,6 +72,12 @@ impl StoreData {
 
     /// An empty store, for inspecting a linker.
     pub(crate) fn scratch(engine: &wasmtime::Engine) -> Store<StoreData> {
-        StoreData::store(engine, WasiCtxBuilder::empty().build(), 0, Box::new(()), "()")
+        StoreData::store(
+            engine,
+            WasiCtxBuilder::empty().build(),
+            0,
+            Box::new(()),
+            "()",
+        )
     }
 }

@@ -57,19 +57,27 @@ pub fn c_guest(name: &str) -> PathBuf {
 
 /// A C guest built with extra compiler arguments (`-I DIR`, ...); once per name.
 pub fn c_guest_with(name: &str, extra: &[&str]) -> PathBuf {
+    c_program(
+        &root().join(format!("tests/guests/c/{name}.c")),
+        name,
+        extra,
+    )
+}
+
+/// The C program `src` built as guest `name` with extra compiler arguments; once per name.
+pub fn c_program(src: &Path, name: &str, extra: &[&str]) -> PathBuf {
     static BUILT: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
     let mut built = BUILT.get_or_init(Default::default).lock().unwrap();
     if let Some(p) = built.get(name) {
         return p.clone();
     }
-    let src = root().join(format!("tests/guests/c/{name}.c"));
     let out = out_dir("guests-c").join(format!("{name}.wasm"));
     let result = Command::new("clang-19")
         .args(["--target=wasm32-wasi", "--sysroot=/usr", "-O2", "-Wall", "-Werror"])
         .args(extra)
         .arg("-o")
         .arg(&out)
-        .arg(&src)
+        .arg(src)
         .output()
         .expect("cannot run clang-19: install clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32 (or run scripts/test.sh)");
     assert!(

@@ -343,7 +343,11 @@ impl<'a> GuestMemory<'a> {
     }
 }
 
-fn utf8<'b>(arg: Option<&'static str>, ptr: u32, bytes: &'b [u8]) -> Result<&'b str, HostcallError> {
+fn utf8<'b>(
+    arg: Option<&'static str>,
+    ptr: u32,
+    bytes: &'b [u8],
+) -> Result<&'b str, HostcallError> {
     std::str::from_utf8(bytes).map_err(|e| HostcallError::NotUtf8 {
         arg,
         ptr,
@@ -364,11 +368,23 @@ mod tests {
         // Shared borrows may overlap; a mutable one may not.
         assert_eq!(m.take_slice::<u8>("t", 10, 2).unwrap(), b"ll");
         let e = m.take_slice_mut::<u8>("out", 12, 4).unwrap_err();
-        assert!(matches!(e, HostcallError::Overlap { arg: Some("out"), other: "s" }));
+        assert!(matches!(
+            e,
+            HostcallError::Overlap {
+                arg: Some("out"),
+                other: "s"
+            }
+        ));
         let out = m.take_slice_mut::<u8>("out", 16, 4).unwrap();
         out.copy_from_slice(b"abcd");
-        assert!(matches!(m.read::<u32>(16), Err(HostcallError::Overlap { .. })));
-        assert!(matches!(m.write(8, &1u8), Err(HostcallError::Overlap { .. })));
+        assert!(matches!(
+            m.read::<u32>(16),
+            Err(HostcallError::Overlap { .. })
+        ));
+        assert!(matches!(
+            m.write(8, &1u8),
+            Err(HostcallError::Overlap { .. })
+        ));
         assert_eq!(m.read::<u8>(9).unwrap(), b'e');
         assert!(matches!(
             m.take_slice::<u32>("x", 2, 1),

@@ -74,7 +74,11 @@ impl Hostcall {
     }
 
     /// Refuses embedder data of another type than the function takes.
-    pub(crate) fn check_data(&self, data: &(dyn Any + Send), name: &'static str) -> Result<(), Error> {
+    pub(crate) fn check_data(
+        &self,
+        data: &(dyn Any + Send),
+        name: &'static str,
+    ) -> Result<(), Error> {
         match self.data {
             Some(want) if want.id != data.type_id() => Err(Error::HostFunction {
                 function: self.sig.function.to_string(),
@@ -164,7 +168,11 @@ impl HostcallSet {
     }
 
     /// Refuses embedder data that a function of the set cannot take.
-    pub(crate) fn check_data(&self, data: &(dyn Any + Send), name: &'static str) -> Result<(), Error> {
+    pub(crate) fn check_data(
+        &self,
+        data: &(dyn Any + Send),
+        name: &'static str,
+    ) -> Result<(), Error> {
         self.calls.iter().try_for_each(|h| h.check_data(data, name))
     }
 }
@@ -331,13 +339,10 @@ pub mod __private {
     #[inline]
     pub fn data<T: Any>(store: &mut StoreData) -> Result<&mut T, HostcallError> {
         let found = store.data_name;
-        store
-            .data
-            .downcast_mut()
-            .ok_or(HostcallError::WrongData {
-                expected: std::any::type_name::<T>(),
-                found,
-            })
+        store.data.downcast_mut().ok_or(HostcallError::WrongData {
+            expected: std::any::type_name::<T>(),
+            found,
+        })
     }
 
     /// The function's `&mut HostContext<'_, T>` parameter.

@@ -1,0 +1,95 @@
+//! Host functions beside WASI with `#[lucet_wasi::hostcall]`: a key-value store and a
+//! logger that a plugin (any wasm32-wasip1 program) imports.
+//!
+//! ```text
+//! cargo run --example plugin -- PLUGIN.wasm [ARGS...]   # run a plugin
+//! cargo run --example plugin -- --c-header              # print its C import header
+//! cargo run --example plugin -- --rust-externs          # print its Rust declarations
+//! ```
+//!
+//! Plugins: `examples/plugin/plugin.c` (build it against the printed header:
+//! `clang-19 --target=wasm32-wasi --sysroot=/usr -I DIR -o plugin.wasm examples/plugin/plugin.c`)
+//! and `examples/plugin/plugin.rs` (Rust, from the printed declarations, kept in
+//! `examples/plugin/plugin_imports.rs`; built by the tests for wasm32-wasip1).
+
+use lucet_wasi::{hostcall, hostcalls, HostContext, HostcallSet, WasiInstance};
+use std::collections::HashMap;
+
+/// The embedder's state, shared by the host functions of one instance.
+#[derive(Default)]
+struct Kv {
+    map: HashMap<String, Vec<u8>>,
+    lines: Vec<String>,
+}
+
+/// Stores `value` under `key`; returns how many keys there are. Imported as `kv.put`.
+#[hostcall(module = "kv")]
+fn put(kv: &mut Kv, key: &str, value: &[u8]) -> u32 {
+    kv.map.insert(key.to_string(), value.to_vec());
+    kv.map.len() as u32
+}
+
+/// Copies the value of `key` into `out` as far as it fits; returns its whole length, or
+/// `u32::MAX` if there is none. Imported as `kv.get`.
+#[hostcall(module = "kv")]
+fn get(kv: &mut Kv, key: &str, out: &mut [u8]) -> u32 {
+    match kv.map.get(key) {
+        Some(value) => {
+            let n = value.len().min(out.len());
+            out[..n].copy_from_slice(&value[..n]);
+            value.len() as u32
+        }
+        None => u32::MAX,
+    }
+}
+
+/// Records a log line. Imported as `env.log`.
+#[hostcall]
+fn log(cx: &mut HostContext<'_, Kv>, level: u32, msg: &str) {
+    cx.data_mut().lines.push(format!("{level}:{msg}"));
+}
+
+/// No state at all. Imported as `env.scale`.
+#[hostcall]
+fn scale(x: f64, factor: f32) -> f64 {
+    x * factor as f64
+}
+
+fn functions() -> HostcallSet {
+    hostcalls![put, get, log, scale]
+}
+
+fn main() -> Result<(), lucet_wasi::Error> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("--c-header") => print!("{}", functions().c_header()),
+        Some("--rust-externs") => print!("{}", functions().rust_externs()),
+        Some(plugin) => {
+            let mut instance = WasiInstance::builder()
+                .module_file(plugin)?
+                .args(&args[1..])
+                .data(Kv::default())
+                .hostcall(put)
+                .hostcall(get)
+                .hostcall(log)
+                .hostcall(scale)
+                .build()?;
+            let exit = instance.run("_start")?;
+            let kv: &mut Kv = instance.data::<Kv>().unwrap();
+            let mut keys: Vec<_> = kv.map.iter().collect();
+            keys.sort();
+            for (key, value) in keys {
+                println!("host: {key} = {}", String::from_utf8_lossy(value));
+            }
+            for line in &kv.lines {
+                println!("host: log {line}");
+            }
+            println!("host: plugin exited with {}", exit.code());
+        }
+        None => {
+            eprintln!("usage: plugin PLUGIN.wasm [ARGS...] | --c-header | --rust-externs");
+            std::process::exit(2);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,24 @@
+/* A plugin in C: stores its arguments in the host's key-value store, reads one back,
+ * logs, and scales a number. Build it against the header the example prints:
+ *   cargo run --example plugin -- --c-header > DIR/plugin.h */
+#include <stdio.h>
+#include <string.h>
+#include "plugin.h"
+
+int main(int argc, char **argv) {
+    for (int i = 1; i + 1 < argc; i += 2) {
+        uint32_t n = kv_put(argv[i], strlen(argv[i]), (const uint8_t *)argv[i + 1], strlen(argv[i + 1]));
+        printf("plugin: put %s, now %u keys\n", argv[i], n);
+    }
+    char buf[64];
+    uint32_t len = kv_get("colour", 6, (uint8_t *)buf, sizeof buf);
+    if (len == UINT32_MAX) {
+        printf("plugin: no colour\n");
+    } else {
+        printf("plugin: colour is %.*s\n", (int)(len < sizeof buf ? len : sizeof buf), buf);
+    }
+    const char *msg = "hello from C";
+    env_log(1, msg, strlen(msg));
+    printf("plugin: scale(1.5, 4) = %g\n", env_scale(1.5, 4.0f));
+    return 0;
+}
