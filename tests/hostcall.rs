@@ -243,7 +243,8 @@ fn bad_arguments_end_the_instance_with_a_named_error() {
         .unwrap()
         .with_hostcalls(&set())
         .unwrap();
-    let cases: [(&str, &str, fn(&HostcallError) -> bool); 8] = [
+    type Check = fn(&HostcallError) -> bool;
+    let cases: [(&str, &str, Check); 8] = [
         ("out_of_bounds", "env::log", |c| {
             matches!(
                 c,

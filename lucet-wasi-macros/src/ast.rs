@@ -88,7 +88,7 @@ pub enum Return {
     Scalar(Scalar),
     /// `Result<(), E>` or `Result<scalar, E>` (any path ending in `Result`).
     Result(Option<Scalar>),
-    Unsupported(Type),
+    Unsupported(Box<Type>),
 }
 
 pub struct Hostcall<'a> {
@@ -240,5 +240,5 @@ fn classify_return(ty: &Type) -> Return {
             }
         }
     }
-    Return::Unsupported(ty.clone())
+    Return::Unsupported(Box::new(ty.clone()))
 }

@@ -6,8 +6,7 @@ use std::mem::{align_of, size_of};
 
 /// Plain data that can be read from and written to guest memory as it is: every bit
 /// pattern is a valid value, there is no padding, and the layout is the guest's
-/// (little-endian, `#[repr(C)]`). Implemented for the integer and float types and arrays
-/// of them; derive it for your own `#[repr(C)]` structs with
+/// (little-endian, `#[repr(C)]`). Implemented for the integer and float types; derive it for your own `#[repr(C)]` structs with
 /// [`#[derive(GuestType)]`](crate::GuestType), which checks those rules at compile time.
 ///
 /// # Safety
@@ -16,7 +15,7 @@ use std::mem::{align_of, size_of};
 /// (no `bool`, `char`, enums or references). The derive checks this for you.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be shared with the guest as plain memory (it is not a GuestType)",
-    note = "GuestType covers the integer and float types, arrays of them, and #[repr(C)] structs with #[derive(GuestType)]; bool, char, enums and references have invalid bit patterns"
+    note = "GuestType covers the integer and float types and #[repr(C)] structs with #[derive(GuestType)]; bool, char, enums and references have invalid bit patterns"
 )]
 pub unsafe trait GuestType: Copy + 'static {
     /// The type's name in generated guest bindings (`uint32_t`, `struct Point`, ...).
