@@ -11,6 +11,7 @@
   (global $count (mut i32) (i32.const 0))
   (func (export "_start")
     (local $i i32)
+    (global.set $count (i32.const 0))
     (local.set $i (i32.const 10000))
     (loop $again
       (global.set $count (i32.add (global.get $count) (i32.const 1)))
