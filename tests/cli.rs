@@ -399,6 +399,42 @@ fn precompiled_module_runs_like_the_original() {
 }
 
 #[test]
+fn precompiled_modules_and_timeouts() {
+    // Interruption checks are compiled in only on request (`--timeout-capable`).
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("spin.cwasm");
+    let capable = dir.path().join("spin-t.cwasm");
+    let spin = s(&rust_guest("spin"));
+    assert_eq!(lucet(["compile", &spin, "-o", &s(&plain)]).status, 0);
+    assert_eq!(
+        lucet(["compile", "--timeout-capable", &spin, "-o", &s(&capable)]).status,
+        0
+    );
+    // Without checks, a timeout cannot be honoured: refused before running.
+    refused(
+        &["--timeout", "200ms", &s(&plain)],
+        1,
+        &[
+            "spin.cwasm: cannot load precompiled module: it was compiled without timeout support",
+            "--timeout-capable",
+        ],
+    );
+    // With them, the timeout ends it.
+    let r = lucet(["--timeout", "200ms", &s(&capable)]);
+    assert_eq!(r.status, 124, "{}", r.stderr);
+    // A timeout-capable module also runs without a timeout (the CLI picks its engine).
+    let exit = dir.path().join("exit-t.cwasm");
+    let exit_wasm = s(&rust_guest("exit"));
+    assert_eq!(
+        lucet(["compile", "--timeout-capable", &exit_wasm, "-o", &s(&exit)]).status,
+        0
+    );
+    assert_eq!(lucet([s(&exit), "7".into()]).status, 7);
+    // And a .wasm run with --timeout is compiled with the checks.
+    assert_eq!(lucet(["--timeout", "200ms", &spin]).status, 124);
+}
+
+#[test]
 fn help_and_version() {
     let r = lucet(["--help"]);
     assert_eq!(r.status, 0);

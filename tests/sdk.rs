@@ -152,9 +152,40 @@ fn pooled_engine_runs_instances() {
 
 #[test]
 fn timeout_applies_to_each_call() {
+    let engine = Engine::shared(&EngineConfig {
+        timeout_capable: true,
+        ..EngineConfig::default()
+    })
+    .unwrap();
+    let module = Module::from_file(&engine, rust_guest("spin")).unwrap();
+    let e = WasiInstance::builder()
+        .module(&module)
+        .stdout(Output::null())
+        .timeout(Duration::from_millis(200))
+        .run("_start")
+        .unwrap_err();
+    assert!(matches!(e, Error::Timeout { .. }), "{e:?}");
+}
+
+#[test]
+fn a_timeout_needs_a_timeout_capable_engine() {
+    // Code compiled without interruption checks cannot be given a timeout: refused at
+    // build, never a guest that silently runs forever.
     let module = Module::from_file(&engine(), rust_guest("spin")).unwrap();
     let e = WasiInstance::builder()
         .module(&module)
+        .timeout(Duration::from_millis(200))
+        .build()
+        .err()
+        .unwrap();
+    assert!(
+        matches!(&e, Error::InvalidArgument(m) if m.contains("timeout_capable: true")),
+        "{e:?}"
+    );
+    // The builder compiling the module itself picks such an engine.
+    let e = WasiInstance::builder()
+        .module_file(rust_guest("spin"))
+        .unwrap()
         .stdout(Output::null())
         .timeout(Duration::from_millis(200))
         .run("_start")

@@ -270,7 +270,11 @@ impl WasiInstance {
                 });
             }
             // Epochs advance every 10 ms at most: this is never reached.
-            None => inner.store.set_epoch_deadline(1 << 62),
+            None if self.module.engine.config().timeout_capable => {
+                inner.store.set_epoch_deadline(1 << 62)
+            }
+            // The code has no interruption checks.
+            None => {}
         }
         let stack = self.module.engine.config().stack.0 as usize + HOST_STACK;
         let (inner, result) = crate::guest_stack::run(stack, move || {
@@ -542,6 +546,7 @@ impl WasiInstanceBuilder {
                     stack: limits.stack,
                     pooling: None,
                     fuel: self.fuel.is_some(),
+                    timeout_capable: self.timeout.is_some(),
                 })?;
                 Module::from_named_bytes(&engine, name, &bytes)?
             }
@@ -563,6 +568,13 @@ impl WasiInstanceBuilder {
             }
         };
         let name = module.name().to_string();
+        if self.timeout.is_some() && !module.engine().config().timeout_capable {
+            return Err(Error::InvalidArgument(
+                "a timeout needs an engine with EngineConfig { timeout_capable: true, .. } \
+                 (this module's engine compiled it without interruption checks)"
+                    .into(),
+            ));
+        }
         if self.fuel.is_some() && !module.engine().config().fuel {
             return Err(Error::InvalidArgument(
                 "a fuel budget needs an engine with EngineConfig { fuel: true, .. }".into(),

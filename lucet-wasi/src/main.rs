@@ -97,6 +97,11 @@ struct CompileArgs {
     /// Address space the module will run with (must match `--heap-address-space` at run)
     #[arg(long, value_name = "size", default_value = "8GiB", value_parser = parse_limit)]
     heap_address_space: Bytes,
+
+    /// Compile in interruption checks, so the module can be run with `--timeout` (they
+    /// cost compute-bound code speed; without them, `--timeout` refuses the module)
+    #[arg(long)]
+    timeout_capable: bool,
 }
 
 fn parse_limit(s: &str) -> Result<Bytes, String> {
@@ -178,17 +183,33 @@ fn run(args: RunArgs) -> Result<i32, Error> {
         usage_error(&e);
     }
     let path = args.module.expect("clap requires <module>");
-    let engine = Engine::shared(&EngineConfig {
+    let config = EngineConfig {
         heap_address_space: limits.heap_address_space,
         stack: limits.stack,
+        // Interruption checks cost speed: compiled in only when a timeout asks for them.
+        timeout_capable: args.timeout.is_some(),
         ..EngineConfig::default()
-    })?;
+    };
     let module = if looks_precompiled(&path) {
         // SAFETY: the user asked to run this file, as they would a native binary; the
         // CLI's help says precompiled modules are native code to run only if you made them.
-        unsafe { Module::from_precompiled_file(&engine, &path)? }
+        let load = |config: &EngineConfig| unsafe {
+            Module::from_precompiled_file(&Engine::shared(config)?, &path)
+        };
+        match load(&config) {
+            // Compiled with timeout support and run without a timeout: it runs as it is.
+            Err(Error::Precompiled { reason, .. })
+                if !config.timeout_capable && reason.contains("compiled with timeout support") =>
+            {
+                load(&EngineConfig {
+                    timeout_capable: true,
+                    ..config
+                })?
+            }
+            loaded => loaded?,
+        }
     } else {
-        Module::from_file(&engine, &path)?
+        Module::from_file(&Engine::shared(&config)?, &path)?
     };
     let mut builder = WasiInstance::builder()
         .module(&module)
@@ -227,6 +248,7 @@ fn looks_precompiled(path: &Path) -> bool {
 fn compile(args: CompileArgs) -> Result<(), Error> {
     let engine = Engine::shared(&EngineConfig {
         heap_address_space: args.heap_address_space,
+        timeout_capable: args.timeout_capable,
         ..EngineConfig::default()
     })?;
     let artifact = Module::from_file(&engine, &args.input)?.serialize()?;

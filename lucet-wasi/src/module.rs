@@ -35,6 +35,11 @@ pub struct EngineConfig {
     /// Meter execution with fuel so instances can be given a [fuel
     /// budget](crate::WasiInstanceBuilder::fuel) (default off: metering costs speed).
     pub fuel: bool,
+    /// Compile code that checks for interruption (Wasmtime's epochs), so instances can be
+    /// given a [timeout](crate::WasiInstanceBuilder::timeout). Default off: the checks
+    /// cost compute-bound code up to a quarter of its speed. Precompiled modules must be
+    /// loaded on an engine with the value they were compiled with.
+    pub timeout_capable: bool,
 }
 
 impl Default for EngineConfig {
@@ -44,6 +49,7 @@ impl Default for EngineConfig {
             stack: MiB(8).into(),
             pooling: None,
             fuel: false,
+            timeout_capable: false,
         }
     }
 }
@@ -68,7 +74,7 @@ impl Engine {
         crate::limits::check_size("heap address space", config.heap_address_space)?;
         crate::limits::check_stack(config.stack)?;
         let mut c = Config::new();
-        c.epoch_interruption(true)
+        c.epoch_interruption(config.timeout_capable)
             .memory_reservation(config.heap_address_space.0)
             .max_wasm_stack(config.stack.0 as usize)
             // Unused (no async), but Wasmtime requires it to be at least the wasm stack.
@@ -135,7 +141,7 @@ impl Engine {
             return Ok(l);
         }
         let mut linker = Linker::new(&self.0.engine);
-        crate::wasi::add_to_linker(&mut linker, |data: &mut StoreData| &mut data.wasi)
+        crate::wasi::add_to_linker(&mut linker)
             .map_err(|e| Error::Host(format!("cannot set up WASI: {e:#}")))?;
         Ok(self.0.linker.get_or_init(|| linker))
     }
@@ -201,8 +207,34 @@ impl Module {
         path: impl AsRef<Path>,
     ) -> Result<Module, Error> {
         let path = path.as_ref();
-        // SAFETY: forwarded to our caller.
-        unsafe { Module::from_precompiled_named(engine, file_name(path), &read_file(path)?) }
+        let name = file_name(path);
+        let precompiled = |reason: String| Error::Precompiled {
+            name: name.clone(),
+            reason,
+        };
+        let file = std::fs::File::open(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        match wasmtime::Engine::detect_precompiled_file(path) {
+            Ok(Some(Precompiled::Module)) => {}
+            Ok(Some(Precompiled::Component)) => {
+                return Err(precompiled(
+                    "it is a precompiled component, not a module".into(),
+                ))
+            }
+            Ok(None) => {
+                return Err(precompiled(
+                    "truncated, corrupt or not precompiled (not a Wasmtime artifact)".into(),
+                ))
+            }
+            Err(e) => return Err(precompiled(format!("{e:#}"))),
+        }
+        // SAFETY: the caller vouches for the artifact (see above). The file is mapped,
+        // not read: pages load as the guest touches them.
+        let inner = unsafe { wasmtime::Module::deserialize_open_file(&engine.0.engine, file) }
+            .map_err(|e| precompiled(precompiled_reason(&e)))?;
+        Ok(Module::wrap(engine, name, inner))
     }
 
     /// Loads precompiled bytes; see [`from_precompiled_file`](Self::from_precompiled_file).
@@ -246,7 +278,7 @@ impl Module {
         }
         // SAFETY: the caller vouches for the artifact (see `from_precompiled_file`).
         let inner = unsafe { wasmtime::Module::deserialize(&engine.0.engine, bytes) }
-            .map_err(|e| precompiled(format!("{e:#}")))?;
+            .map_err(|e| precompiled(precompiled_reason(&e)))?;
         Ok(Module::wrap(engine, name, inner))
     }
 
@@ -347,6 +379,22 @@ fn link_error(
     }
     Error::Link {
         reason: format!("{e:#}"),
+    }
+}
+
+/// Why Wasmtime refused a precompiled module, in our terms where we know them.
+fn precompiled_reason(e: &wasmtime::Error) -> String {
+    let reason = format!("{e:#}");
+    if reason.contains("compiled without epoch interruption but it is enabled") {
+        "it was compiled without timeout support, but this engine has it (EngineConfig { \
+         timeout_capable: true }); compile it with `lucet-wasi compile --timeout-capable`"
+            .into()
+    } else if reason.contains("compiled with epoch interruption but it is not enabled") {
+        "it was compiled with timeout support (`lucet-wasi compile --timeout-capable`), but \
+         this engine has none; load it with EngineConfig { timeout_capable: true }"
+            .into()
+    } else {
+        reason
     }
 }
 

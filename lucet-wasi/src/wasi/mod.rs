@@ -11,6 +11,7 @@ mod dir;
 mod errno;
 mod fd;
 mod file;
+mod link;
 mod path;
 mod poll;
 mod preview1;
@@ -34,10 +35,13 @@ mod generated {
     wiggle::from_witx!({
         witx: ["witx/wasi_snapshot_preview1.witx"],
         errors: { errno => SysErr },
+        // Our own linker glue (link.rs); no per-call tracing spans.
+        wasmtime: false,
+        tracing: false,
     });
 }
 pub(crate) use generated::{types, wasi_snapshot_preview1};
 
-pub(crate) use wasi_snapshot_preview1::add_to_linker;
+pub(crate) use link::add_to_linker;
 #[allow(unused_imports)]
 pub(crate) use wasi_snapshot_preview1::WasiSnapshotPreview1;

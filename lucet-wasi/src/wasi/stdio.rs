@@ -165,12 +165,8 @@ impl Output {
     pub(crate) fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
         loop {
             let r = match &mut self.0 {
-                OutputKind::Inherit(HostStream::Stdout) => {
-                    rustix::io::writev(io::stdout().as_fd(), bufs).map_err(io::Error::from)
-                }
-                OutputKind::Inherit(HostStream::Stderr) => {
-                    rustix::io::writev(io::stderr().as_fd(), bufs).map_err(io::Error::from)
-                }
+                OutputKind::Inherit(HostStream::Stdout) => write_fd(io::stdout().as_fd(), bufs),
+                OutputKind::Inherit(HostStream::Stderr) => write_fd(io::stderr().as_fd(), bufs),
                 OutputKind::Null => Ok(bufs.iter().map(|b| b.len()).sum()),
                 OutputKind::Writer(w) => w.write_vectored(bufs),
                 OutputKind::Capture(c) => {
@@ -203,4 +199,13 @@ impl Output {
             _ => None,
         }
     }
+}
+
+/// One `write(2)` for a single buffer (the kernel imports no iovec array), else `writev`.
+fn write_fd(fd: std::os::fd::BorrowedFd<'_>, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+    match bufs {
+        [one] => rustix::io::write(fd, one),
+        _ => rustix::io::writev(fd, bufs),
+    }
+    .map_err(io::Error::from)
 }

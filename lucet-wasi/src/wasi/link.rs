@@ -1,0 +1,142 @@
+//! Adds the preview1 functions to a linker: our own glue around wiggle's generated ABI
+//! functions (`wasi_snapshot_preview1::*`), which convert the raw arguments and call
+//! the `WasiSnapshotPreview1` implementation.
+//!
+//! Wiggle's own glue looks the `memory` export up by name and enters an async executor
+//! on every call; this one takes the memory cached in the store at instantiation and
+//! calls the ABI function directly.
+
+use super::wasi_snapshot_preview1 as abi;
+use super::WasiCtx;
+use crate::store::StoreData;
+use wasmtime::{Caller, Extern, Linker, WasmTy};
+
+const MODULE: &str = "wasi_snapshot_preview1";
+
+/// The guest's memory and WASI state for one call.
+#[inline]
+fn enter<'a>(
+    caller: &'a mut Caller<'_, StoreData>,
+) -> wasmtime::Result<(wiggle::GuestMemory<'a>, &'a mut WasiCtx)> {
+    let memory = match caller.data().memory {
+        Some(m) => m,
+        // Before instantiation finished (a start function), look it up.
+        None => match caller.get_export("memory") {
+            Some(Extern::Memory(m)) => m,
+            _ => wasmtime::bail!("the guest exports no memory, which WASI needs"),
+        },
+    };
+    let (bytes, store) = memory.data_and_store_mut(caller);
+    Ok((wiggle::GuestMemory::Unshared(bytes), &mut store.wasi))
+}
+
+/// Defines `link0` .. `link9`: register an ABI function taking that many wasm arguments.
+macro_rules! linkers {
+    ($($name:ident($($arg:ident),*);)*) => {$(
+        #[allow(non_snake_case)]
+        fn $name<F, $($arg,)* R>(
+            linker: &mut Linker<StoreData>,
+            name: &str,
+            f: F,
+        ) -> wasmtime::Result<()>
+        where
+            F: Fn(&mut WasiCtx, &mut wiggle::GuestMemory<'_>, $($arg),*) -> wiggle::error::Result<R>
+                + Send
+                + Sync
+                + Copy
+                + 'static,
+            $($arg: WasmTy,)*
+            R: WasmTy,
+        {
+            linker.func_wrap(
+                MODULE,
+                name,
+                move |mut caller: Caller<'_, StoreData>, $($arg: $arg),*| -> wasmtime::Result<R> {
+                    let (mut memory, wasi) = enter(&mut caller)?;
+                    f(wasi, &mut memory, $($arg),*)
+                },
+            )?;
+            Ok(())
+        }
+    )*};
+}
+
+linkers! {
+    link0();
+    link1(A1);
+    link2(A1, A2);
+    link3(A1, A2, A3);
+    link4(A1, A2, A3, A4);
+    link5(A1, A2, A3, A4, A5);
+    link6(A1, A2, A3, A4, A5, A6);
+    link7(A1, A2, A3, A4, A5, A6, A7);
+    link9(A1, A2, A3, A4, A5, A6, A7, A8, A9);
+}
+
+/// `proc_exit` returns nothing (it always ends the guest).
+fn link_proc_exit(linker: &mut Linker<StoreData>) -> wasmtime::Result<()> {
+    linker.func_wrap(
+        MODULE,
+        "proc_exit",
+        |mut caller: Caller<'_, StoreData>, status: i32| -> wasmtime::Result<()> {
+            let (mut memory, wasi) = enter(&mut caller)?;
+            abi::proc_exit(wasi, &mut memory, status)
+        },
+    )?;
+    Ok(())
+}
+
+/// Adds every preview1 function; the number after `link` is its count of wasm arguments.
+pub(crate) fn add_to_linker(linker: &mut Linker<StoreData>) -> wasmtime::Result<()> {
+    link2(linker, "args_get", abi::args_get)?;
+    link2(linker, "args_sizes_get", abi::args_sizes_get)?;
+    link2(linker, "environ_get", abi::environ_get)?;
+    link2(linker, "environ_sizes_get", abi::environ_sizes_get)?;
+    link2(linker, "clock_res_get", abi::clock_res_get)?;
+    link3(linker, "clock_time_get", abi::clock_time_get)?;
+    link4(linker, "fd_advise", abi::fd_advise)?;
+    link3(linker, "fd_allocate", abi::fd_allocate)?;
+    link1(linker, "fd_close", abi::fd_close)?;
+    link1(linker, "fd_datasync", abi::fd_datasync)?;
+    link2(linker, "fd_fdstat_get", abi::fd_fdstat_get)?;
+    link2(linker, "fd_fdstat_set_flags", abi::fd_fdstat_set_flags)?;
+    link3(linker, "fd_fdstat_set_rights", abi::fd_fdstat_set_rights)?;
+    link2(linker, "fd_filestat_get", abi::fd_filestat_get)?;
+    link2(linker, "fd_filestat_set_size", abi::fd_filestat_set_size)?;
+    link4(linker, "fd_filestat_set_times", abi::fd_filestat_set_times)?;
+    link5(linker, "fd_pread", abi::fd_pread)?;
+    link2(linker, "fd_prestat_get", abi::fd_prestat_get)?;
+    link3(linker, "fd_prestat_dir_name", abi::fd_prestat_dir_name)?;
+    link5(linker, "fd_pwrite", abi::fd_pwrite)?;
+    link4(linker, "fd_read", abi::fd_read)?;
+    link5(linker, "fd_readdir", abi::fd_readdir)?;
+    link2(linker, "fd_renumber", abi::fd_renumber)?;
+    link4(linker, "fd_seek", abi::fd_seek)?;
+    link1(linker, "fd_sync", abi::fd_sync)?;
+    link2(linker, "fd_tell", abi::fd_tell)?;
+    link4(linker, "fd_write", abi::fd_write)?;
+    link3(linker, "path_create_directory", abi::path_create_directory)?;
+    link5(linker, "path_filestat_get", abi::path_filestat_get)?;
+    link7(
+        linker,
+        "path_filestat_set_times",
+        abi::path_filestat_set_times,
+    )?;
+    link7(linker, "path_link", abi::path_link)?;
+    link9(linker, "path_open", abi::path_open)?;
+    link6(linker, "path_readlink", abi::path_readlink)?;
+    link3(linker, "path_remove_directory", abi::path_remove_directory)?;
+    link6(linker, "path_rename", abi::path_rename)?;
+    link5(linker, "path_symlink", abi::path_symlink)?;
+    link3(linker, "path_unlink_file", abi::path_unlink_file)?;
+    link4(linker, "poll_oneoff", abi::poll_oneoff)?;
+    link_proc_exit(linker)?;
+    link1(linker, "proc_raise", abi::proc_raise)?;
+    link0(linker, "sched_yield", abi::sched_yield)?;
+    link2(linker, "random_get", abi::random_get)?;
+    link3(linker, "sock_accept", abi::sock_accept)?;
+    link6(linker, "sock_recv", abi::sock_recv)?;
+    link5(linker, "sock_send", abi::sock_send)?;
+    link2(linker, "sock_shutdown", abi::sock_shutdown)?;
+    Ok(())
+}
