@@ -2,6 +2,7 @@
 
 mod support;
 
+use std::path::{Path, PathBuf};
 use support::*;
 
 fn s(p: &std::path::Path) -> String {
@@ -432,6 +433,132 @@ fn precompiled_modules_and_timeouts() {
     assert_eq!(lucet([s(&exit), "7".into()]).status, 7);
     // And a .wasm run with --timeout is compiled with the checks.
     assert_eq!(lucet(["--timeout", "200ms", &spin]).status, 124);
+}
+
+/// `lucet-wasi ARGS` with the compile cache in `cache`.
+fn with_cache(cache: &Path, args: &[&str]) -> std::process::Output {
+    let mut cmd = cli();
+    cmd.env("LUCET_WASI_CACHE_DIR", cache).args(args);
+    cmd.output().unwrap()
+}
+
+/// The cache's entries: `(artifact, sum)` paths.
+fn entries(cache: &Path) -> Vec<(PathBuf, PathBuf)> {
+    let mut out: Vec<_> = std::fs::read_dir(cache)
+        .map(|d| d.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    out.sort();
+    out.iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "cwasm"))
+        .map(|p| (p.clone(), p.with_extension("sum")))
+        .collect()
+}
+
+#[test]
+fn compile_cache_hits_recompiles_bad_entries_and_can_be_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let guest = s(&rust_guest("args_env"));
+    let run = |args: &[&str]| {
+        let out = with_cache(&cache, args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    // A miss compiles and stores; a hit runs the same module.
+    let first = run(&[&guest, "one"]);
+    assert!(first.contains("one"), "{first}");
+    let stored = entries(&cache);
+    assert_eq!(stored.len(), 1);
+    let (artifact, sum) = &stored[0];
+    let meta = std::fs::metadata(&cache).unwrap();
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o777,
+        0o700
+    );
+    let mtime = std::fs::metadata(artifact).unwrap().modified().unwrap();
+    assert_eq!(run(&[&guest, "one"]), first);
+    assert_eq!(
+        std::fs::metadata(artifact).unwrap().modified().unwrap(),
+        mtime
+    );
+
+    // A corrupted entry (one byte of code) is compiled again and rewritten.
+    let mut bytes = std::fs::read(artifact).unwrap();
+    let n = bytes.len();
+    bytes[n / 2] ^= 0xff;
+    std::fs::write(artifact, &bytes).unwrap();
+    assert_eq!(run(&[&guest, "one"]), first);
+    assert_ne!(std::fs::read(artifact).unwrap(), bytes);
+    // So is a truncated one, and one whose sum is missing.
+    let good = std::fs::read(artifact).unwrap();
+    std::fs::write(artifact, &good[..good.len() / 3]).unwrap();
+    assert_eq!(run(&[&guest, "one"]), first);
+    assert_eq!(std::fs::read(artifact).unwrap(), good);
+    std::fs::remove_file(sum).unwrap();
+    assert_eq!(run(&[&guest, "one"]), first);
+    assert!(sum.exists());
+
+    // --no-cache writes nothing.
+    let other = dir.path().join("other");
+    let out = with_cache(&other, &["--no-cache", &guest, "two"]);
+    assert!(out.status.success());
+    assert!(!other.exists());
+
+    // A cache directory other users may write to is not used (a warning; the run goes on).
+    let open = dir.path().join("open");
+    std::fs::create_dir(&open).unwrap();
+    std::fs::set_permissions(&open, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+    let out = with_cache(&open, &[&guest, "three"]);
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("not using the compile cache")
+            && stderr.contains("writable by other users"),
+        "{stderr}"
+    );
+    assert!(entries(&open).is_empty());
+}
+
+#[test]
+fn replacing_a_cache_entry_under_a_running_process_is_safe() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let guest = s(&rust_guest("sleep"));
+    assert!(with_cache(&cache, &[&guest, "1"]).status.success());
+    let (artifact, sum) = entries(&cache).remove(0);
+    // A second process maps the entry and sleeps in it...
+    let child = cli()
+        .env("LUCET_WASI_CACHE_DIR", &cache)
+        .args([&guest, "1500"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    // ...while the entry is replaced (as writers do: a new file renamed into place).
+    let tmp = dir.path().join("new");
+    std::fs::write(&tmp, b"\x7fELF not a module").unwrap();
+    std::fs::rename(&tmp, &artifact).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "slept at least 1500 ms\n"
+    );
+    // The replaced entry no longer matches its sum: the next run compiles again.
+    let out = with_cache(&cache, &[&guest, "1"]);
+    assert!(out.status.success());
+    assert_eq!(
+        std::fs::read_to_string(&sum).unwrap().len(),
+        64,
+        "the sum is rewritten with the artifact"
+    );
+    assert!(std::fs::read(&artifact)
+        .unwrap()
+        .starts_with(b"\x7fELF\x02"));
 }
 
 #[test]

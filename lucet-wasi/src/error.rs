@@ -175,6 +175,14 @@ pub enum Error {
         /// The wasm backtrace where it ran out.
         backtrace: String,
     },
+    /// A compile-cache directory cannot be used.
+    #[error("compile cache {}: {reason}", dir.display())]
+    Cache {
+        /// The directory.
+        dir: PathBuf,
+        /// Why not.
+        reason: String,
+    },
     /// No module was given to the builder.
     #[error("no module given (use module_file, module_bytes or module)")]
     NoModule,

@@ -120,6 +120,7 @@ pub struct WasiInstanceBuilder {
     data: Box<dyn Any + Send>,
     data_name: &'static str,
     hostcalls: HostcallSet,
+    cache: Option<crate::CompileCache>,
 }
 
 impl WasiInstance {
@@ -144,6 +145,7 @@ impl WasiInstance {
             data: Box::new(()),
             data_name: "()",
             hostcalls: HostcallSet::new(),
+            cache: None,
         }
     }
 
@@ -382,6 +384,14 @@ impl WasiInstanceBuilder {
         self
     }
 
+    /// Compiles the module given by [`module_file`](Self::module_file) or
+    /// [`module_bytes`](Self::module_bytes) through `cache`: a module compiled before is
+    /// mapped from the cache instead of compiled again.
+    pub fn compile_cache(mut self, cache: &crate::CompileCache) -> Self {
+        self.cache = Some(cache.clone());
+        self
+    }
+
     /// Adds a host function the guest can import beside WASI: a function made with
     /// [`#[hostcall]`](crate::hostcall), by its name (`.hostcall(put)`). The module is
     /// linked again for this instance; to link once for many instances, attach the
@@ -548,7 +558,7 @@ impl WasiInstanceBuilder {
                     fuel: self.fuel.is_some(),
                     timeout_capable: self.timeout.is_some(),
                 })?;
-                Module::from_named_bytes(&engine, name, &bytes)?
+                Module::from_bytes_in(&engine, name, &bytes, self.cache.as_ref())?
             }
             ModuleSource::Compiled(module) => {
                 let config = module.engine().config();

@@ -54,6 +54,7 @@ compile_error!("lucet-wasi shares guest memory with host functions as is: it nee
 // Lets the crate's own tests use `#[hostcall]`, whose expansion names `::lucet_wasi`.
 extern crate self as lucet_wasi;
 
+mod cache;
 mod error;
 mod guest_stack;
 mod hostcall;
@@ -64,6 +65,7 @@ mod size;
 mod store;
 mod wasi;
 
+pub use cache::CompileCache;
 pub use error::{Error, HostcallError};
 #[doc(hidden)]
 pub use hostcall::__private as __private_hostcall;

@@ -1,7 +1,7 @@
 //! The `lucet-wasi` command: a thin CLI over the library.
 
 use clap::{Args, Parser, Subcommand};
-use lucet_wasi::{Bytes, Engine, EngineConfig, Error, Limits, Module, WasiInstance};
+use lucet_wasi::{Bytes, CompileCache, Engine, EngineConfig, Error, Limits, Module, WasiInstance};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -76,6 +76,12 @@ struct RunArgs {
     timeout: Option<Duration>,
 
     /// The module: .wasm, .wat or precompiled (recognised by content)
+    /// Compile the module without the compile cache, and store nothing in it. The cache
+    /// (on by default for .wasm and .wat) lives in $LUCET_WASI_CACHE_DIR, else
+    /// $XDG_CACHE_HOME/lucet-wasi, else ~/.cache/lucet-wasi
+    #[arg(long)]
+    no_cache: bool,
+
     #[arg(value_name = "module", required = true)]
     module: Option<PathBuf>,
 
@@ -209,7 +215,11 @@ fn run(args: RunArgs) -> Result<i32, Error> {
             loaded => loaded?,
         }
     } else {
-        Module::from_file(&Engine::shared(&config)?, &path)?
+        let engine = Engine::shared(&config)?;
+        match cache(args.no_cache) {
+            Some(cache) => Module::from_file_cached(&engine, &path, &cache)?,
+            None => Module::from_file(&engine, &path)?,
+        }
     };
     let mut builder = WasiInstance::builder()
         .module(&module)
@@ -238,6 +248,21 @@ fn run(args: RunArgs) -> Result<i32, Error> {
 }
 
 /// Whether a module file starts like a precompiled artifact (an ELF object).
+/// The compile cache, unless switched off; a directory that cannot be used safely is
+/// skipped with a warning (the module is compiled as without a cache).
+fn cache(no_cache: bool) -> Option<CompileCache> {
+    if no_cache {
+        return None;
+    }
+    match CompileCache::new(CompileCache::default_dir()?) {
+        Ok(cache) => Some(cache),
+        Err(e) => {
+            eprintln!("warning: not using the compile cache: {e}");
+            None
+        }
+    }
+}
+
 fn looks_precompiled(path: &Path) -> bool {
     let mut magic = [0u8; 4];
     std::fs::File::open(path)

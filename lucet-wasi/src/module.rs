@@ -180,6 +180,26 @@ impl Module {
         Module::from_named_bytes(engine, file_name(path), &read_file(path)?)
     }
 
+    /// Like [`from_file`](Self::from_file), through a [`CompileCache`](crate::CompileCache):
+    /// a module compiled before for an engine like this one is mapped, not compiled.
+    pub fn from_file_cached(
+        engine: &Engine,
+        path: impl AsRef<Path>,
+        cache: &crate::CompileCache,
+    ) -> Result<Module, Error> {
+        let path = path.as_ref();
+        Module::from_bytes_in(engine, file_name(path), &read_file(path)?, Some(cache))
+    }
+
+    /// Like [`from_bytes`](Self::from_bytes), through a [`CompileCache`](crate::CompileCache).
+    pub fn from_bytes_cached(
+        engine: &Engine,
+        bytes: impl AsRef<[u8]>,
+        cache: &crate::CompileCache,
+    ) -> Result<Module, Error> {
+        Module::from_bytes_in(engine, "module.wasm".into(), bytes.as_ref(), Some(cache))
+    }
+
     /// Compiles a module given as `.wasm` bytes or `.wat` text (named `module.wasm`).
     pub fn from_bytes(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module, Error> {
         Module::from_named_bytes(engine, "module.wasm".into(), bytes.as_ref())
@@ -190,7 +210,23 @@ impl Module {
         name: String,
         bytes: &[u8],
     ) -> Result<Module, Error> {
-        let inner = compile(&engine.0.engine, &name, bytes)?;
+        Module::from_bytes_in(engine, name, bytes, None)
+    }
+
+    /// Compiles `bytes`, through `cache` if given.
+    pub(crate) fn from_bytes_in(
+        engine: &Engine,
+        name: String,
+        bytes: &[u8],
+        cache: Option<&crate::CompileCache>,
+    ) -> Result<Module, Error> {
+        let inner = match cache {
+            // Only what compiles is cached: anything else is refused as without a cache.
+            Some(cache) if matches!(detect(bytes), Format::Binary | Format::Text) => {
+                cache.module(engine, bytes, || compile(&engine.0.engine, &name, bytes))?
+            }
+            _ => compile(&engine.0.engine, &name, bytes)?,
+        };
         Ok(Module::wrap(engine, name, inner))
     }
 

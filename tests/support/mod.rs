@@ -105,6 +105,8 @@ pub const HOST_VAR: (&str, &str) = ("LUCET_WASI_TEST_HOST_VAR", "visible-from-ho
 pub fn cli() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_lucet-wasi"));
     cmd.env(HOST_VAR.0, HOST_VAR.1).env("RUST_BACKTRACE", "1");
+    // The compile cache of the tests, not the user's.
+    cmd.env("LUCET_WASI_CACHE_DIR", out_dir("compile-cache"));
     cmd.stdin(Stdio::null());
     cmd
 }
