@@ -6,7 +6,7 @@ use crate::store::StoreData;
 use crate::wasi::{
     self, BadPointer, DeadlineReached, ExitRequested, Input, Output, WasiCtxBuilder,
 };
-use crate::{Bytes, Error, Limits};
+use crate::{Bytes, Error, Limits, WasmFeatures};
 use std::any::Any;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -114,6 +114,8 @@ pub struct WasiInstanceBuilder {
     limits: Limits,
     /// Whether address space / stack were set explicitly (they are engine-wide).
     engine_limits_set: bool,
+    /// The wasm proposals asked for, if set (they are engine-wide too).
+    wasm: Option<WasmFeatures>,
     timeout: Option<Duration>,
     fuel: Option<u64>,
     stdin: Input,
@@ -138,6 +140,7 @@ impl WasiInstance {
             sockets: Vec::new(),
             limits: Limits::default(),
             engine_limits_set: false,
+            wasm: None,
             timeout: None,
             fuel: None,
             stdin: Input::inherit(),
@@ -529,6 +532,14 @@ impl WasiInstanceBuilder {
         self
     }
 
+    /// Chooses the WebAssembly 3.0 proposals the module may use (default: all; see
+    /// [`WasmFeatures`]). Engine-wide: with [`module`](Self::module), they must be
+    /// those of the module's engine.
+    pub fn wasm_features(mut self, features: WasmFeatures) -> Self {
+        self.wasm = Some(features);
+        self
+    }
+
     /// Caps the guest's linear memory (default 4 GiB).
     pub fn max_heap(mut self, size: impl Into<Bytes>) -> Self {
         self.limits.max_heap = size.into();
@@ -582,11 +593,19 @@ impl WasiInstanceBuilder {
                     stack: limits.stack,
                     pooling: None,
                     fuel: self.fuel.is_some(),
+                    wasm: self.wasm.unwrap_or_default(),
                 })?;
                 Module::from_named_bytes(&engine, name, &bytes)?
             }
             ModuleSource::Compiled(module) => {
                 let config = module.engine().config();
+                if self.wasm.is_some_and(|w| w != config.wasm) {
+                    return Err(Error::InvalidArgument(
+                        "the wasm features differ from the module's engine: they are \
+                         engine-wide, set them in the EngineConfig"
+                            .into(),
+                    ));
+                }
                 let engine_limits = (config.heap_address_space, config.stack);
                 if self.engine_limits_set
                     && (limits.heap_address_space, limits.stack) != engine_limits
@@ -625,7 +644,10 @@ impl WasiInstanceBuilder {
             self.hostcalls.iter().for_each(|h| all.push(*h));
             module.link(&all)?
         };
-        for set in [module.hostcalls.as_deref(), Some(&self.hostcalls)].into_iter().flatten() {
+        for set in [module.hostcalls.as_deref(), Some(&self.hostcalls)]
+            .into_iter()
+            .flatten()
+        {
             set.check_data(&*self.data, self.data_name)?;
         }
 

@@ -55,6 +55,7 @@ compile_error!("lucet-wasi shares guest memory with host functions as is: it nee
 extern crate self as lucet_wasi;
 
 mod error;
+mod features;
 mod guest_stack;
 mod hostcall;
 mod instance;
@@ -65,9 +66,10 @@ mod store;
 mod wasi;
 
 pub use error::{Error, HostcallError};
-pub use hostcall::{GuestMemory, GuestOutput, GuestType, HostContext, Hostcall, HostcallSet};
+pub use features::WasmFeatures;
 #[doc(hidden)]
 pub use hostcall::__private as __private_hostcall;
+pub use hostcall::{GuestMemory, GuestOutput, GuestType, HostContext, Hostcall, HostcallSet};
 pub use instance::{Exit, WasiInstance, WasiInstanceBuilder};
 pub use limits::{check_size, Limits, MAX_STACK, PAGE};
 pub use module::{Engine, EngineConfig, Module};

@@ -2,7 +2,7 @@
 
 use crate::hostcall::HostcallSet;
 use crate::store::StoreData;
-use crate::{Bytes, Error, GiB, MiB};
+use crate::{Bytes, Error, GiB, MiB, WasmFeatures};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, Once, OnceLock};
@@ -35,6 +35,9 @@ pub struct EngineConfig {
     /// Meter execution with fuel so instances can be given a [fuel
     /// budget](crate::WasiInstanceBuilder::fuel) (default off: metering costs speed).
     pub fuel: bool,
+    /// The WebAssembly 3.0 proposals modules may use (default: all). Precompiled modules
+    /// must be loaded with the switches they were compiled with.
+    pub wasm: WasmFeatures,
 }
 
 impl Default for EngineConfig {
@@ -44,6 +47,7 @@ impl Default for EngineConfig {
             stack: MiB(8).into(),
             pooling: None,
             fuel: false,
+            wasm: WasmFeatures::default(),
         }
     }
 }
@@ -74,6 +78,8 @@ impl Engine {
             // Unused (no async), but Wasmtime requires it to be at least the wasm stack.
             .async_stack_size(config.stack.0 as usize)
             .consume_fuel(config.fuel);
+        config.wasm.check()?;
+        config.wasm.apply(&mut c);
         if let Some(slots) = config.pooling {
             let mut pool = wasmtime::PoolingAllocationConfig::new();
             pool.total_core_instances(slots)
@@ -184,7 +190,8 @@ impl Module {
         name: String,
         bytes: &[u8],
     ) -> Result<Module, Error> {
-        let inner = compile(&engine.0.engine, &name, bytes)?;
+        let inner = compile(&engine.0.engine, &name, bytes)
+            .map_err(|e| name_switched_off_proposal(engine, bytes, e))?;
         Ok(Module::wrap(engine, name, inner))
     }
 
@@ -246,7 +253,7 @@ impl Module {
         }
         // SAFETY: the caller vouches for the artifact (see `from_precompiled_file`).
         let inner = unsafe { wasmtime::Module::deserialize(&engine.0.engine, bytes) }
-            .map_err(|e| precompiled(format!("{e:#}")))?;
+            .map_err(|e| precompiled(explain_precompiled(&format!("{e:#}"))))?;
         Ok(Module::wrap(engine, name, inner))
     }
 
@@ -347,6 +354,57 @@ fn link_error(
     }
     Error::Link {
         reason: format!("{e:#}"),
+    }
+}
+
+/// When a module is invalid and some proposals are switched off, finds the one whose
+/// switch would make it valid and says so; otherwise returns the error as it is.
+fn name_switched_off_proposal(engine: &Engine, bytes: &[u8], e: Error) -> Error {
+    let Error::InvalidModule { name, reason } = e else {
+        return e;
+    };
+    let config = engine.config();
+    for (proposal, on) in config.wasm.iter() {
+        if on {
+            continue;
+        }
+        let Ok(wasm) = config.wasm.switch(&format!("{proposal}=y")) else {
+            continue;
+        };
+        let Ok(other) = Engine::shared(&EngineConfig { wasm, ..*config }) else {
+            continue;
+        };
+        let valid = match detect(bytes) {
+            Format::Binary => wasmtime::Module::validate(&other.0.engine, bytes).is_ok(),
+            _ => wasmtime::Module::new(&other.0.engine, bytes).is_ok(),
+        };
+        if valid {
+            return Error::InvalidModule {
+                name,
+                reason: format!(
+                    "it uses the WebAssembly `{proposal}` proposal, which is switched off \
+                     (--wasm {proposal}=n): {reason}"
+                ),
+            };
+        }
+    }
+    Error::InvalidModule { name, reason }
+}
+
+/// Wasmtime's refusal of a precompiled module made with other wasm switches, in our
+/// terms; other reasons pass through.
+fn explain_precompiled(reason: &str) -> String {
+    let feature = reason
+        .strip_prefix("Module was compiled with support for WebAssembly feature `")
+        .and_then(|r| r.split_once('`'))
+        .and_then(|(name, _)| WasmFeatures::from_wasmtime_name(name));
+    match feature {
+        Some(f) => format!(
+            "it was compiled with the WebAssembly `{f}` proposal on, but it is switched off \
+             here (--wasm {f}=n); run it with the switches it was compiled with, or compile \
+             it again with these"
+        ),
+        None => reason.to_string(),
     }
 }
 
