@@ -187,12 +187,12 @@ fn yosys_cwasm() -> std::path::PathBuf {
         ]);
         assert_eq!(r.status, 0, "{}", r.stderr);
     };
-    if !cwasm.exists() {
-        fresh();
-    } else if lucet([s(&cwasm), "--".into(), "-V".into()])
-        .stderr
-        .contains("cannot load precompiled")
-    {
+    let stale = || {
+        lucet([s(&cwasm), "--".into(), "-V".into()])
+            .stderr
+            .contains("cannot load precompiled")
+    };
+    if !cwasm.exists() || stale() {
         fresh();
     }
     cwasm
