@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite of lucet-wasi, first installing what it needs if missing:
-# the wasm32-wasip1 Rust target (Rust guests) and Debian's clang-19 + wasi-libc (C guests).
+# the wasm32-wasip1 Rust target (Rust guests), Debian's clang-19 + wasi-libc (C guests),
+# clang-22 and pip (the real-program corpus, tests/corpus.rs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,7 +13,11 @@ for component in clippy rustfmt; do
         rustup component add "$component"
     fi
 done
-c_packages="clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32"
+# clang-22 builds the corpus's Lua with wasm exceptions; pip fetches pinned PyPI wheels.
+c_packages="clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32 clang-22 lld-22 libclang-rt-22-dev-wasm32"
+if ! python3 -m pip --version >/dev/null 2>&1; then
+    c_packages="$c_packages python3-pip"
+fi
 if ! dpkg -s $c_packages >/dev/null 2>&1; then
     sudo=""
     if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi

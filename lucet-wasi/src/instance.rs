@@ -3,8 +3,10 @@
 use crate::hostcall::{Hostcall, HostcallFailed, HostcallSet};
 use crate::module::{self, Engine, EngineConfig, Module};
 use crate::store::StoreData;
-use crate::wasi::{self, DeadlineReached, ExitRequested, Input, Output, WasiCtxBuilder};
-use crate::{Bytes, Error, Limits};
+use crate::wasi::{
+    self, BadPointer, DeadlineReached, ExitRequested, Input, Output, WasiCtxBuilder,
+};
+use crate::{Bytes, Error, Limits, WasmFeatures};
 use std::any::Any;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -112,6 +114,8 @@ pub struct WasiInstanceBuilder {
     limits: Limits,
     /// Whether address space / stack were set explicitly (they are engine-wide).
     engine_limits_set: bool,
+    /// The wasm proposals asked for, if set (they are engine-wide too).
+    wasm: Option<WasmFeatures>,
     timeout: Option<Duration>,
     fuel: Option<u64>,
     stdin: Input,
@@ -137,6 +141,7 @@ impl WasiInstance {
             sockets: Vec::new(),
             limits: Limits::default(),
             engine_limits_set: false,
+            wasm: None,
             timeout: None,
             fuel: None,
             stdin: Input::inherit(),
@@ -177,7 +182,7 @@ impl WasiInstance {
         self.flush()?;
         match result {
             Ok(()) => Ok(Exit::Returned),
-            Err(e) => outcome(e, timeout),
+            Err(e) => outcome(e, timeout, self.memory_size()),
         }
     }
 
@@ -223,7 +228,7 @@ impl WasiInstance {
         match result {
             Ok(r) => Ok(r),
             Err(Ok(e)) => Err(e),
-            Err(Err(e)) => match outcome(e, timeout)? {
+            Err(Err(e)) => match outcome(e, timeout, self.memory_size())? {
                 Exit::Exited(status) => Err(Error::Exited { status }),
                 Exit::Returned => Err(Error::Host("internal error: a failed call returned".into())),
             },
@@ -236,6 +241,13 @@ impl WasiInstance {
         let inner = self.inner.as_mut()?;
         let memory = inner.instance?.get_memory(&mut inner.store, "memory")?;
         Some(memory.data(&inner.store))
+    }
+
+    /// The size of the guest's exported `memory` in bytes, if it has one.
+    fn memory_size(&self) -> Option<u64> {
+        let inner = self.inner.as_ref()?;
+        let memory = inner.store.data().memory?;
+        Some(memory.data_size(&inner.store) as u64)
     }
 
     /// The embedder data given to [`WasiInstanceBuilder::data`], if it is a `T`.
@@ -301,8 +313,13 @@ impl WasiInstance {
     }
 }
 
-/// Turns the error a guest ended with into an exit, a trap or a timeout.
-fn outcome(e: wasmtime::Error, timeout: Option<Duration>) -> Result<Exit, Error> {
+/// Turns the error a guest ended with into an exit, a trap or a timeout. `memory` is the
+/// size of the guest's memory, for the message of a bad pointer.
+fn outcome(
+    e: wasmtime::Error,
+    timeout: Option<Duration>,
+    memory: Option<u64>,
+) -> Result<Exit, Error> {
     if let Some(ExitRequested(status)) = e.downcast_ref::<ExitRequested>() {
         return Ok(Exit::Exited(*status));
     }
@@ -322,6 +339,25 @@ fn outcome(e: wasmtime::Error, timeout: Option<Duration>) -> Result<Exit, Error>
         .downcast_ref::<WasmBacktrace>()
         .map(format_backtrace)
         .unwrap_or_default();
+    // A bad pointer, found by our syscall code or by wiggle's glue: one line.
+    let bad_pointer = e.downcast_ref::<BadPointer>().cloned().or_else(|| {
+        e.downcast_ref::<wiggle::GuestError>()
+            .and_then(|g| BadPointer::from_guest_error(g, "pointer"))
+    });
+    if let Some(bad) = bad_pointer {
+        return Err(Error::Trap {
+            message: bad.message(memory),
+            backtrace,
+        });
+    }
+    if let Some(g) = e.downcast_ref::<wiggle::GuestError>() {
+        // Other glue errors (a value it cannot convert): the call and the problem.
+        let message = match g {
+            wiggle::GuestError::InFunc { funcname, err, .. } => format!("{funcname}: {err}"),
+            other => other.to_string(),
+        };
+        return Err(Error::Trap { message, backtrace });
+    }
     match (e.downcast_ref::<Trap>(), timeout) {
         (Some(Trap::Interrupt), Some(after)) => Err(Error::Timeout { after }),
         (Some(Trap::OutOfFuel), _) => Err(Error::OutOfFuel { backtrace }),
@@ -332,8 +368,15 @@ fn outcome(e: wasmtime::Error, timeout: Option<Duration>) -> Result<Exit, Error>
                 .to_string(),
             backtrace,
         }),
+        // Any other error a host function ended the guest with: its causes on one line,
+        // without the backtrace context Wasmtime adds (it is printed on its own).
         (None, _) => Err(Error::Trap {
-            message: format!("{e:#}"),
+            message: e
+                .chain()
+                .map(|c| c.to_string())
+                .filter(|c| !c.starts_with("error while executing at wasm backtrace"))
+                .collect::<Vec<_>>()
+                .join(": "),
             backtrace,
         }),
     }
@@ -503,6 +546,14 @@ impl WasiInstanceBuilder {
         self
     }
 
+    /// Chooses the WebAssembly 3.0 proposals the module may use (default: all; see
+    /// [`WasmFeatures`]). Engine-wide: with [`module`](Self::module), they must be
+    /// those of the module's engine.
+    pub fn wasm_features(mut self, features: WasmFeatures) -> Self {
+        self.wasm = Some(features);
+        self
+    }
+
     /// Caps the guest's linear memory (default 4 GiB).
     pub fn max_heap(mut self, size: impl Into<Bytes>) -> Self {
         self.limits.max_heap = size.into();
@@ -557,11 +608,19 @@ impl WasiInstanceBuilder {
                     pooling: None,
                     fuel: self.fuel.is_some(),
                     timeout_capable: self.timeout.is_some(),
+                    wasm: self.wasm.unwrap_or_default(),
                 })?;
                 Module::from_bytes_in(&engine, name, &bytes, self.cache.as_ref())?
             }
             ModuleSource::Compiled(module) => {
                 let config = module.engine().config();
+                if self.wasm.is_some_and(|w| w != config.wasm) {
+                    return Err(Error::InvalidArgument(
+                        "the wasm features differ from the module's engine: they are \
+                         engine-wide, set them in the EngineConfig"
+                            .into(),
+                    ));
+                }
                 let engine_limits = (config.heap_address_space, config.stack);
                 if self.engine_limits_set
                     && (limits.heap_address_space, limits.stack) != engine_limits

@@ -56,6 +56,7 @@ extern crate self as lucet_wasi;
 
 mod cache;
 mod error;
+mod features;
 mod guest_stack;
 mod hostcall;
 mod instance;
@@ -67,6 +68,7 @@ mod wasi;
 
 pub use cache::CompileCache;
 pub use error::{Error, HostcallError};
+pub use features::WasmFeatures;
 #[doc(hidden)]
 pub use hostcall::__private as __private_hostcall;
 pub use hostcall::{GuestMemory, GuestOutput, GuestType, HostContext, Hostcall, HostcallSet};

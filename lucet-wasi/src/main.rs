@@ -1,7 +1,9 @@
 //! The `lucet-wasi` command: a thin CLI over the library.
 
 use clap::{Args, Parser, Subcommand};
-use lucet_wasi::{Bytes, CompileCache, Engine, EngineConfig, Error, Limits, Module, WasiInstance};
+use lucet_wasi::{
+    Bytes, CompileCache, Engine, EngineConfig, Error, Limits, Module, WasiInstance, WasmFeatures,
+};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -9,7 +11,12 @@ use std::time::Duration;
 
 const SIZES: &str = "Sizes are a whole number with an optional unit, case-insensitive: \
 KiB, MiB, GiB, TiB are powers of 1024, KB, MB, GB, TB powers of 1000, and no unit means \
-bytes (`2GiB`, `2 GiB`, `512MiB`, `4096`). Limits must be multiples of 4 KiB.";
+bytes (`2GiB`, `2 GiB`, `512MiB`, `4096`). Limits must be multiples of 4 KiB.
+
+Wasm features: every WebAssembly 3.0 proposal Wasmtime supports is on: exceptions, gc, \
+tail-call, function-references, multi-memory, memory64, relaxed-simd, extended-const. \
+`--wasm exceptions=n,gc=n` switches some off (gc needs function-references). A module \
+precompiled with `compile` must run with the switches it was compiled with.";
 
 /// Run a WebAssembly program compiled for WASI (wasi_snapshot_preview1) in a sandbox.
 #[derive(Parser)]
@@ -75,6 +82,9 @@ struct RunArgs {
     #[arg(long, value_name = "duration", value_parser = parse_duration)]
     timeout: Option<Duration>,
 
+    #[command(flatten)]
+    wasm: WasmArg,
+
     /// The module: .wasm, .wat or precompiled (recognised by content)
     /// Compile the module without the compile cache, and store nothing in it. The cache
     /// (on by default for .wasm and .wat) lives in $LUCET_WASI_CACHE_DIR, else
@@ -108,6 +118,26 @@ struct CompileArgs {
     /// cost compute-bound code speed; without them, `--timeout` refuses the module)
     #[arg(long)]
     timeout_capable: bool,
+    #[command(flatten)]
+    wasm: WasmArg,
+}
+
+#[derive(Args)]
+struct WasmArg {
+    /// Switch WebAssembly 3.0 proposals on or off, e.g. `exceptions=n,gc=n` (all are on
+    /// by default)
+    #[arg(long = "wasm", value_name = "name=y|n,...", value_parser = parse_wasm)]
+    features: Option<WasmFeatures>,
+}
+
+impl WasmArg {
+    fn features(&self) -> WasmFeatures {
+        self.features.unwrap_or_default()
+    }
+}
+
+fn parse_wasm(s: &str) -> Result<WasmFeatures, String> {
+    WasmFeatures::default().switch(s).map_err(|e| e.to_string())
 }
 
 fn parse_limit(s: &str) -> Result<Bytes, String> {
@@ -194,6 +224,7 @@ fn run(args: RunArgs) -> Result<i32, Error> {
         stack: limits.stack,
         // Interruption checks cost speed: compiled in only when a timeout asks for them.
         timeout_capable: args.timeout.is_some(),
+        wasm: args.wasm.features(),
         ..EngineConfig::default()
     };
     let module = if looks_precompiled(&path) {
@@ -274,6 +305,7 @@ fn compile(args: CompileArgs) -> Result<(), Error> {
     let engine = Engine::shared(&EngineConfig {
         heap_address_space: args.heap_address_space,
         timeout_capable: args.timeout_capable,
+        wasm: args.wasm.features(),
         ..EngineConfig::default()
     })?;
     let artifact = Module::from_file(&engine, &args.input)?.serialize()?;

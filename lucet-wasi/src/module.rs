@@ -2,7 +2,7 @@
 
 use crate::hostcall::HostcallSet;
 use crate::store::StoreData;
-use crate::{Bytes, Error, GiB, MiB};
+use crate::{Bytes, Error, GiB, MiB, WasmFeatures};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, Once, OnceLock};
@@ -40,6 +40,9 @@ pub struct EngineConfig {
     /// cost compute-bound code up to a quarter of its speed. Precompiled modules must be
     /// loaded on an engine with the value they were compiled with.
     pub timeout_capable: bool,
+    /// The WebAssembly 3.0 proposals modules may use (default: all). Precompiled modules
+    /// must be loaded with the switches they were compiled with.
+    pub wasm: WasmFeatures,
 }
 
 impl Default for EngineConfig {
@@ -50,6 +53,7 @@ impl Default for EngineConfig {
             pooling: None,
             fuel: false,
             timeout_capable: false,
+            wasm: WasmFeatures::default(),
         }
     }
 }
@@ -80,6 +84,8 @@ impl Engine {
             // Unused (no async), but Wasmtime requires it to be at least the wasm stack.
             .async_stack_size(config.stack.0 as usize)
             .consume_fuel(config.fuel);
+        config.wasm.check()?;
+        config.wasm.apply(&mut c);
         if let Some(slots) = config.pooling {
             let mut pool = wasmtime::PoolingAllocationConfig::new();
             pool.total_core_instances(slots)
@@ -220,12 +226,16 @@ impl Module {
         bytes: &[u8],
         cache: Option<&crate::CompileCache>,
     ) -> Result<Module, Error> {
+        let compile_it = || {
+            compile(&engine.0.engine, &name, bytes)
+                .map_err(|e| name_switched_off_proposal(engine, bytes, e))
+        };
         let inner = match cache {
             // Only what compiles is cached: anything else is refused as without a cache.
             Some(cache) if matches!(detect(bytes), Format::Binary | Format::Text) => {
-                cache.module(engine, bytes, || compile(&engine.0.engine, &name, bytes))?
+                cache.module(engine, bytes, compile_it)?
             }
-            _ => compile(&engine.0.engine, &name, bytes)?,
+            _ => compile_it()?,
         };
         Ok(Module::wrap(engine, name, inner))
     }
@@ -430,7 +440,58 @@ fn precompiled_reason(e: &wasmtime::Error) -> String {
          this engine has none; load it with EngineConfig { timeout_capable: true }"
             .into()
     } else {
-        reason
+        explain_precompiled(&reason)
+    }
+}
+
+/// When a module is invalid and some proposals are switched off, finds the one whose
+/// switch would make it valid and says so; otherwise returns the error as it is.
+fn name_switched_off_proposal(engine: &Engine, bytes: &[u8], e: Error) -> Error {
+    let Error::InvalidModule { name, reason } = e else {
+        return e;
+    };
+    let config = engine.config();
+    for (proposal, on) in config.wasm.iter() {
+        if on {
+            continue;
+        }
+        let Ok(wasm) = config.wasm.switch(&format!("{proposal}=y")) else {
+            continue;
+        };
+        let Ok(other) = Engine::shared(&EngineConfig { wasm, ..*config }) else {
+            continue;
+        };
+        let valid = match detect(bytes) {
+            Format::Binary => wasmtime::Module::validate(&other.0.engine, bytes).is_ok(),
+            _ => wasmtime::Module::new(&other.0.engine, bytes).is_ok(),
+        };
+        if valid {
+            return Error::InvalidModule {
+                name,
+                reason: format!(
+                    "it uses the WebAssembly `{proposal}` proposal, which is switched off \
+                     (--wasm {proposal}=n): {reason}"
+                ),
+            };
+        }
+    }
+    Error::InvalidModule { name, reason }
+}
+
+/// Wasmtime's refusal of a precompiled module made with other wasm switches, in our
+/// terms; other reasons pass through.
+fn explain_precompiled(reason: &str) -> String {
+    let feature = reason
+        .strip_prefix("Module was compiled with support for WebAssembly feature `")
+        .and_then(|r| r.split_once('`'))
+        .and_then(|(name, _)| WasmFeatures::from_wasmtime_name(name));
+    match feature {
+        Some(f) => format!(
+            "it was compiled with the WebAssembly `{f}` proposal on, but it is switched off \
+             here (--wasm {f}=n); run it with the switches it was compiled with, or compile \
+             it again with these"
+        ),
+        None => reason.to_string(),
     }
 }
 

@@ -22,19 +22,29 @@ pub struct StoreData {
 /// The most table elements a guest may grow a table to.
 const MAX_TABLE_ELEMENTS: usize = 10_000_000;
 
-/// Caps linear-memory growth at the maximum heap; `memory.grow` beyond it returns -1.
+/// Caps the guest's linear memories, all of them together (a module may have several,
+/// 32- or 64-bit), at the maximum heap: `memory.grow` beyond it returns -1.
 struct HeapLimiter {
     max_heap: u64,
+    /// Bytes of all memories, as approved so far (a growth the host then fails to map,
+    /// which is rare, stays counted: the cap errs on the safe side).
+    total: u64,
 }
 
 impl ResourceLimiter for HeapLimiter {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _max: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        Ok(desired as u64 <= self.max_heap)
+        let growth = (desired as u64).saturating_sub(current as u64);
+        let total = self.total.saturating_add(growth);
+        if total > self.max_heap {
+            return Ok(false);
+        }
+        self.total = total;
+        Ok(true)
     }
 
     fn table_growing(
@@ -60,7 +70,7 @@ impl StoreData {
             engine,
             StoreData {
                 wasi,
-                limiter: HeapLimiter { max_heap },
+                limiter: HeapLimiter { max_heap, total: 0 },
                 data,
                 data_name,
                 memory: None,

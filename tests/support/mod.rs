@@ -2,6 +2,8 @@
 //! runs the CLI. A missing toolchain fails the test with the command that installs it.
 #![allow(dead_code)]
 
+pub mod corpus;
+
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -1,6 +1,7 @@
 //! `args_*` and `environ_*`.
 
 use super::ctx::StringList;
+use super::errno::PointerRole;
 use super::{SysErr, WasiCtx};
 use wiggle::{GuestMemory, GuestPtr};
 
@@ -44,13 +45,19 @@ fn copy_out(
     ptrs: GuestPtr<GuestPtr<u8>>,
     buf: GuestPtr<u8>,
 ) -> Result<(), SysErr> {
+    if list.blob.is_empty() {
+        return Ok(());
+    }
+    // The strings first: once they fit, every pointer to one of them is in range.
+    mem.copy_from_slice(&list.blob, buf.as_array(list.blob.len() as u32))
+        .role("string buffer")?;
     let mut offset = 0u32;
     let mut slot = ptrs;
     for s in list.blob.split_inclusive(|&b| b == 0) {
-        mem.write(slot, buf.add(offset)?)?;
-        slot = slot.add(1)?;
+        let string = buf.add(offset).role("string buffer")?;
+        mem.write(slot, string).role("pointer array")?;
+        slot = slot.add(1).role("pointer array")?;
         offset += s.len() as u32;
     }
-    mem.copy_from_slice(&list.blob, buf.as_array(list.blob.len() as u32))?;
     Ok(())
 }

@@ -1,19 +1,31 @@
 //! The error type of our syscall implementations and its mapping to `errno`.
 
+use super::pointer::BadPointer;
 use super::types::{Errno, UserErrorConversion};
 use super::WasiCtx;
 use std::io;
 
-/// What a syscall implementation can fail with: an errno for the guest, or (rarely) a
-/// trap that ends the guest, such as a timeout noticed while blocked in the host.
+/// What a syscall implementation can fail with: an errno for the guest, a bad guest
+/// pointer (the trap of preview1's rules, see [`super::pointer`]), or another trap that
+/// ends the guest, such as a timeout noticed while blocked in the host.
 #[derive(Debug)]
 pub(crate) enum SysErr {
     Errno(Errno),
-    #[allow(
-        dead_code,
-        reason = "blocking calls (poll_oneoff) end the guest with it on timeout"
-    )]
+    Pointer(BadPointer),
     Trap(wasmtime::Error),
+}
+
+impl SysErr {
+    /// Names the preview1 function a bad pointer was passed to.
+    pub(crate) fn in_call(self, call: &'static str) -> SysErr {
+        match self {
+            SysErr::Pointer(mut bad) => {
+                bad.call = call;
+                SysErr::Pointer(bad)
+            }
+            other => other,
+        }
+    }
 }
 
 impl From<Errno> for SysErr {
@@ -24,7 +36,7 @@ impl From<Errno> for SysErr {
 
 impl From<wiggle::GuestError> for SysErr {
     fn from(e: wiggle::GuestError) -> Self {
-        SysErr::Errno(guest_errno(&e))
+        guest_error(e, "pointer")
     }
 }
 
@@ -40,18 +52,30 @@ impl From<rustix::io::Errno> for SysErr {
     }
 }
 
-/// Bad guest memory handed to us as an input is `fault`; malformed values are `inval`.
-fn guest_errno(e: &wiggle::GuestError) -> Errno {
+/// Says what a guest pointer was for, should dereferencing it fail.
+pub(crate) trait PointerRole<T> {
+    /// `role` names the pointer in the trap message: `path`, `iovec array`, ...
+    fn role(self, role: &'static str) -> Result<T, SysErr>;
+}
+
+impl<T> PointerRole<T> for Result<T, wiggle::GuestError> {
+    fn role(self, role: &'static str) -> Result<T, SysErr> {
+        self.map_err(|e| guest_error(e, role))
+    }
+}
+
+/// A bad pointer traps; malformed values are errnos (`inval`, `ilseq`, `overflow`).
+fn guest_error(e: wiggle::GuestError, role: &'static str) -> SysErr {
     use wiggle::GuestError as G;
-    match e {
-        G::InFunc { err, .. } => guest_errno(err),
-        G::InvalidFlagValue(_) | G::InvalidEnumValue(_) => Errno::Inval,
+    if let Some(bad) = BadPointer::from_guest_error(&e, role) {
+        return SysErr::Pointer(bad);
+    }
+    SysErr::Errno(match e {
+        G::InFunc { err, .. } => return guest_error(*err, role),
         G::InvalidUtf8(_) => Errno::Ilseq,
         G::TryFromIntError(_) => Errno::Overflow,
-        G::PtrOverflow | G::PtrOutOfBounds(_) | G::PtrNotAligned(..) | G::SliceLengthsDiffer => {
-            Errno::Fault
-        }
-    }
+        _ => Errno::Inval,
+    })
 }
 
 /// The errno for a host I/O error. cap-std reports a path that would leave the sandbox
@@ -163,6 +187,7 @@ impl UserErrorConversion for WasiCtx {
     fn errno_from_sys_err(&mut self, e: SysErr) -> wiggle::error::Result<Errno> {
         match e {
             SysErr::Errno(errno) => Ok(errno),
+            SysErr::Pointer(bad) => Err(wasmtime::Error::new(bad)),
             SysErr::Trap(trap) => Err(trap),
         }
     }

@@ -2,6 +2,7 @@
 
 use super::ctx::Entry;
 use super::dir::{filetype, Listing};
+use super::errno::PointerRole;
 use super::file::{dir_rights, file_rights, DirFd, FileFd};
 use super::types::{
     Ciovec, Errno, Fd, Fdflags, Fdstat, Filestat, Filetype, Fstflags, Iovec, Prestat, PrestatDir,
@@ -57,12 +58,13 @@ pub(super) fn gather<'m>(
     let mut n = 0;
     let mut total = 0usize;
     for iov in iovs.iter() {
-        let iov = mem.read(iov?)?;
+        let iov = iov.and_then(|iov| mem.read(iov)).role("iovec array")?;
         if iov.buf_len == 0 {
             continue;
         }
         let bytes = mem
-            .as_slice(iov.buf.as_array(iov.buf_len))?
+            .as_slice(iov.buf.as_array(iov.buf_len))
+            .role("iovec buffer")?
             .ok_or(Errno::Notsup)?;
         let bytes = &bytes[..bytes.len().min(MAX_TRANSFER - total)];
         total += bytes.len();
@@ -95,7 +97,8 @@ fn read_loop(
                     break;
                 }
             }
-            Err(e) if total == 0 => return Err(e),
+            // Bytes already moved are reported, unless a bad pointer ends the guest.
+            Err(e) if total == 0 || matches!(e, SysErr::Pointer(_)) => return Err(e),
             Err(_) => break,
         }
     }
@@ -109,13 +112,14 @@ fn read_one(
     done: usize,
     read: &mut impl FnMut(&mut [u8], u64) -> io::Result<usize>,
 ) -> Result<(usize, usize), SysErr> {
-    let iov = mem.read(iov?)?;
+    let iov = iov.and_then(|iov| mem.read(iov)).role("iovec array")?;
     let len = (iov.buf_len as usize).min(MAX_TRANSFER - done);
     if len == 0 {
         return Ok((0, 0));
     }
     let buf = mem
-        .as_slice_mut(iov.buf.as_array(len as u32))?
+        .as_slice_mut(iov.buf.as_array(len as u32))
+        .role("iovec buffer")?
         .ok_or(Errno::Notsup)?;
     Ok((retry(|| read(buf, done as u64))?, len))
 }
@@ -609,8 +613,15 @@ impl WasiCtx {
             return Err(Errno::Io.into());
         };
         listing.last_used = now;
-        let out = mem.as_slice_mut(buf.as_array(len))?.ok_or(Errno::Notsup)?;
-        let used = listing.fill(out, cookie) as u32;
+        let used = if len == 0 {
+            0
+        } else {
+            let out = mem
+                .as_slice_mut(buf.as_array(len))
+                .role("buffer")?
+                .ok_or(Errno::Notsup)?;
+            listing.fill(out, cookie) as u32
+        };
         if fresh {
             self.fds.evict_listings();
         }
@@ -661,7 +672,10 @@ impl WasiCtx {
         if (len as usize) < name.len() {
             return Err(Errno::Nametoolong.into());
         }
-        mem.copy_from_slice(name, buf.as_array(name.len() as u32))?;
+        if !name.is_empty() {
+            mem.copy_from_slice(name, buf.as_array(name.len() as u32))
+                .role("buffer")?;
+        }
         Ok(())
     }
 }

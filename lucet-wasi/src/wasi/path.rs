@@ -8,6 +8,7 @@
 //! both answered with `notcapable`.
 
 use super::ctx::Entry;
+use super::errno::PointerRole;
 use super::fd::{fdflags, filestat, fst_flags, rights, rights_for};
 use super::file::{need, write_access_rights, DirFd, FileFd};
 use super::types::{Errno, Fd, Fdflags, Filestat, Fstflags, Oflags, Rights};
@@ -29,7 +30,7 @@ fn guest_path<'m>(mem: &'m GuestMemory<'_>, path: GuestPtr<str>) -> Result<&'m s
     if path.len() > PATH_MAX {
         return Err(Errno::Nametoolong.into());
     }
-    let path = mem.as_str(path)?.ok_or(Errno::Notsup)?;
+    let path = mem.as_str(path).role("path")?.ok_or(Errno::Notsup)?;
     if path.is_empty() {
         return Err(Errno::Noent.into());
     }
@@ -250,7 +251,10 @@ impl WasiCtx {
         let target = d.dir.read_link(guest_path(mem, path)?)?;
         let bytes = target.as_os_str().as_bytes();
         let n = bytes.len().min(len as usize);
-        mem.copy_from_slice(&bytes[..n], buf.as_array(n as u32))?;
+        if n > 0 {
+            mem.copy_from_slice(&bytes[..n], buf.as_array(n as u32))
+                .role("buffer")?;
+        }
         Ok(n as u32)
     }
 

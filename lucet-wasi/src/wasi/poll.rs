@@ -2,6 +2,7 @@
 
 use super::clock;
 use super::ctx::Entry;
+use super::errno::PointerRole;
 use super::types::{
     Errno, Event, EventFdReadwrite, Eventrwflags, Eventtype, Fd, Subclockflags, Subscription,
     SubscriptionClock, SubscriptionU,
@@ -59,7 +60,7 @@ impl WasiCtx {
         let mut wake: Option<Instant> = None;
         let mut ready_now = false;
         for sub in subs.iter() {
-            match mem.read(sub?)?.u {
+            match sub.and_then(|s| mem.read(s)).role("subscription array")?.u {
                 SubscriptionU::Clock(c) => {
                     if let Some(at) = clock_deadline(&c, start)? {
                         ready_now |= at <= start;
@@ -104,7 +105,7 @@ impl WasiCtx {
         let mut host_fds = pollfds.iter();
         let mut count = 0u32;
         for sub in subs.iter() {
-            let sub = mem.read(sub?)?;
+            let sub = sub.and_then(|s| mem.read(s)).role("subscription array")?;
             let fired = match sub.u {
                 SubscriptionU::Clock(c) => {
                     clock_deadline(&c, start)?.filter(|at| *at <= now).map(|_| {
@@ -133,7 +134,8 @@ impl WasiCtx {
                 ),
             };
             if let Some(ev) = fired {
-                mem.write(events.add(count)?, ev)?;
+                let slot = events.add(count).role("event array")?;
+                mem.write(slot, ev).role("event array")?;
                 count += 1;
             }
         }

@@ -7,6 +7,11 @@ use wiggle::{GuestMemory, GuestPtr};
 
 type R<T> = Result<T, SysErr>;
 
+/// Names the call in the trap of a bad pointer (see [`super::pointer`]).
+fn call<T>(name: &'static str, result: R<T>) -> R<T> {
+    result.map_err(|e| e.in_call(name))
+}
+
 impl WasiSnapshotPreview1 for WasiCtx {
     fn args_get(
         &mut self,
@@ -14,7 +19,7 @@ impl WasiSnapshotPreview1 for WasiCtx {
         argv: GuestPtr<GuestPtr<u8>>,
         buf: GuestPtr<u8>,
     ) -> R<()> {
-        self.args_copy(m, argv, buf)
+        call("args_get", self.args_copy(m, argv, buf))
     }
     fn args_sizes_get(&mut self, _: &mut GuestMemory<'_>) -> R<(u32, u32)> {
         Ok(self.args_sizes())
@@ -25,7 +30,7 @@ impl WasiSnapshotPreview1 for WasiCtx {
         env: GuestPtr<GuestPtr<u8>>,
         buf: GuestPtr<u8>,
     ) -> R<()> {
-        self.environ_copy(m, env, buf)
+        call("environ_get", self.environ_copy(m, env, buf))
     }
     fn environ_sizes_get(&mut self, _: &mut GuestMemory<'_>) -> R<(u32, u32)> {
         Ok(self.environ_sizes())
@@ -95,7 +100,7 @@ impl WasiSnapshotPreview1 for WasiCtx {
         iovs: GuestPtr<[Iovec]>,
         off: u64,
     ) -> R<u32> {
-        self.pread(m, fd, iovs, off)
+        call("fd_pread", self.pread(m, fd, iovs, off))
     }
     fn fd_prestat_get(&mut self, _: &mut GuestMemory<'_>, fd: Fd) -> R<Prestat> {
         self.prestat(fd)
@@ -107,7 +112,10 @@ impl WasiSnapshotPreview1 for WasiCtx {
         path: GuestPtr<u8>,
         len: u32,
     ) -> R<()> {
-        self.prestat_dir_name(m, fd, path, len)
+        call(
+            "fd_prestat_dir_name",
+            self.prestat_dir_name(m, fd, path, len),
+        )
     }
     fn fd_pwrite(
         &mut self,
@@ -116,10 +124,10 @@ impl WasiSnapshotPreview1 for WasiCtx {
         iovs: GuestPtr<[Ciovec]>,
         off: u64,
     ) -> R<u32> {
-        self.pwrite(m, fd, iovs, off)
+        call("fd_pwrite", self.pwrite(m, fd, iovs, off))
     }
     fn fd_read(&mut self, m: &mut GuestMemory<'_>, fd: Fd, iovs: GuestPtr<[Iovec]>) -> R<u32> {
-        self.read(m, fd, iovs)
+        call("fd_read", self.read(m, fd, iovs))
     }
     fn fd_readdir(
         &mut self,
@@ -129,7 +137,7 @@ impl WasiSnapshotPreview1 for WasiCtx {
         len: u32,
         cookie: u64,
     ) -> R<u32> {
-        self.readdir(m, fd, buf, len, cookie)
+        call("fd_readdir", self.readdir(m, fd, buf, len, cookie))
     }
     fn fd_renumber(&mut self, _: &mut GuestMemory<'_>, fd: Fd, to: Fd) -> R<()> {
         self.renumber(fd, to)
@@ -144,7 +152,7 @@ impl WasiSnapshotPreview1 for WasiCtx {
         self.tell(fd)
     }
     fn fd_write(&mut self, m: &mut GuestMemory<'_>, fd: Fd, iovs: GuestPtr<[Ciovec]>) -> R<u32> {
-        self.write(m, fd, iovs)
+        call("fd_write", self.write(m, fd, iovs))
     }
 
     fn path_create_directory(
@@ -153,7 +161,7 @@ impl WasiSnapshotPreview1 for WasiCtx {
         fd: Fd,
         path: GuestPtr<str>,
     ) -> R<()> {
-        self.create_directory(m, fd, path)
+        call("path_create_directory", self.create_directory(m, fd, path))
     }
     fn path_filestat_get(
         &mut self,
@@ -162,7 +170,7 @@ impl WasiSnapshotPreview1 for WasiCtx {
         flags: u32,
         path: GuestPtr<str>,
     ) -> R<Filestat> {
-        self.path_filestat(m, fd, flags, path)
+        call("path_filestat_get", self.path_filestat(m, fd, flags, path))
     }
     fn path_filestat_set_times(
         &mut self,
@@ -174,7 +182,10 @@ impl WasiSnapshotPreview1 for WasiCtx {
         mtim: u64,
         fst_flags: u32,
     ) -> R<()> {
-        self.path_set_times(m, fd, flags, path, atim, mtim, fst_flags)
+        call(
+            "path_filestat_set_times",
+            self.path_set_times(m, fd, flags, path, atim, mtim, fst_flags),
+        )
     }
     fn path_link(
         &mut self,
@@ -185,7 +196,10 @@ impl WasiSnapshotPreview1 for WasiCtx {
         new_fd: Fd,
         new_path: GuestPtr<str>,
     ) -> R<()> {
-        self.link(m, old_fd, old_flags, old_path, new_fd, new_path)
+        call(
+            "path_link",
+            self.link(m, old_fd, old_flags, old_path, new_fd, new_path),
+        )
     }
     fn path_open(
         &mut self,
@@ -198,7 +212,10 @@ impl WasiSnapshotPreview1 for WasiCtx {
         inheriting: u64,
         fdflags: u32,
     ) -> R<Fd> {
-        self.open(m, fd, dirflags, path, oflags, base, inheriting, fdflags)
+        call(
+            "path_open",
+            self.open(m, fd, dirflags, path, oflags, base, inheriting, fdflags),
+        )
     }
     fn path_readlink(
         &mut self,
@@ -208,7 +225,7 @@ impl WasiSnapshotPreview1 for WasiCtx {
         buf: GuestPtr<u8>,
         len: u32,
     ) -> R<u32> {
-        self.readlink(m, fd, path, buf, len)
+        call("path_readlink", self.readlink(m, fd, path, buf, len))
     }
     fn path_remove_directory(
         &mut self,
@@ -216,7 +233,7 @@ impl WasiSnapshotPreview1 for WasiCtx {
         fd: Fd,
         path: GuestPtr<str>,
     ) -> R<()> {
-        self.remove_directory(m, fd, path)
+        call("path_remove_directory", self.remove_directory(m, fd, path))
     }
     fn path_rename(
         &mut self,
@@ -226,7 +243,7 @@ impl WasiSnapshotPreview1 for WasiCtx {
         new_fd: Fd,
         new: GuestPtr<str>,
     ) -> R<()> {
-        self.rename(m, fd, old, new_fd, new)
+        call("path_rename", self.rename(m, fd, old, new_fd, new))
     }
     fn path_symlink(
         &mut self,
@@ -235,10 +252,10 @@ impl WasiSnapshotPreview1 for WasiCtx {
         fd: Fd,
         new: GuestPtr<str>,
     ) -> R<()> {
-        self.symlink(m, old, fd, new)
+        call("path_symlink", self.symlink(m, old, fd, new))
     }
     fn path_unlink_file(&mut self, m: &mut GuestMemory<'_>, fd: Fd, path: GuestPtr<str>) -> R<()> {
-        self.unlink_file(m, fd, path)
+        call("path_unlink_file", self.unlink_file(m, fd, path))
     }
 
     fn poll_oneoff(
@@ -248,7 +265,7 @@ impl WasiSnapshotPreview1 for WasiCtx {
         events: GuestPtr<Event>,
         n: u32,
     ) -> R<u32> {
-        self.poll(m, subs, events, n)
+        call("poll_oneoff", self.poll(m, subs, events, n))
     }
     fn proc_exit(&mut self, _: &mut GuestMemory<'_>, status: u32) -> wasmtime::Error {
         self.exit(status)
@@ -260,7 +277,7 @@ impl WasiSnapshotPreview1 for WasiCtx {
         self.yield_now()
     }
     fn random_get(&mut self, m: &mut GuestMemory<'_>, buf: GuestPtr<u8>, len: u32) -> R<()> {
-        self.random_fill(m, buf, len)
+        call("random_get", self.random_fill(m, buf, len))
     }
 
     fn sock_accept(&mut self, _: &mut GuestMemory<'_>, fd: Fd, flags: u32) -> R<Fd> {
@@ -273,7 +290,7 @@ impl WasiSnapshotPreview1 for WasiCtx {
         iovs: GuestPtr<[Iovec]>,
         flags: u32,
     ) -> R<(u32, Roflags)> {
-        self.socket_recv(m, fd, iovs, flags)
+        call("sock_recv", self.socket_recv(m, fd, iovs, flags))
     }
     fn sock_send(
         &mut self,
@@ -282,7 +299,7 @@ impl WasiSnapshotPreview1 for WasiCtx {
         iovs: GuestPtr<[Ciovec]>,
         flags: u32,
     ) -> R<u32> {
-        self.socket_send(m, fd, iovs, flags)
+        call("sock_send", self.socket_send(m, fd, iovs, flags))
     }
     fn sock_shutdown(&mut self, _: &mut GuestMemory<'_>, fd: Fd, how: u32) -> R<()> {
         self.socket_shutdown(fd, how)

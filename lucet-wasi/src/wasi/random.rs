@@ -1,5 +1,6 @@
 //! `random_get`.
 
+use super::errno::PointerRole;
 use super::types::Errno;
 use super::{SysErr, WasiCtx};
 use wiggle::{GuestMemory, GuestPtr};
@@ -15,7 +16,13 @@ impl WasiCtx {
         buf: GuestPtr<u8>,
         len: u32,
     ) -> Result<(), SysErr> {
-        let dest = mem.as_slice_mut(buf.as_array(len))?.ok_or(Errno::Notsup)?;
+        if len == 0 {
+            return Ok(());
+        }
+        let dest = mem
+            .as_slice_mut(buf.as_array(len))
+            .role("buffer")?
+            .ok_or(Errno::Notsup)?;
         for chunk in dest.chunks_mut(CHUNK) {
             getrandom::fill(chunk).map_err(|_| Errno::Io)?;
         }

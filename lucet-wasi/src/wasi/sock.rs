@@ -1,6 +1,7 @@
 //! `sock_*`: TCP sockets handed to the guest by the host, and the connections accepted
 //! from them.
 
+use super::errno::PointerRole;
 use super::fd::{gather, GATHER};
 use super::types::{Ciovec, Errno, Fd, Fdflags, Iovec, Roflags};
 use super::wait::{wait_for, Ready};
@@ -132,11 +133,12 @@ pub(super) fn first_buffer<'m>(
         return Err(Errno::Inval.into());
     }
     for iov in iovs.iter() {
-        let iov = mem.read(iov?)?;
+        let iov = iov.and_then(|iov| mem.read(iov)).role("iovec array")?;
         if iov.buf_len > 0 {
             let len = iov.buf_len.min(i32::MAX as u32);
             let bytes = mem
-                .as_slice_mut(iov.buf.as_array(len))?
+                .as_slice_mut(iov.buf.as_array(len))
+                .role("iovec buffer")?
                 .ok_or(Errno::Notsup)?;
             return Ok(Some(bytes));
         }

@@ -1,6 +1,8 @@
-//! Calls every preview1 function (but `proc_exit`) with random arguments: wild and
-//! in-bounds pointers, huge and small lengths, bad descriptors, garbage flags, odd paths.
-//! Result pointers stay valid (a bad result pointer is allowed to trap). Usage:
+//! Calls every preview1 function (but `proc_exit`) with random arguments: random
+//! in-bounds pointers, random lengths and counts (up to huge ones the host refuses
+//! before reading), bad descriptors, garbage flags and enums, odd paths, random
+//! subscriptions. Every pointer stays inside guest memory and aligned: a bad one traps,
+//! by preview1's rules (tests/cli.rs checks that separately). Usage:
 //! `fuzz <seed> <calls>`; prints `survived <calls> calls` at the end.
 #![allow(clippy::too_many_arguments)]
 
@@ -54,8 +56,10 @@ extern "C" {
 }
 
 const ARENA: usize = 1 << 16;
-/// Inputs (paths, iovecs, subscriptions, buffers) live in the first half; results in
-/// the second half, always in bounds and 8-aligned.
+/// Inputs live in the first half: paths at [0, 4 KiB + 4 KiB), iovec arrays at
+/// [8 KiB, 16 KiB) (which only ever holds iovecs with valid buffers), buffers the host
+/// writes into at [16 KiB, 24 KiB), subscriptions from 24 KiB. Results live in the second
+/// half, 8-aligned.
 #[repr(align(8))]
 struct Arena([u8; ARENA]);
 static mut MEM: Arena = Arena([0; ARENA]);
@@ -93,30 +97,25 @@ fn fd(r: &mut Rng) -> i32 {
     }
 }
 
-/// An input pointer: into the arena, or wild.
-fn ptr(r: &mut Rng) -> i32 {
-    match r.below(4) {
-        0 => r.i32(),
-        1 => i32::MAX - r.below(64) as i32,
-        _ => base() + r.below(ARENA as u64 / 2) as i32,
-    }
+/// An input pointer into the first half of the arena, aligned to `align`.
+fn ptr(r: &mut Rng, align: u64) -> i32 {
+    base() + (r.below(ARENA as u64 / 2 / align) * align) as i32
 }
 
-/// A length: small, medium, or huge.
+/// A length that keeps a byte range from [`ptr`] inside the arena: small or medium.
 fn len(r: &mut Rng) -> i32 {
-    match r.below(4) {
-        0 => r.i32(),
-        1 => r.below(ARENA as u64) as i32,
+    match r.below(3) {
+        0 => r.below(ARENA as u64 / 2) as i32,
         _ => r.below(64) as i32,
     }
 }
 
-/// A buffer the host writes into: out of bounds, or inside the scratch region
-/// [16 KiB, 24 KiB) of the arena, never over the guest's own live data.
+/// A buffer the host writes into, inside the scratch region [16 KiB, 24 KiB) of the
+/// arena (never over the guest's own live data): empty, the whole region, or a part.
 fn wbuf(r: &mut Rng) -> (i32, i32) {
     match r.below(5) {
-        0 => (i32::MIN + r.below(1 << 30) as i32, len(r)),
-        1 => (base() + 16384, i32::MIN + r.below(1 << 20) as i32),
+        0 => (base() + 16384 + r.below(8192) as i32, 0),
+        1 => (base() + 16384, 8192),
         _ => {
             let off = r.below(8192) as i32;
             (base() + 16384 + off, r.below((8192 - off) as u64 + 1) as i32)
@@ -144,8 +143,11 @@ const PATHS: &[&[u8]] = &[
 
 /// Writes a path into the arena at a random offset; returns (ptr, len).
 fn path(r: &mut Rng) -> (i32, i32) {
-    if r.below(5) == 0 {
-        return (ptr(r), len(r));
+    match r.below(10) {
+        // Random bytes; or a length past PATH_MAX, refused before the path is read.
+        0 | 1 => return (ptr(r, 1), len(r)),
+        2 => return (r.i32(), 4097 + r.below(1 << 30) as i32),
+        _ => {}
     }
     let p = PATHS[r.below(PATHS.len() as u64) as usize];
     let off = r.below(4096) as usize;
@@ -159,7 +161,13 @@ fn path(r: &mut Rng) -> (i32, i32) {
 /// Writes up to 4 iovecs whose buffers the host may write into; returns (ptr, count).
 fn iovecs(r: &mut Rng) -> (i32, i32) {
     if r.below(6) == 0 {
-        return (ptr(r), len(r));
+        // Any stretch of the iovec region; or more iovecs than IOV_MAX (`inval`).
+        let first = r.below(1024);
+        let count = match r.below(4) {
+            0 => 1025 + r.below(1 << 30),
+            _ => r.below(1024 - first + 1),
+        };
+        return (base() + 8192 + first as i32 * 8, count as i32);
     }
     let n = r.below(5) as usize;
     let off = 8192 + r.below(512) as usize * 8;
@@ -177,7 +185,7 @@ fn iovecs(r: &mut Rng) -> (i32, i32) {
 /// Writes random subscriptions; clock ones wait at most a microsecond.
 fn subscriptions(r: &mut Rng) -> (i32, i32) {
     if r.below(6) == 0 {
-        return (ptr(r), r.below(4) as i32);
+        return (ptr(r, 8), r.below(4) as i32);
     }
     let n = r.below(4) as usize;
     let off = 24576;

@@ -24,7 +24,6 @@ extern "C" {
 
 const SUCCESS: u16 = 0;
 const BADF: u16 = 8;
-const FAULT: u16 = 21;
 const INVAL: u16 = 28;
 const NAMETOOLONG: u16 = 37;
 const NOTSUP: u16 = 58;
@@ -60,7 +59,6 @@ fn main() {
         check("random_get 1 MiB", random_get(buf.as_mut_ptr(), buf.len()), SUCCESS);
         check("random_get filled", buf.iter().filter(|&&b| b == 0).count() < 10_000, true);
         check("random_get 0 bytes", random_get(buf.as_mut_ptr(), 0), SUCCESS);
-        check("random_get out of bounds", random_get((usize::MAX - 10) as *mut u8, 100), FAULT);
 
         check("proc_raise(SIGTERM)", proc_raise(15), NOTSUP);
         check("proc_raise(garbage)", proc_raise(1000), INVAL);
@@ -95,9 +93,7 @@ fn main() {
         check("fd_write(1)", fd_write(1, iov.as_ptr(), 1, &mut n), SUCCESS);
         check("fd_write count", n, msg.len());
         check("fd_write(0) not writable", fd_write(0, iov.as_ptr(), 1, &mut n), BADF);
-        let bad_iov = [u32::MAX - 4, 100];
-        check("fd_write bad buffer", fd_write(1, bad_iov.as_ptr(), 1, &mut n), FAULT);
-        check("fd_write bad iovec array", fd_write(1, (u32::MAX - 2) as *const u32, 1, &mut n), FAULT);
+        // Bad pointers trap (tests/cli.rs, every_bad_pointer_traps_with_one_line).
         check("fd_write too many iovecs", fd_write(1, iov.as_ptr(), 5000, &mut n), INVAL);
         check("fd_read(1) not readable", fd_read(1, iov.as_ptr(), 1, &mut n), BADF);
         let mut off = 0u64;

@@ -1,0 +1,1 @@
+//! Nothing: this package only pins sources (see Cargo.toml).
