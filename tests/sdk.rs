@@ -151,6 +151,56 @@ fn pooled_engine_runs_instances() {
 }
 
 #[test]
+fn per_thread_pools_run_instances_on_every_thread_and_refuse_a_full_pool() {
+    let engine = Engine::new(&EngineConfig {
+        pooling: Some(2),
+        pool_per_thread: true,
+        ..EngineConfig::default()
+    })
+    .unwrap();
+    let module = Module::from_file(&engine, root().join("examples/hello.wat")).unwrap();
+    let run = |who: String| {
+        let out = Capture::new();
+        WasiInstance::builder()
+            .module(&module)
+            .arg(&who)
+            .stdout(Output::capture(&out))
+            .run("_start")
+            .unwrap();
+        assert_eq!(out.text(), format!("hello, {who}!\n"));
+    };
+    std::thread::scope(|s| {
+        for t in 0..4 {
+            s.spawn(move || (0..50).for_each(|i| run(format!("{t}.{i}"))));
+        }
+    });
+    // Two slots per thread: a third instance alive at once on this thread is refused,
+    // clearly and at once; dropping one frees its slot.
+    let instance = || {
+        WasiInstance::builder()
+            .module(&module)
+            .stdout(Output::null())
+            .build()
+            .unwrap()
+    };
+    let (mut a, mut b, mut c) = (instance(), instance(), instance());
+    a.run("_start").unwrap();
+    b.run("_start").unwrap();
+    let e = c.run("_start").unwrap_err();
+    assert!(
+        matches!(&e, Error::PoolExhausted { reason } if reason.contains("limit of 2")),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("no free instance slot"), "{e}");
+    drop(a);
+    instance().run("_start").unwrap();
+    // Other threads have slots of their own.
+    std::thread::scope(|s| {
+        s.spawn(|| instance().run("_start").unwrap());
+    });
+}
+
+#[test]
 fn timeout_applies_to_each_call() {
     let engine = Engine::shared(&EngineConfig {
         timeout_capable: true,

@@ -175,6 +175,14 @@ pub enum Error {
         /// The wasm backtrace where it ran out.
         backtrace: String,
     },
+    /// Every instance slot of a pooled engine is taken (see
+    /// [`EngineConfig::pooling`](crate::EngineConfig::pooling)): instances hold their slot
+    /// until dropped. Nothing waits; the caller decides whether to retry.
+    #[error("no free instance slot: {reason} (drop instances that are done, or raise EngineConfig::pooling)")]
+    PoolExhausted {
+        /// Wasmtime's account of the limit reached.
+        reason: String,
+    },
     /// A compile-cache directory cannot be used.
     #[error("compile cache {}: {reason}", dir.display())]
     Cache {

@@ -320,6 +320,11 @@ fn outcome(
     timeout: Option<Duration>,
     memory: Option<u64>,
 ) -> Result<Exit, Error> {
+    if let Some(limit) = e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>() {
+        return Err(Error::PoolExhausted {
+            reason: limit.to_string(),
+        });
+    }
     if let Some(ExitRequested(status)) = e.downcast_ref::<ExitRequested>() {
         return Ok(Exit::Exited(*status));
     }
@@ -609,6 +614,7 @@ impl WasiInstanceBuilder {
                     fuel: self.fuel.is_some(),
                     timeout_capable: self.timeout.is_some(),
                     wasm: self.wasm.unwrap_or_default(),
+                    pool_per_thread: false,
                 })?;
                 Module::from_bytes_in(&engine, name, &bytes, self.cache.as_ref())?
             }
@@ -633,7 +639,7 @@ impl WasiInstanceBuilder {
                 }
                 (limits.heap_address_space, limits.stack) = engine_limits;
                 limits.validate()?;
-                module
+                module.for_this_thread()?
             }
         };
         let name = module.name().to_string();

@@ -3,9 +3,10 @@
 use crate::hostcall::HostcallSet;
 use crate::store::StoreData;
 use crate::{Bytes, Error, GiB, MiB, WasmFeatures};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex, Once, OnceLock};
+use std::sync::{Arc, Mutex, Once, OnceLock, Weak};
 use std::time::Duration;
 use wasmtime::{Config, ExternType, InstancePre, Linker, Precompiled};
 
@@ -43,6 +44,12 @@ pub struct EngineConfig {
     /// cost compute-bound code up to a quarter of its speed. Precompiled modules must be
     /// loaded on an engine with the value they were compiled with.
     pub timeout_capable: bool,
+    /// With [`pooling`](Self::pooling): give every thread that builds instances its own
+    /// pool and its own copy of each module's code (loaded on the thread's first
+    /// instance of the module), so instances on different threads share no memory, lock
+    /// or counter and throughput grows with threads. Costs one copy of the code per
+    /// thread. Default off.
+    pub pool_per_thread: bool,
     /// The WebAssembly 3.0 proposals modules may use (default: all). Precompiled modules
     /// must be loaded with the switches they were compiled with.
     pub wasm: WasmFeatures,
@@ -56,6 +63,7 @@ impl Default for EngineConfig {
             pooling: None,
             fuel: false,
             timeout_capable: false,
+            pool_per_thread: false,
             wasm: WasmFeatures::default(),
         }
     }
@@ -73,6 +81,8 @@ pub(crate) struct EngineHandle {
     pub(crate) config: EngineConfig,
     ticker: Once,
     linker: OnceLock<Linker<StoreData>>,
+    /// One of a thread's own engines (`pool_per_thread`).
+    thread_local: bool,
 }
 
 impl Engine {
@@ -110,7 +120,26 @@ impl Engine {
             config: *config,
             ticker: Once::new(),
             linker: OnceLock::new(),
+            thread_local: false,
         })))
+    }
+
+    /// This thread's own engine for `config` (see [`EngineConfig::pool_per_thread`]).
+    fn thread_local(config: &EngineConfig) -> Result<Engine, Error> {
+        thread_local! {
+            static ENGINES: RefCell<HashMap<EngineConfig, Engine>> = RefCell::default();
+        }
+        ENGINES.with(|engines| {
+            if let Some(engine) = engines.borrow().get(config) {
+                return Ok(engine.clone());
+            }
+            let mut engine = Engine::new(config)?;
+            Arc::get_mut(&mut engine.0)
+                .expect("a new engine is not shared")
+                .thread_local = true;
+            engines.borrow_mut().insert(*config, engine.clone());
+            Ok(engine)
+        })
     }
 
     /// The process-wide engine for this configuration, created on first use.
@@ -184,6 +213,8 @@ pub struct Module {
     pre: Arc<OnceLock<InstancePre<StoreData>>>,
     /// Host functions linked into `pre` beside WASI.
     pub(crate) hostcalls: Option<Arc<HostcallSet>>,
+    /// The serialized code, made on first need, for threads' own copies.
+    artifact: Arc<OnceLock<Vec<u8>>>,
 }
 
 impl Module {
@@ -344,7 +375,53 @@ impl Module {
             name: name.into(),
             pre: Arc::new(OnceLock::new()),
             hostcalls: None,
+            artifact: Arc::new(OnceLock::new()),
         }
+    }
+
+    /// The module to instantiate on this thread: itself, or with
+    /// [`EngineConfig::pool_per_thread`] this thread's own copy (made on first use).
+    pub(crate) fn for_this_thread(&self) -> Result<Module, Error> {
+        if !self.engine.config().pool_per_thread || self.engine.0.thread_local {
+            return Ok(self.clone());
+        }
+        type Copies = Vec<(Weak<OnceLock<InstancePre<StoreData>>>, Module)>;
+        thread_local! {
+            static COPIES: RefCell<Copies> = RefCell::default();
+        }
+        let found = COPIES.with(|copies| {
+            let mut copies = copies.borrow_mut();
+            copies.retain(|(original, _)| original.strong_count() > 0);
+            copies
+                .iter()
+                .find(|(original, _)| std::ptr::eq(original.as_ptr(), Arc::as_ptr(&self.pre)))
+                .map(|(_, copy)| copy.clone())
+        });
+        if let Some(copy) = found {
+            return Ok(copy);
+        }
+        let engine = Engine::thread_local(self.engine.config())?;
+        let artifact = match self.artifact.get() {
+            Some(a) => a,
+            None => {
+                let bytes = self.serialize()?;
+                self.artifact.get_or_init(|| bytes)
+            }
+        };
+        // SAFETY: serialized just now by this process from a module of an engine with
+        // the same configuration.
+        let inner = unsafe { wasmtime::Module::deserialize(&engine.0.engine, artifact) }
+            .map_err(|e| Error::Host(format!("cannot load {} on this thread: {e:#}", self.name)))?;
+        let mut copy = Module::wrap(&engine, self.name.to_string(), inner);
+        if let Some(hostcalls) = &self.hostcalls {
+            copy = copy.with_hostcalls(hostcalls)?;
+        }
+        COPIES.with(|copies| {
+            copies
+                .borrow_mut()
+                .push((Arc::downgrade(&self.pre), copy.clone()))
+        });
+        Ok(copy)
     }
 
     /// This module with `hostcalls` linked beside WASI (and beside the host functions it
@@ -364,6 +441,7 @@ impl Module {
             name: self.name.clone(),
             pre: Arc::new(OnceLock::from(pre)),
             hostcalls: Some(Arc::new(all)),
+            artifact: self.artifact.clone(),
         })
     }
 

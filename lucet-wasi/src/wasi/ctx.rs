@@ -43,10 +43,32 @@ pub(crate) enum Entry {
     Socket(super::sock::Socket),
 }
 
-/// A standard stream and the file type it shows the guest.
+/// A standard stream.
 pub(crate) struct Stdio<T> {
     pub(crate) stream: T,
-    pub(crate) filetype: Filetype,
+}
+
+impl Stdio<Input> {
+    /// The file type the guest sees: the host's stdin's, if inherited (asked only when
+    /// the guest asks, so an instance costs no `fstat`).
+    pub(crate) fn filetype(&self) -> Filetype {
+        if self.stream.is_inherited() {
+            host_filetype(io::stdin().as_fd())
+        } else {
+            Filetype::Unknown
+        }
+    }
+}
+
+impl Stdio<Output> {
+    /// The file type the guest sees: the host stream's, if inherited.
+    pub(crate) fn filetype(&self) -> Filetype {
+        match self.stream.host_stream() {
+            Some(HostStream::Stdout) => host_filetype(io::stdout().as_fd()),
+            Some(HostStream::Stderr) => host_filetype(io::stderr().as_fd()),
+            None => Filetype::Unknown,
+        }
+    }
 }
 
 /// A preopened directory: every path the guest names is resolved below `dir`.
@@ -188,29 +210,12 @@ impl WasiCtxBuilder {
     }
 
     pub(crate) fn build(self) -> WasiCtx {
-        let stdin_type = if self.stdin.is_inherited() {
-            host_filetype(io::stdin().as_fd())
-        } else {
-            Filetype::Unknown
-        };
         let stdout = self.stdout.for_stream(HostStream::Stdout);
         let stderr = self.stderr.for_stream(HostStream::Stderr);
-        let out_type = |o: &Output| match o.host_stream() {
-            Some(HostStream::Stdout) => host_filetype(io::stdout().as_fd()),
-            Some(HostStream::Stderr) => host_filetype(io::stderr().as_fd()),
-            None => Filetype::Unknown,
-        };
         let mut entries = Vec::with_capacity(3 + self.preopens.len());
-        entries.push(Some(Entry::Stdin(Stdio {
-            stream: self.stdin,
-            filetype: stdin_type,
-        })));
+        entries.push(Some(Entry::Stdin(Stdio { stream: self.stdin })));
         for out in [stdout, stderr] {
-            let filetype = out_type(&out);
-            entries.push(Some(Entry::Stdout(Stdio {
-                stream: out,
-                filetype,
-            })));
+            entries.push(Some(Entry::Stdout(Stdio { stream: out })));
         }
         entries.extend(self.preopens.into_iter().map(|p| {
             let (rights, inheriting) = preopen_rights(p.readonly);

@@ -337,13 +337,13 @@ impl WasiCtx {
                 socket_rights(),
             ),
             Entry::Stdin(s) => (
-                s.filetype,
+                s.filetype(),
                 Fdflags::empty(),
                 stdin_rights(),
                 Rights::empty(),
             ),
             Entry::Stdout(s) => (
-                s.filetype,
+                s.filetype(),
                 Fdflags::empty(),
                 stdout_rights(),
                 Rights::empty(),
@@ -437,8 +437,8 @@ impl WasiCtx {
     /// Standard streams show only their type; host inode numbers and times stay private.
     pub(super) fn filestat(&self, fd: Fd) -> Result<Filestat, SysErr> {
         let filetype = match self.fds.get(fd)? {
-            Entry::Stdin(s) => s.filetype,
-            Entry::Stdout(s) => s.filetype,
+            Entry::Stdin(s) => s.filetype(),
+            Entry::Stdout(s) => s.filetype(),
             Entry::Socket(_) => Filetype::SocketStream,
             Entry::Dir(d) => {
                 d.need(Rights::FD_FILESTAT_GET)?;
