@@ -11,6 +11,8 @@
 //! * baseline: `wasmtime::Module` + `Linker` (`p1::add_to_linker_sync`) + `InstancePre`
 //!   once, then per iteration `WasiCtxBuilder` (stdout/stderr discarded) -> `build_p1`
 //!   -> `Store::new` -> `instantiate` -> call `_start`.
+//! * `*-pooled`: both sides again on pooled engines of the same shape (64 slots; the
+//!   first 1 MiB of each memory and table kept resident between instances).
 //!
 //! Each guest traps if a syscall fails or a result is wrong, so both sides are checked
 //! to do the same work. See README.md for how to run and the numbers measured.
@@ -77,7 +79,28 @@ struct Baseline {
 impl Baseline {
     fn new(path: &Path) -> Baseline {
         // Wasmtime's default configuration: what a plain Wasmtime embedder gets.
-        let engine = wasmtime::Engine::default();
+        Baseline::with_engine(path, wasmtime::Engine::default())
+    }
+
+    /// With Wasmtime's pooling allocator, in the shape of lucet-wasi's pooled engine: 64
+    /// slots, 4 GiB memories, the first 1 MiB of each memory and table kept resident
+    /// (zeroed in place) between instances.
+    fn pooled(path: &Path) -> Baseline {
+        const KEEP_RESIDENT: usize = 1 << 20;
+        let mut pool = wasmtime::PoolingAllocationConfig::new();
+        pool.total_core_instances(64)
+            .total_memories(64)
+            .total_tables(64)
+            .max_memory_size(1 << 32)
+            .linear_memory_keep_resident(KEEP_RESIDENT)
+            .table_keep_resident(KEEP_RESIDENT);
+        let mut config = wasmtime::Config::new();
+        config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
+        let engine = wasmtime::Engine::new(&config).expect("wasmtime pooled engine");
+        Baseline::with_engine(path, engine)
+    }
+
+    fn with_engine(path: &Path, engine: wasmtime::Engine) -> Baseline {
         let module = wasmtime::Module::from_file(&engine, path).expect("wasmtime compile");
         let mut linker = wasmtime::Linker::new(&engine);
         wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |ctx| ctx).expect("wasmtime-wasi");
@@ -126,12 +149,18 @@ fn instantiate_and_run(c: &mut Criterion) {
         &guest("../examples/hello.wat"),
         None,
     );
-    // The same with lucet-wasi's pooling option (the baseline stays on-demand).
+    // The same on pooled engines: lucet-wasi's pooling option, and Wasmtime's pooling
+    // allocator in the same shape (64 slots, 1 MiB of each memory and table resident).
     let pooled = Ours::pooled(&guest("../examples/hello.wat"));
-    c.benchmark_group("instantiate_and_run")
-        .bench_function(BenchmarkId::new("hello", "lucet-wasi-pooled"), |b| {
-            b.iter(|| pooled.run())
-        });
+    let baseline_pooled = Baseline::pooled(&guest("../examples/hello.wat"));
+    let mut g = c.benchmark_group("instantiate_and_run");
+    g.bench_function(BenchmarkId::new("hello", "lucet-wasi-pooled"), |b| {
+        b.iter(|| pooled.run())
+    });
+    g.bench_function(BenchmarkId::new("hello", "wasmtime-wasi-pooled"), |b| {
+        b.iter(|| baseline_pooled.run())
+    });
+    g.finish();
     // The fixed cost of a run, to subtract from the syscall benchmarks.
     compare(
         c,
