@@ -146,7 +146,7 @@ def main():
                 if got <= limit:
                     marks.append(f"≤ {limit:g}× {TARGET_NAMES[what]}: met ({got:.2f}×)")
                 else:
-                    miss = f"≤ {limit:g}× {TARGET_NAMES[what]}: **missed by {(got / limit - 1) * 100:.0f}%** ({got:.2f}×)"
+                    miss = f"≤ {limit:g}× {TARGET_NAMES[what]}: **missed by {(got / limit - 1) * 100:.1f}%** ({got:.2f}×)"
                     marks.append(miss)
                     verdicts.append(f"- {title}: {miss}")
             cells.append("; ".join(marks) or "–")
