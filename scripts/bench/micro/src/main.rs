@@ -73,7 +73,10 @@ fn stat(path: &str, n: u64) {
         eprintln!("the monotonic clock did not move");
         exit(1)
     }
-    eprintln!("stat: {n} × (stat, open, close, clock), {} bytes", bytes / n.max(1));
+    eprintln!(
+        "stat: {n} × (stat, open, close, clock), {} bytes",
+        bytes / n.max(1)
+    );
 }
 
 fn read(path: &str, passes: u64) {
