@@ -360,12 +360,14 @@ impl WasiCtx {
                 let mut flags = Fdflags::empty();
                 for (o, w) in [
                     (OFlags::APPEND, Fdflags::APPEND),
-                    (OFlags::NONBLOCK, Fdflags::NONBLOCK),
                     (OFlags::SYNC, Fdflags::SYNC),
                 ] {
                     if host.contains(o) {
                         flags |= w;
                     }
+                }
+                if f.nonblock {
+                    flags |= Fdflags::NONBLOCK;
                 }
                 (ft, flags, f.rights, f.inheriting)
             }
@@ -408,8 +410,11 @@ impl WasiCtx {
                 }
                 let mut host = rustix::fs::fcntl_getfl(&f.file)?;
                 host.set(OFlags::APPEND, flags.contains(Fdflags::APPEND));
-                host.set(OFlags::NONBLOCK, flags.contains(Fdflags::NONBLOCK));
+                if !f.regular {
+                    host.set(OFlags::NONBLOCK, flags.contains(Fdflags::NONBLOCK));
+                }
                 rustix::fs::fcntl_setfl(&f.file, host)?;
+                f.nonblock = flags.contains(Fdflags::NONBLOCK);
                 Ok(())
             }
         }

@@ -14,6 +14,9 @@ pub(crate) struct FileFd {
     pub(crate) file: File,
     /// A regular file: a read may fill several buffers, as one read never blocks.
     pub(crate) regular: bool,
+    /// `nonblock` as the guest set it. A regular file keeps the host's `O_NONBLOCK` from
+    /// its open (it changes nothing for regular files, and clearing it costs a syscall).
+    pub(crate) nonblock: bool,
     pub(crate) rights: Rights,
     pub(crate) inheriting: Rights,
 }

@@ -229,6 +229,7 @@ impl WasiCtx {
                 Opened::File(file, regular) => Entry::File(FileFd {
                     file,
                     regular,
+                    nonblock: flags.contains(Fdflags::NONBLOCK),
                     rights: base & d.inheriting & rights_for(false),
                     inheriting: inheriting & d.inheriting,
                 }),
@@ -382,15 +383,14 @@ fn open_file(
         rustix::fs::FileType::Directory => Ok(Opened::Dir(Dir::from_std_file(file.into_std()))),
         rustix::fs::FileType::Fifo => Err(Errno::Nxio.into()),
         _ => {
-            if !flags.contains(Fdflags::NONBLOCK) {
+            let regular = kind == rustix::fs::FileType::RegularFile;
+            // A regular file ignores O_NONBLOCK: it stays (see `FileFd::nonblock`).
+            if !regular && !flags.contains(Fdflags::NONBLOCK) {
                 // F_SETFL sets exactly the status flags it may change: this keeps
                 // `append` and takes `nonblock` off.
                 rustix::fs::fcntl_setfl(&file, status)?;
             }
-            Ok(Opened::File(
-                file,
-                kind == rustix::fs::FileType::RegularFile,
-            ))
+            Ok(Opened::File(file, regular))
         }
     }
 }
