@@ -133,7 +133,9 @@ fn baseline_calls(path: &Path) -> impl FnMut() {
             kv: Kv::default(),
         },
     );
-    let instance = linker.instantiate(&mut store, &module).expect("instantiate");
+    let instance = linker
+        .instantiate(&mut store, &module)
+        .expect("instantiate");
     let start = instance
         .get_typed_func::<(), ()>(&mut store, "_start")
         .expect("_start");
@@ -195,7 +197,8 @@ fn run_hello(module: &lucet_wasi::Module, per_build: Option<&HostcallSet>) {
 fn instantiate(c: &mut Criterion) {
     let engine = lucet_wasi::Engine::shared(&lucet_wasi::EngineConfig::default()).unwrap();
     let wasi_only = lucet_wasi::Module::from_file(&engine, guest("../examples/hello.wat")).unwrap();
-    let imports = lucet_wasi::Module::from_file(&engine, guest("guests/hello_hostcalls.wat")).unwrap();
+    let imports =
+        lucet_wasi::Module::from_file(&engine, guest("guests/hello_hostcalls.wat")).unwrap();
     let attached = imports.with_hostcalls(&six()).unwrap();
     let set = six();
     run_hello(&wasi_only, None);
@@ -205,9 +208,10 @@ fn instantiate(c: &mut Criterion) {
     g.bench_function(BenchmarkId::new("hello", "wasi-only"), |b| {
         b.iter(|| run_hello(&wasi_only, None))
     });
-    g.bench_function(BenchmarkId::new("hello", "6 hostcalls, with_hostcalls"), |b| {
-        b.iter(|| run_hello(&attached, None))
-    });
+    g.bench_function(
+        BenchmarkId::new("hello", "6 hostcalls, with_hostcalls"),
+        |b| b.iter(|| run_hello(&attached, None)),
+    );
     g.bench_function(BenchmarkId::new("hello", "6 hostcalls, per build"), |b| {
         b.iter(|| run_hello(&imports, Some(&set)))
     });

@@ -118,7 +118,10 @@ impl Baseline {
             .stderr(std::io::empty())
             .build_p1();
         let mut store = wasmtime::Store::new(&self.engine, ctx);
-        let instance = self.pre.instantiate(&mut store).expect("wasmtime instantiate");
+        let instance = self
+            .pre
+            .instantiate(&mut store)
+            .expect("wasmtime instantiate");
         let start = instance
             .get_typed_func::<(), ()>(&mut store, "_start")
             .expect("_start");
@@ -134,7 +137,9 @@ fn compare(c: &mut Criterion, group: &str, case: &str, path: &Path, calls: Optio
     if let Some(n) = calls {
         g.throughput(Throughput::Elements(n));
     }
-    g.bench_function(BenchmarkId::new(case, "lucet-wasi"), |b| b.iter(|| ours.run()));
+    g.bench_function(BenchmarkId::new(case, "lucet-wasi"), |b| {
+        b.iter(|| ours.run())
+    });
     g.bench_function(BenchmarkId::new(case, "wasmtime-wasi"), |b| {
         b.iter(|| baseline.run())
     });

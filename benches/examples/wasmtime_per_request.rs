@@ -6,7 +6,9 @@
 use std::time::Instant;
 
 fn main() {
-    let mut args = std::env::args().skip(1).map(|a| a.parse::<usize>().unwrap());
+    let mut args = std::env::args()
+        .skip(1)
+        .map(|a| a.parse::<usize>().unwrap());
     let threads = args.next().unwrap_or(1);
     let requests = args.next().unwrap_or(20000);
     let keep = args.next().unwrap_or(1 << 20);
@@ -38,7 +40,9 @@ fn main() {
                         .build_p1();
                     let mut store = wasmtime::Store::new(engine, ctx);
                     let instance = pre.instantiate(&mut store).unwrap();
-                    let f = instance.get_typed_func::<(), ()>(&mut store, "_start").unwrap();
+                    let f = instance
+                        .get_typed_func::<(), ()>(&mut store, "_start")
+                        .unwrap();
                     f.call(&mut store, ()).unwrap();
                     drop(store);
                     assert_eq!(out.contents(), format!("hello, request {i}!\n").as_bytes());
