@@ -3,7 +3,7 @@
 
 use crate::wasi::{WasiCtx, WasiCtxBuilder};
 use std::any::Any;
-use wasmtime::{Memory, ResourceLimiter, Store};
+use wasmtime::{Caller, Extern, Memory, ResourceLimiter, Store};
 
 /// The store data of every guest instance.
 #[doc(hidden)]
@@ -78,6 +78,19 @@ impl StoreData {
         );
         store.limiter(|data| &mut data.limiter);
         store
+    }
+
+    /// The calling guest's exported `memory`: the one cached at instantiation, looked up
+    /// by name only before that (from a start function).
+    #[inline]
+    pub(crate) fn memory(caller: &mut Caller<'_, StoreData>) -> Option<Memory> {
+        caller
+            .data()
+            .memory
+            .or_else(|| match caller.get_export("memory") {
+                Some(Extern::Memory(m)) => Some(m),
+                _ => None,
+            })
     }
 
     /// An empty store, for inspecting a linker.

@@ -21,7 +21,7 @@ use crate::store::StoreData;
 use crate::Error;
 use std::any::{Any, TypeId};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use wasmtime::{Caller, Extern, Linker};
+use wasmtime::{Caller, Linker};
 
 /// A host function, importable by the guest as `module`.`name`: what
 /// [`#[hostcall]`](crate::hostcall) makes of a `fn`. Cheap to copy around.
@@ -301,15 +301,7 @@ pub mod __private {
         sig: &'static Signature,
         body: impl FnOnce(Frame<'_>) -> Result<R, HostcallError>,
     ) -> wasmtime::Result<R> {
-        let memory = match caller.data().memory {
-            Some(m) => Some(m),
-            // Before instantiation finished (a start function), look it up.
-            None => match caller.get_export("memory") {
-                Some(Extern::Memory(m)) => Some(m),
-                _ => None,
-            },
-        };
-        let frame = match memory {
+        let frame = match StoreData::memory(caller) {
             Some(m) => {
                 let (bytes, store) = m.data_and_store_mut(&mut *caller);
                 Frame {

@@ -9,7 +9,7 @@
 use super::wasi_snapshot_preview1 as abi;
 use super::WasiCtx;
 use crate::store::StoreData;
-use wasmtime::{Caller, Extern, Linker, WasmTy};
+use wasmtime::{Caller, Linker, WasmTy};
 
 const MODULE: &str = "wasi_snapshot_preview1";
 
@@ -18,13 +18,8 @@ const MODULE: &str = "wasi_snapshot_preview1";
 fn enter<'a>(
     caller: &'a mut Caller<'_, StoreData>,
 ) -> wasmtime::Result<(wiggle::GuestMemory<'a>, &'a mut WasiCtx)> {
-    let memory = match caller.data().memory {
-        Some(m) => m,
-        // Before instantiation finished (a start function), look it up.
-        None => match caller.get_export("memory") {
-            Some(Extern::Memory(m)) => m,
-            _ => wasmtime::bail!("the guest exports no memory, which WASI needs"),
-        },
+    let Some(memory) = StoreData::memory(caller) else {
+        wasmtime::bail!("the guest exports no memory, which WASI needs")
     };
     let (bytes, store) = memory.data_and_store_mut(caller);
     Ok((wiggle::GuestMemory::Unshared(bytes), &mut store.wasi))
