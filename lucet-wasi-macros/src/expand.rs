@@ -77,6 +77,8 @@ pub fn hostcall(hc: &Hostcall<'_>) -> TokenStream {
     let mut borrows = Vec::new();
     let mut values = Vec::new();
     let mut described = Vec::new();
+    // The wasm arguments' bits, for the trace.
+    let mut raw = Vec::new();
     for (i, param) in hc.params.iter().enumerate() {
         let v = format_ident!("__v{i}");
         let a = format_ident!("__a{i}");
@@ -87,6 +89,7 @@ pub fn hostcall(hc: &Hostcall<'_>) -> TokenStream {
             Kind::Scalar(s) => {
                 let wasm = s.wasm();
                 wasm_params.push(quote!(#a: #wasm));
+                raw.push(quote!(#a));
                 copies.push(if *s == Scalar::Bool {
                     quote!(let #v = #a != 0;)
                 } else {
@@ -97,6 +100,8 @@ pub fn hostcall(hc: &Hostcall<'_>) -> TokenStream {
             }
             Kind::Str | Kind::String => {
                 wasm_params.push(quote!(#a: u32, #n: u32));
+                raw.push(quote!(#a));
+                raw.push(quote!(#n));
                 if matches!(param.kind, Kind::Str) {
                     borrows.push(quote!(let #v = __frame.memory.take_str(#arg, #a, #n)?;));
                 } else {
@@ -115,9 +120,12 @@ pub fn hostcall(hc: &Hostcall<'_>) -> TokenStream {
                 borrows.push(quote!(let #v = __frame.memory.#take?;));
                 let described = if is_slice {
                     wasm_params.push(quote!(#a: u32, #n: u32));
+                    raw.push(quote!(#a));
+                    raw.push(quote!(#n));
                     quote!(Slice)
                 } else {
                     wasm_params.push(quote!(#a: u32));
+                    raw.push(quote!(#a));
                     quote!(Ptr)
                 };
                 quote!(#p::ParamKind::#described {
@@ -128,6 +136,8 @@ pub fn hostcall(hc: &Hostcall<'_>) -> TokenStream {
             }
             Kind::Vec { elem } => {
                 wasm_params.push(quote!(#a: u32, #n: u32));
+                raw.push(quote!(#a));
+                raw.push(quote!(#n));
                 copies.push(quote!(let #v = __frame.memory.copy_vec::<#elem>(#arg, #a, #n)?;));
                 quote!(#p::ParamKind::Slice {
                     c: <#elem as ::lucet_wasi::GuestType>::C_NAME,
@@ -215,11 +225,16 @@ pub fn hostcall(hc: &Hostcall<'_>) -> TokenStream {
                     |mut __caller: #p::HostCaller<'_>, #(#wasm_params),*|
                         -> #p::WasmResult<<#ret_ty as #p::HostReturn>::Wasm>
                     {
-                        #p::enter(&mut __caller, #hidden::signature(), |#frame_binding| {
+                        #p::enter(
+                            &mut __caller,
+                            #hidden::signature(),
+                            || [#(#p::raw(#raw)),*],
+                            |#frame_binding| {
                             #(#copies)*
                             #(#borrows)*
                             #p::HostReturn::into_wasm(#hidden::call(#first_arg #(#values),*))
-                        })
+                            },
+                        )
                     },
                 )?;
                 ::core::result::Result::Ok(())

@@ -93,8 +93,10 @@ impl CompileCache {
         let artifact = self.dir.join(format!("{key}.cwasm"));
         let sum = self.dir.join(format!("{key}.sum"));
         if let Some(module) = load(engine, &artifact, &sum) {
+            tracing::debug!(key = &key[..16], "compile cache hit");
             return Ok(module);
         }
+        tracing::debug!(key = &key[..16], "compile cache miss");
         let module = compile()?;
         if let Ok(serialized) = module.serialize() {
             let digest = hex(&Sha256::digest(&serialized));

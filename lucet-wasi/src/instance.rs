@@ -52,6 +52,8 @@ pub struct WasiInstance {
     inner: Option<Inner>,
     module: Module,
     timeout: Option<Duration>,
+    /// Time spent in the guest, for [`stats`](Self::stats).
+    usage: crate::stats::Usage,
 }
 
 /// Everything a run touches.
@@ -68,6 +70,7 @@ impl Inner {
             return Ok(instance);
         }
         let instance = self.pre.instantiate(&mut self.store)?;
+        tracing::debug!("instantiated");
         self.store.data_mut().memory = instance.get_memory(&mut self.store, "memory");
         self.instance = Some(instance);
         Ok(instance)
@@ -125,6 +128,9 @@ pub struct WasiInstanceBuilder {
     data_name: &'static str,
     hostcalls: HostcallSet,
     cache: Option<crate::CompileCache>,
+    trace: Option<Box<dyn std::io::Write + Send>>,
+    trace_filter: crate::TraceFilter,
+    count_calls: bool,
 }
 
 impl WasiInstance {
@@ -151,6 +157,9 @@ impl WasiInstance {
             data_name: "()",
             hostcalls: HostcallSet::new(),
             cache: None,
+            trace: None,
+            trace_filter: crate::TraceFilter::all(),
+            count_calls: false,
         }
     }
 
@@ -172,6 +181,8 @@ impl WasiInstance {
             }
         }
         let timeout = self.timeout;
+        let _span = tracing::debug_span!("run", module = self.module.name(), entry).entered();
+        tracing::debug!("running");
         let entry = entry.to_string();
         let result = self.on_guest_thread(move |inner| {
             let instance = inner.instantiate()?;
@@ -180,10 +191,12 @@ impl WasiInstance {
                 .and_then(|func| func.call(&mut inner.store, ()))
         })?;
         self.flush()?;
-        match result {
+        let exit = match result {
             Ok(()) => Ok(Exit::Returned),
             Err(e) => outcome(e, timeout, self.memory_size()),
-        }
+        };
+        crate::stats::log_outcome(&exit);
+        exit
     }
 
     /// Calls the exported function `name` with typed parameters and results, as for a
@@ -255,6 +268,32 @@ impl WasiInstance {
         self.inner.as_mut()?.store.data_mut().data.downcast_mut()
     }
 
+    /// What the instance used so far: time, memory, fuel, and calls by name if the
+    /// builder was asked to [`count_calls`](WasiInstanceBuilder::count_calls).
+    pub fn stats(&self) -> crate::RunStats {
+        let mut stats = crate::RunStats {
+            wall: self.usage.wall,
+            cpu: self.usage.cpu,
+            ..Default::default()
+        };
+        if let Some(inner) = &self.inner {
+            let data = inner.store.data();
+            stats.peak_memory = Bytes(data.heap_peak());
+            stats.syscalls = data
+                .observer
+                .as_ref()
+                .and_then(|o| o.counts())
+                .map(|c| c.by_name())
+                .unwrap_or_default();
+            stats.fuel_used = self
+                .usage
+                .fuel_budget
+                .zip(inner.store.get_fuel().ok())
+                .map(|(budget, left)| budget.saturating_sub(left));
+        }
+        stats
+    }
+
     /// The module this instance runs.
     pub fn module(&self) -> &Module {
         &self.module
@@ -291,10 +330,15 @@ impl WasiInstance {
             None => {}
         }
         let stack = self.module.engine.config().stack.0 as usize + HOST_STACK;
-        let (inner, result) = crate::guest_stack::run(stack, move || {
+        let span = crate::stats::Span::start();
+        let (mut inner, result) = crate::guest_stack::run(stack, move || {
             let result = f(&mut inner);
             (inner, result)
         })?;
+        span.end(&mut self.usage);
+        if let Some(observer) = &mut inner.store.data_mut().observer {
+            observer.flush();
+        }
         self.inner = Some(inner);
         Ok(result)
     }
@@ -600,6 +644,43 @@ impl WasiInstanceBuilder {
         self
     }
 
+    /// Writes a trace of the guest's calls to `out`, one line per call as it returns:
+    /// WASI functions and host functions, with decoded arguments, the result (`0` and
+    /// what the call returned through pointers, or the errno's name) and the time the
+    /// call took. See [`trace_filter`](Self::trace_filter) to choose calls.
+    ///
+    /// ```
+    /// use lucet_wasi::{WasiInstance, Capture};
+    /// let wat = r#"(module
+    ///     (import "wasi_snapshot_preview1" "fd_close" (func $close (param i32) (result i32)))
+    ///     (memory (export "memory") 1)
+    ///     (func (export "_start") (drop (call $close (i32.const 9)))))"#;
+    /// let trace = Capture::new();
+    /// WasiInstance::builder().module_bytes(wat).trace(trace.clone()).run("_start")?;
+    /// assert!(trace.text().starts_with("fd_close(9) = EBADF <"));
+    /// # Ok::<(), lucet_wasi::Error>(())
+    /// ```
+    pub fn trace(mut self, out: impl std::io::Write + Send + 'static) -> Self {
+        self.trace = Some(Box::new(out));
+        self
+    }
+
+    /// Traces only the calls `filter` names (see [`trace`](Self::trace)); names that
+    /// are neither WASI functions nor this instance's host functions are refused when
+    /// the instance is built.
+    pub fn trace_filter(mut self, filter: crate::TraceFilter) -> Self {
+        self.trace_filter = filter;
+        self
+    }
+
+    /// Counts the guest's calls by name, for [`WasiInstance::stats`]. (Time, memory and
+    /// fuel are always measured; counting costs a little on every call, so it is asked
+    /// for.)
+    pub fn count_calls(mut self) -> Self {
+        self.count_calls = true;
+        self
+    }
+
     /// Compiles and links the module, opens the preopens, and returns an instance
     /// ready to [`run`](WasiInstance::run).
     pub fn build(self) -> Result<WasiInstance, Error> {
@@ -745,10 +826,21 @@ impl WasiInstanceBuilder {
             self.data,
             self.data_name,
         );
+        let mut usage = crate::stats::Usage::default();
         if module.engine().config().fuel {
             store
                 .set_fuel(self.fuel.unwrap_or(u64::MAX))
                 .map_err(|e| Error::Host(format!("cannot set fuel: {e:#}")))?;
+            usage.fuel_budget = Some(self.fuel.unwrap_or(u64::MAX));
+        }
+        if self.trace.is_some() {
+            let sets = [module.hostcalls.as_deref(), Some(&self.hostcalls)];
+            crate::trace::check_filter(&self.trace_filter, sets.into_iter().flatten())?;
+        }
+        if self.trace.is_some() || self.count_calls {
+            let trace = self.trace.map(|out| (out, self.trace_filter));
+            let observer = crate::trace::Observer::new(self.count_calls, trace);
+            store.data_mut().observer = Some(Box::new(observer));
         }
         Ok(WasiInstance {
             inner: Some(Inner {
@@ -758,6 +850,7 @@ impl WasiInstanceBuilder {
             }),
             module,
             timeout: self.timeout,
+            usage,
         })
     }
 

@@ -63,7 +63,9 @@ mod instance;
 mod limits;
 mod module;
 mod size;
+mod stats;
 mod store;
+mod trace;
 mod wasi;
 
 pub use cache::CompileCache;
@@ -76,6 +78,10 @@ pub use instance::{Exit, WasiInstance, WasiInstanceBuilder};
 pub use limits::{check_size, Limits, MAX_STACK, PAGE};
 pub use module::{Engine, EngineConfig, Module};
 pub use size::{Bytes, GiB, KiB, MiB, TiB};
+pub use stats::RunStats;
+#[doc(hidden)]
+pub use trace::RawValue;
+pub use trace::TraceFilter;
 pub use wasi::{Capture, ExitRequested, Input, Output, WasiCtx};
 
 /// The README's examples compile as doctests.

@@ -2,7 +2,8 @@
 
 use clap::{Args, Parser, Subcommand};
 use lucet_wasi::{
-    Bytes, CompileCache, Engine, EngineConfig, Error, Limits, Module, WasiInstance, WasmFeatures,
+    Bytes, CompileCache, Engine, EngineConfig, Error, Limits, Module, TraceFilter, WasiInstance,
+    WasmFeatures,
 };
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -16,7 +17,9 @@ bytes (`2GiB`, `2 GiB`, `512MiB`, `4096`). Limits must be multiples of 4 KiB.
 Wasm features: every WebAssembly 3.0 proposal Wasmtime supports is on: exceptions, gc, \
 tail-call, function-references, multi-memory, memory64, relaxed-simd, extended-const. \
 `--wasm exceptions=n,gc=n` switches some off (gc needs function-references). A module \
-precompiled with `compile` must run with the switches it was compiled with.";
+precompiled with `compile` must run with the switches it was compiled with.
+
+Watching a guest: `--trace` prints one line per WASI or host call as it returns, strace-style (`path_open(3</data>, SYMLINK_FOLLOW, \"a.txt\", CREAT|TRUNC, ...) = 0 (fd 4</data/a.txt>) <0.000012>`: decoded arguments, the result or errno name, seconds taken); data is shown as an escaped prefix only. `--stats` prints time, peak memory and call counts after the run. RUST_LOG (e.g. `RUST_LOG=lucet_wasi=debug`) shows the runtime's own log: compile, cache, instantiate, run and exit events.";
 
 /// Run a WebAssembly program compiled for WASI (wasi_snapshot_preview1) in a sandbox.
 #[derive(Parser)]
@@ -84,6 +87,27 @@ struct RunArgs {
 
     #[command(flatten)]
     wasm: WasmArg,
+
+    /// Trace the guest's WASI and host calls, one line each, to stderr or to FILE
+    /// (`--trace=FILE`)
+    #[arg(
+        long,
+        value_name = "FILE",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "-"
+    )]
+    trace: Option<PathBuf>,
+
+    /// Trace only these calls: WASI function names, comma-separated (e.g.
+    /// `path_open,fd_readdir`); implies --trace
+    #[arg(long, value_name = "call,...", value_parser = parse_trace_filter)]
+    trace_filter: Option<TraceFilter>,
+
+    /// After the run, print wall and CPU time, peak linear memory, fuel used and the
+    /// calls made, by name, to stderr
+    #[arg(long)]
+    stats: bool,
 
     /// The module: .wasm, .wat or precompiled (recognised by content)
     /// Compile the module without the compile cache, and store nothing in it. The cache
@@ -164,6 +188,17 @@ fn parse_dir(s: &str) -> Result<(String, PathBuf, bool), String> {
     }
 }
 
+/// A trace filter naming WASI functions only (the CLI has no host functions).
+fn parse_trace_filter(s: &str) -> Result<TraceFilter, String> {
+    let filter: TraceFilter = s.parse().map_err(|e: Error| e.to_string())?;
+    for name in s.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        if !TraceFilter::wasi_functions().any(|f| f == name) {
+            return Err(format!("`{name}` is not a wasi_snapshot_preview1 function"));
+        }
+    }
+    Ok(filter)
+}
+
 fn parse_env(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
@@ -192,6 +227,13 @@ fn main() -> ExitCode {
         eprintln!("error: internal error: {msg}");
         std::process::exit(70);
     }));
+    // The runtime's own log (tracing): only when RUST_LOG asks for it.
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Compile(args)) => compile(args).map(|()| 0),
@@ -275,7 +317,32 @@ fn run(args: RunArgs) -> Result<i32, Error> {
     if let Some(t) = args.timeout {
         builder = builder.timeout(t);
     }
-    Ok(builder.build()?.run(&args.entrypoint)?.code())
+    let trace = match (args.trace, &args.trace_filter) {
+        (Some(file), _) if file.as_os_str() != "-" => {
+            let out = std::fs::File::create(&file).map_err(|source| Error::Io {
+                path: file.clone(),
+                source,
+            })?;
+            Some(Box::new(std::io::BufWriter::new(out)) as Box<dyn std::io::Write + Send>)
+        }
+        (Some(_), _) | (None, Some(_)) => Some(Box::new(std::io::stderr()) as _),
+        (None, None) => None,
+    };
+    if let Some(out) = trace {
+        builder = builder.trace(out);
+    }
+    if let Some(filter) = args.trace_filter {
+        builder = builder.trace_filter(filter);
+    }
+    if args.stats {
+        builder = builder.count_calls();
+    }
+    let mut instance = builder.build()?;
+    let exit = instance.run(&args.entrypoint);
+    if args.stats {
+        eprint!("lucet-wasi stats:\n{}", instance.stats());
+    }
+    Ok(exit?.code())
 }
 
 /// Whether a module file starts like a precompiled artifact (an ELF object).

@@ -320,6 +320,7 @@ impl Module {
         // not read: pages load as the guest touches them.
         let inner = unsafe { wasmtime::Module::deserialize_open_file(&engine.0.engine, file) }
             .map_err(|e| precompiled(precompiled_reason(&e)))?;
+        tracing::debug!(path = %path.display(), "loaded a precompiled module");
         Ok(Module::wrap(engine, name, inner))
     }
 
@@ -636,7 +637,11 @@ fn compile(engine: &wasmtime::Engine, name: &str, bytes: &[u8]) -> Result<wasmti
     };
     match detect(bytes) {
         Format::Binary | Format::Text => {
-            wasmtime::Module::new(engine, bytes).map_err(|e| invalid(format!("{e:#}")))
+            let start = std::time::Instant::now();
+            let module =
+                wasmtime::Module::new(engine, bytes).map_err(|e| invalid(format!("{e:#}")))?;
+            tracing::debug!(module = name, bytes = bytes.len(), took = ?start.elapsed(), "compiled");
+            Ok(module)
         }
         Format::Precompiled => Err(Error::Precompiled {
             name: name.to_string(),

@@ -17,6 +17,9 @@ pub struct StoreData {
     /// The guest's exported `memory`, cached at instantiation so that host functions
     /// never look it up by name.
     pub(crate) memory: Option<Memory>,
+    /// Counts and traces calls, when asked to (see `trace.rs`); `None` costs a call one
+    /// branch.
+    pub(crate) observer: Option<Box<crate::trace::Observer>>,
 }
 
 /// The most table elements a guest may grow a table to.
@@ -74,6 +77,7 @@ impl StoreData {
                 data,
                 data_name,
                 memory: None,
+                observer: None,
             },
         );
         store.limiter(|data| &mut data.limiter);
@@ -91,6 +95,12 @@ impl StoreData {
                 Some(Extern::Memory(m)) => Some(m),
                 _ => None,
             })
+    }
+
+    /// Bytes of linear memory approved so far, all memories together: the peak, as
+    /// memories never shrink.
+    pub(crate) fn heap_peak(&self) -> u64 {
+        self.limiter.total
     }
 
     /// An empty store, for inspecting a linker.

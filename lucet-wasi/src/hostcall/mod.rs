@@ -294,9 +294,26 @@ pub mod __private {
     }
 
     /// Runs one call of a host function: sets up its [`Frame`], catches panics, and
-    /// turns a failure into the error that ends the instance.
+    /// turns a failure into the error that ends the instance. `args` gives the call's
+    /// wasm arguments, asked for only when the call is traced.
     #[inline]
-    pub fn enter<R>(
+    pub fn enter<R: crate::RawValue, const N: usize>(
+        caller: &mut HostCaller<'_>,
+        sig: &'static Signature,
+        args: impl FnOnce() -> [u64; N],
+        body: impl FnOnce(Frame<'_>) -> Result<R, HostcallError>,
+    ) -> wasmtime::Result<R> {
+        if caller.data().observer.is_some() {
+            return crate::trace::observe_hostcall(caller, sig, &args(), |caller| {
+                run(caller, sig, body)
+            });
+        }
+        run(caller, sig, body)
+    }
+
+    /// [`enter`] without the observer.
+    #[inline]
+    fn run<R>(
         caller: &mut HostCaller<'_>,
         sig: &'static Signature,
         body: impl FnOnce(Frame<'_>) -> Result<R, HostcallError>,
@@ -360,7 +377,7 @@ pub mod __private {
     /// Converts what a host function returns into its wasm result.
     pub trait HostReturn {
         /// The wasm result type.
-        type Wasm: wasmtime::WasmRet;
+        type Wasm: wasmtime::WasmRet + crate::RawValue;
         /// Converts, or fails the call.
         fn into_wasm(self) -> Result<Self::Wasm, HostcallError>;
     }
@@ -417,6 +434,12 @@ pub mod __private {
             i += 1;
         }
         true
+    }
+
+    /// A wasm argument's bits, for the trace.
+    #[inline]
+    pub fn raw(v: impl crate::RawValue) -> u64 {
+        v.raw().unwrap_or(0)
     }
 
     /// Compile-time check that a derived [`GuestType`]'s field is one too.

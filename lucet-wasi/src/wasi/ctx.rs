@@ -165,6 +165,19 @@ impl FdTable {
         })
     }
 
+    /// What the trace calls `fd` when it knows no path for it: a preopen's guest path,
+    /// `stdin`, `stdout`, `stderr`, `socket`.
+    pub(crate) fn trace_name(&self, fd: u32) -> Option<&str> {
+        match self.entries.get(fd as usize)?.as_ref()? {
+            Entry::Stdin(_) => Some("stdin"),
+            Entry::Stdout(_) if fd == 2 => Some("stderr"),
+            Entry::Stdout(_) => Some("stdout"),
+            Entry::Dir(d) => d.preopen.as_deref(),
+            Entry::File(_) => None,
+            Entry::Socket(_) => Some("socket"),
+        }
+    }
+
     /// The output stream at `fd`, if it still is one.
     pub(crate) fn output(&mut self, fd: u32) -> Option<&mut Output> {
         match self.entries.get_mut(fd as usize) {

@@ -9,6 +9,7 @@
 use super::wasi_snapshot_preview1 as abi;
 use super::WasiCtx;
 use crate::store::StoreData;
+use crate::trace::{self, RawValue};
 use wasmtime::{Caller, Linker, WasmTy};
 
 const MODULE: &str = "wasi_snapshot_preview1";
@@ -26,6 +27,9 @@ fn enter<'a>(
 }
 
 /// Defines `link0` .. `link9`: register an ABI function taking that many wasm arguments.
+///
+/// Each call tests the store's observer once; only when one is set (a trace or call
+/// counts were asked for) does it go the long way, through `trace::observe_wasi`.
 macro_rules! linkers {
     ($($name:ident($($arg:ident),*);)*) => {$(
         #[allow(non_snake_case)]
@@ -40,13 +44,26 @@ macro_rules! linkers {
                 + Sync
                 + Copy
                 + 'static,
-            $($arg: WasmTy,)*
-            R: WasmTy,
+            $($arg: WasmTy + RawValue,)*
+            R: WasmTy + RawValue,
         {
+            let id = trace::wasi_id(name)
+                .ok_or_else(|| wasmtime::format_err!("`{name}` is not a preview1 function"))?;
             linker.func_wrap(
                 MODULE,
                 name,
                 move |mut caller: Caller<'_, StoreData>, $($arg: $arg),*| -> wasmtime::Result<R> {
+                    if caller.data().observer.is_some() {
+                        return trace::observe_wasi(
+                            &mut caller,
+                            id,
+                            &[$(raw($arg)),*],
+                            |caller| {
+                                let (mut memory, wasi) = enter(caller)?;
+                                f(wasi, &mut memory, $($arg),*)
+                            },
+                        );
+                    }
                     let (mut memory, wasi) = enter(&mut caller)?;
                     f(wasi, &mut memory, $($arg),*)
                 },
@@ -54,6 +71,12 @@ macro_rules! linkers {
             Ok(())
         }
     )*};
+}
+
+/// An argument's bits for the trace.
+#[inline]
+fn raw(v: impl RawValue) -> u64 {
+    v.raw().unwrap_or(0)
 }
 
 linkers! {
@@ -70,10 +93,17 @@ linkers! {
 
 /// `proc_exit` returns nothing (it always ends the guest).
 fn link_proc_exit(linker: &mut Linker<StoreData>) -> wasmtime::Result<()> {
+    let id = trace::wasi_id("proc_exit").ok_or_else(|| wasmtime::format_err!("no proc_exit"))?;
     linker.func_wrap(
         MODULE,
         "proc_exit",
-        |mut caller: Caller<'_, StoreData>, status: i32| -> wasmtime::Result<()> {
+        move |mut caller: Caller<'_, StoreData>, status: i32| -> wasmtime::Result<()> {
+            if caller.data().observer.is_some() {
+                return trace::observe_wasi(&mut caller, id, &[raw(status)], |caller| {
+                    let (mut memory, wasi) = enter(caller)?;
+                    abi::proc_exit(wasi, &mut memory, status)
+                });
+            }
             let (mut memory, wasi) = enter(&mut caller)?;
             abi::proc_exit(wasi, &mut memory, status)
         },

@@ -127,6 +127,19 @@ impl Capture {
     }
 }
 
+/// Appends to the buffer, so that a `Capture` can also take a trace
+/// ([`WasiInstanceBuilder::trace`](crate::WasiInstanceBuilder::trace)).
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.lock().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 #[derive(Clone, Copy)]
 pub(crate) enum HostStream {
     Stdout,
