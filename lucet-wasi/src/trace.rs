@@ -347,12 +347,18 @@ fn flag_names(out: &mut String, names: &[&str], v: u64) {
     }
 }
 
-/// Rights: all of them are `ALL`, as wasi-libc asks for that often.
+/// Rights: by name when few are set; else as `ALL` less the ones missing
+/// (`ALL&~(FD_WRITE|FD_ALLOCATE)`), as wasi-libc asks for nearly all of them.
 fn rights(out: &mut String, v: u64) {
-    if v == (1 << RIGHTS.len()) - 1 {
+    let all = (1u64 << RIGHTS.len()) - 1;
+    if v & !all != 0 || (v.count_ones() as usize) <= RIGHTS.len() / 2 {
+        flag_names(out, &RIGHTS, v);
+    } else if v == all {
         out.push_str("ALL");
     } else {
-        flag_names(out, &RIGHTS, v);
+        out.push_str("ALL&~(");
+        flag_names(out, &RIGHTS, all & !v);
+        out.push(')');
     }
 }
 
@@ -709,7 +715,8 @@ pub(crate) fn observe_hostcall<R: RawValue>(
             let start = Instant::now();
             let result = call(caller);
             let took = start.elapsed();
-            t.end(result.as_ref().map(|r| r.raw()), took, |_, _| {});
+            let raw = result.as_ref().map(|r| r.raw());
+            t.end(raw, took, sig.result, |_, _| {});
             result
         }
     };
@@ -831,7 +838,7 @@ impl Tracer {
             self.track_fds(id, args, mem, wasi);
         }
         let desc = &WASI[id];
-        self.end(result, took, |out, paths| {
+        self.end(result, took, None, |out, paths| {
             if !ok {
                 return;
             }
@@ -948,7 +955,8 @@ impl Tracer {
                         wasi.fds.trace_name(args[0] as u32).unwrap_or("").as_bytes(),
                     ),
                 }
-                if let Some(name) = mem.string(args[2], args[3], PATH_CAP) {
+                // `.` is the directory itself.
+                if let Some(name) = mem.string(args[2], args[3], PATH_CAP).filter(|n| *n != b".") {
                     if !path.is_empty() && !path.ends_with(b"/") {
                         path.push(b'/');
                     }
@@ -972,17 +980,20 @@ impl Tracer {
     }
 
     /// Ends the current line with the call's result and duration, and writes it out.
+    /// A result is an errno, unless `value` gives a host function's result type;
     /// `results` adds what the call returned through pointers.
     fn end(
         &mut self,
         result: Result<Option<u64>, &wasmtime::Error>,
         took: Duration,
+        value: Option<Scalar>,
         results: impl FnOnce(&mut String, &HashMap<u32, Vec<u8>>),
     ) {
         let mut line = std::mem::take(&mut self.line);
         line.push_str(" = ");
         match result {
             Ok(None) => line.push_str("()"),
+            Ok(Some(v)) if value.is_some() => scalar(&mut line, value.unwrap_or(Scalar::U64), v),
             Ok(Some(0)) => {
                 line.push('0');
                 results(&mut line, &self.paths);
