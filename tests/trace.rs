@@ -4,9 +4,7 @@
 
 mod support;
 
-use lucet_wasi::{
-    hostcall, Capture, Error, Exit, Output, TraceFilter, WasiInstance,
-};
+use lucet_wasi::{hostcall, Capture, Error, Exit, Output, TraceFilter, WasiInstance};
 use support::*;
 
 /// The trace with what varies from run to run masked: durations (`<0.000012>` →
@@ -101,7 +99,13 @@ fn cli_trace_filter_shows_only_the_calls_named() {
         .collect();
     assert_eq!(
         names,
-        ["path_open", "path_open", "path_open", "path_open", "fd_readdir"]
+        [
+            "path_open",
+            "path_open",
+            "path_open",
+            "path_open",
+            "fd_readdir"
+        ]
     );
     assert!(r.stderr.contains(r#""missing.txt""#) && r.stderr.contains(") = ENOENT <"));
 }
@@ -129,7 +133,9 @@ fn cli_trace_to_a_file() {
 fn unknown_names_in_a_filter_are_refused() {
     let r = lucet(["--trace-filter=path_opne", "x.wasm"]);
     assert_eq!(r.status, 2);
-    assert!(r.stderr.contains("`path_opne` is not a wasi_snapshot_preview1 function"));
+    assert!(r
+        .stderr
+        .contains("`path_opne` is not a wasi_snapshot_preview1 function"));
 
     let wat = r#"(module (memory (export "memory") 1) (func (export "_start")))"#;
     let err = WasiInstance::builder()
@@ -147,7 +153,11 @@ fn unknown_names_in_a_filter_are_refused() {
 fn binary_output_is_escaped_in_the_trace() {
     let r = lucet(["--trace".as_ref(), c_guest("trace_binary").as_os_str()]);
     assert_eq!(r.status, 0, "{}", r.stderr);
-    let line = r.stderr.lines().find(|l| l.starts_with("fd_write(")).unwrap();
+    let line = r
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("fd_write("))
+        .unwrap();
     assert!(
         line.starts_with(
             r#"fd_write(1<stdout>, "\x1b[2J\x1b]0;pwned\x07\x00\xff\xfe\r\nand then a lo"... (1 iovec, 53 bytes)) = 0 (nwritten 53) <"#
@@ -270,19 +280,31 @@ fn rust_log_shows_the_lifecycle_and_nothing_without_it() {
         assert!(first.stderr.contains(event), "{event}: {}", first.stderr);
     }
     let second = logged(&mut cli());
-    assert!(second.stderr.contains("compile cache hit"), "{}", second.stderr);
+    assert!(
+        second.stderr.contains("compile cache hit"),
+        "{}",
+        second.stderr
+    );
     assert!(!second.stderr.contains("compiled"), "{}", second.stderr);
 
     // A trap is logged as the run's end too.
     let wat = tempfile::Builder::new().suffix(".wat").tempfile().unwrap();
-    std::fs::write(wat.path(), r#"(module (func (export "_start") unreachable))"#).unwrap();
+    std::fs::write(
+        wat.path(),
+        r#"(module (func (export "_start") unreachable))"#,
+    )
+    .unwrap();
     let trapped = ran(cli()
         .env("RUST_LOG", "lucet_wasi=debug")
         .arg(wat.path())
         .output()
         .unwrap());
     assert_eq!(trapped.status, 134);
-    assert!(trapped.stderr.contains("failed error="), "{}", trapped.stderr);
+    assert!(
+        trapped.stderr.contains("failed error="),
+        "{}",
+        trapped.stderr
+    );
 }
 
 /// `--stats`: the calls the guest made by name and its memory growth.
@@ -299,7 +321,10 @@ fn cli_stats_report_calls_and_peak_memory() {
         .unwrap();
     let peak = (pages + 16) * 65536;
     let stats = r.stderr;
-    assert!(stats.starts_with("lucet-wasi stats:\nwall time "), "{stats}");
+    assert!(
+        stats.starts_with("lucet-wasi stats:\nwall time "),
+        "{stats}"
+    );
     assert!(stats.contains("\ncpu time "), "{stats}");
     assert!(stats.contains(&format!("({peak} bytes)")), "{stats}");
     assert!(stats.contains("fuel used       (not metered)"), "{stats}");

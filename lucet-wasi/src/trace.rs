@@ -124,11 +124,23 @@ pub(crate) static WASI: [Desc; 46] = [
         "path_filestat_get",
         &[Fd, Lookup, Str, Out("stat", O::Filestat)],
     ),
-    d("path_filestat_set_times", &[Fd, Lookup, Str, U64, U64, Fstflags]),
+    d(
+        "path_filestat_set_times",
+        &[Fd, Lookup, Str, U64, U64, Fstflags],
+    ),
     d("path_link", &[Fd, Lookup, Str, Fd, Str]),
     d(
         "path_open",
-        &[Fd, Lookup, Str, Oflags, Rights, Rights, Fdflags, Out("fd", O::Fd)],
+        &[
+            Fd,
+            Lookup,
+            Str,
+            Oflags,
+            Rights,
+            Rights,
+            Fdflags,
+            Out("fd", O::Fd),
+        ],
     ),
     d("path_readlink", &[Fd, Str, Buf, Out("bufused", O::U32)]),
     d("path_remove_directory", &[Fd, Str]),
@@ -143,7 +155,13 @@ pub(crate) static WASI: [Desc; 46] = [
     d("sock_accept", &[Fd, Fdflags, Out("fd", O::Fd)]),
     d(
         "sock_recv",
-        &[Fd, Iovs, Riflags, Out("nread", O::U32), Out("flags", O::Roflags)],
+        &[
+            Fd,
+            Iovs,
+            Riflags,
+            Out("nread", O::U32),
+            Out("flags", O::Roflags),
+        ],
     ),
     d("sock_send", &[Fd, Ciovs, U32, Out("nwritten", O::U32)]),
     d("sock_shutdown", &[Fd, Sdflags]),
@@ -279,8 +297,8 @@ const RIGHTS: [&str; 30] = [
 
 const SIGNALS: [&str; 31] = [
     "NONE", "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV",
-    "USR2", "PIPE", "ALRM", "TERM", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG",
-    "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "POLL", "PWR", "SYS",
+    "USR2", "PIPE", "ALRM", "TERM", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG", "XCPU",
+    "XFSZ", "VTALRM", "PROF", "WINCH", "POLL", "PWR", "SYS",
 ];
 
 const FILETYPES: [&str; 8] = [
@@ -698,7 +716,11 @@ pub(crate) fn observe_hostcall<R: RawValue>(
         return call(caller);
     };
     if let Some(c) = &mut obs.counts {
-        match c.host.iter_mut().find(|(f, _)| std::ptr::eq(*f, sig.function)) {
+        match c
+            .host
+            .iter_mut()
+            .find(|(f, _)| std::ptr::eq(*f, sig.function))
+        {
             Some((_, n)) => *n += 1,
             None => c.host.push((sig.function, 1)),
         }
@@ -761,7 +783,10 @@ impl Tracer {
                 Str => string_arg(out, mem, a(0), a(1)),
                 Ciovs => {
                     let mut buf = [0; DATA_CAP];
-                    match (mem.total(a(0), a(1)), mem.gather(a(0), a(1), DATA_CAP as u64, &mut buf)) {
+                    match (
+                        mem.total(a(0), a(1)),
+                        mem.gather(a(0), a(1), DATA_CAP as u64, &mut buf),
+                    ) {
                         (Some(total), Some(n)) => {
                             escaped(out, &buf[..n], DATA_CAP);
                             if total > n as u64 {
@@ -789,7 +814,14 @@ impl Tracer {
                 Whence => enum_name(out, &["SET", "CUR", "END"], a(0)),
                 Advice => enum_name(
                     out,
-                    &["NORMAL", "SEQUENTIAL", "RANDOM", "WILLNEED", "DONTNEED", "NOREUSE"],
+                    &[
+                        "NORMAL",
+                        "SEQUENTIAL",
+                        "RANDOM",
+                        "WILLNEED",
+                        "DONTNEED",
+                        "NOREUSE",
+                    ],
                     a(0),
                 ),
                 Signal => enum_name(out, &SIGNALS, a(0)),
@@ -924,7 +956,8 @@ impl Tracer {
             }
             // What a read brought in, up to the data cap.
             if matches!(desc.name, "fd_read" | "fd_pread" | "sock_recv") {
-                let nread = mem.u32(args[args.len() - if desc.name == "sock_recv" { 2 } else { 1 }]);
+                let nread =
+                    mem.u32(args[args.len() - if desc.name == "sock_recv" { 2 } else { 1 }]);
                 let mut buf = [0; DATA_CAP];
                 if let (Some(nread), Some(n)) = (
                     nread,
@@ -956,7 +989,10 @@ impl Tracer {
                     ),
                 }
                 // `.` is the directory itself.
-                if let Some(name) = mem.string(args[2], args[3], PATH_CAP).filter(|n| *n != b".") {
+                if let Some(name) = mem
+                    .string(args[2], args[3], PATH_CAP)
+                    .filter(|n| *n != b".")
+                {
                     if !path.is_empty() && !path.ends_with(b"/") {
                         path.push(b'/');
                     }
@@ -1103,9 +1139,10 @@ pub(crate) fn check_filter<'a>(
     sets: impl Iterator<Item = &'a crate::HostcallSet> + Clone,
 ) -> Result<(), crate::Error> {
     for name in filter.names() {
-        let host = sets.clone().flat_map(|s| s.iter()).any(|h| {
-            h.name() == name || h.signature().function == name
-        });
+        let host = sets
+            .clone()
+            .flat_map(|s| s.iter())
+            .any(|h| h.name() == name || h.signature().function == name);
         if !is_wasi(name) && !host {
             return Err(crate::Error::InvalidArgument(format!(
                 "trace filter: `{name}` is neither a wasi_snapshot_preview1 function nor a host function of this instance"
