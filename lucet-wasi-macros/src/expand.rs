@@ -218,23 +218,40 @@ pub fn hostcall(hc: &Hostcall<'_>) -> TokenStream {
                 &SIGNATURE
             }
 
-            fn link(linker: &mut #p::HostLinker) -> #p::WasmResult<()> {
+            fn link(linker: &mut #p::HostLinker, observed: bool) -> #p::WasmResult<()> {
+                if observed {
+                    // Counted and traced: the arguments' bits go to the observer.
+                    linker.func_wrap(
+                        #module,
+                        #name,
+                        |mut __caller: #p::HostCaller<'_>, #(#wasm_params),*|
+                            -> #p::WasmResult<<#ret_ty as #p::HostReturn>::Wasm>
+                        {
+                            #p::enter_observed(
+                                &mut __caller,
+                                #hidden::signature(),
+                                [#(#p::raw(#raw)),*],
+                                |#frame_binding| {
+                                    #(#copies)*
+                                    #(#borrows)*
+                                    #p::HostReturn::into_wasm(#hidden::call(#first_arg #(#values),*))
+                                },
+                            )
+                        },
+                    )?;
+                    return ::core::result::Result::Ok(());
+                }
                 linker.func_wrap(
                     #module,
                     #name,
                     |mut __caller: #p::HostCaller<'_>, #(#wasm_params),*|
                         -> #p::WasmResult<<#ret_ty as #p::HostReturn>::Wasm>
                     {
-                        #p::enter(
-                            &mut __caller,
-                            #hidden::signature(),
-                            || [#(#p::raw(#raw)),*],
-                            |#frame_binding| {
+                        #p::enter(&mut __caller, #hidden::signature(), |#frame_binding| {
                             #(#copies)*
                             #(#borrows)*
                             #p::HostReturn::into_wasm(#hidden::call(#first_arg #(#values),*))
-                            },
-                        )
+                        })
                     },
                 )?;
                 ::core::result::Result::Ok(())

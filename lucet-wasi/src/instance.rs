@@ -52,8 +52,8 @@ pub struct WasiInstance {
     inner: Option<Inner>,
     module: Module,
     timeout: Option<Duration>,
-    /// Time spent in the guest, for [`stats`](Self::stats).
-    usage: crate::stats::Usage,
+    /// Time spent in the guest, for [`stats`](Self::stats), if asked for.
+    usage: Option<crate::stats::Usage>,
 }
 
 /// Everything a run touches.
@@ -130,7 +130,7 @@ pub struct WasiInstanceBuilder {
     cache: Option<crate::CompileCache>,
     trace: Option<Box<dyn std::io::Write + Send>>,
     trace_filter: crate::TraceFilter,
-    count_calls: bool,
+    collect_stats: bool,
 }
 
 impl WasiInstance {
@@ -159,7 +159,7 @@ impl WasiInstance {
             cache: None,
             trace: None,
             trace_filter: crate::TraceFilter::all(),
-            count_calls: false,
+            collect_stats: false,
         }
     }
 
@@ -268,12 +268,13 @@ impl WasiInstance {
         self.inner.as_mut()?.store.data_mut().data.downcast_mut()
     }
 
-    /// What the instance used so far: time, memory, fuel, and calls by name if the
-    /// builder was asked to [`count_calls`](WasiInstanceBuilder::count_calls).
-    pub fn stats(&self) -> crate::RunStats {
+    /// What the instance used so far (time, memory, fuel, calls by name), if the
+    /// builder was asked to [`collect_stats`](WasiInstanceBuilder::collect_stats).
+    pub fn stats(&self) -> Option<crate::RunStats> {
+        let usage = self.usage.as_ref()?;
         let mut stats = crate::RunStats {
-            wall: self.usage.wall,
-            cpu: self.usage.cpu,
+            wall: usage.wall,
+            cpu: usage.cpu,
             ..Default::default()
         };
         if let Some(inner) = &self.inner {
@@ -285,13 +286,12 @@ impl WasiInstance {
                 .and_then(|o| o.counts())
                 .map(|c| c.by_name())
                 .unwrap_or_default();
-            stats.fuel_used = self
-                .usage
+            stats.fuel_used = usage
                 .fuel_budget
                 .zip(inner.store.get_fuel().ok())
                 .map(|(budget, left)| budget.saturating_sub(left));
         }
-        stats
+        Some(stats)
     }
 
     /// The module this instance runs.
@@ -330,12 +330,14 @@ impl WasiInstance {
             None => {}
         }
         let stack = self.module.engine.config().stack.0 as usize + HOST_STACK;
-        let span = crate::stats::Span::start();
+        let span = self.usage.is_some().then(crate::stats::Span::start);
         let (mut inner, result) = crate::guest_stack::run(stack, move || {
             let result = f(&mut inner);
             (inner, result)
         })?;
-        span.end(&mut self.usage);
+        if let (Some(span), Some(usage)) = (span, &mut self.usage) {
+            span.end(usage);
+        }
         if let Some(observer) = &mut inner.store.data_mut().observer {
             observer.flush();
         }
@@ -673,11 +675,11 @@ impl WasiInstanceBuilder {
         self
     }
 
-    /// Counts the guest's calls by name, for [`WasiInstance::stats`]. (Time, memory and
-    /// fuel are always measured; counting costs a little on every call, so it is asked
-    /// for.)
-    pub fn count_calls(mut self) -> Self {
-        self.count_calls = true;
+    /// Measures the guest's runs for [`WasiInstance::stats`]: wall and CPU time, peak
+    /// memory, fuel, and its calls by name. (Asked for, as counting costs every call a
+    /// little: the instance is linked with the counting variant of each function.)
+    pub fn collect_stats(mut self) -> Self {
+        self.collect_stats = true;
         self
     }
 
@@ -746,7 +748,10 @@ impl WasiInstanceBuilder {
                 });
             }
         }
-        let pre = if self.hostcalls.is_empty() {
+        let observed = self.trace.is_some() || self.collect_stats;
+        let pre = if observed {
+            crate::trace::observed_pre(&module, &self.hostcalls)?
+        } else if self.hostcalls.is_empty() {
             module.instance_pre()?.clone()
         } else {
             let mut all = module.hostcalls.as_deref().cloned().unwrap_or_default();
@@ -826,20 +831,26 @@ impl WasiInstanceBuilder {
             self.data,
             self.data_name,
         );
-        let mut usage = crate::stats::Usage::default();
         if module.engine().config().fuel {
             store
                 .set_fuel(self.fuel.unwrap_or(u64::MAX))
                 .map_err(|e| Error::Host(format!("cannot set fuel: {e:#}")))?;
-            usage.fuel_budget = Some(self.fuel.unwrap_or(u64::MAX));
         }
+        let usage = self.collect_stats.then(|| crate::stats::Usage {
+            fuel_budget: module
+                .engine()
+                .config()
+                .fuel
+                .then(|| self.fuel.unwrap_or(u64::MAX)),
+            ..Default::default()
+        });
         if self.trace.is_some() {
             let sets = [module.hostcalls.as_deref(), Some(&self.hostcalls)];
             crate::trace::check_filter(&self.trace_filter, sets.into_iter().flatten())?;
         }
-        if self.trace.is_some() || self.count_calls {
+        if observed {
             let trace = self.trace.map(|out| (out, self.trace_filter));
-            let observer = crate::trace::Observer::new(self.count_calls, trace);
+            let observer = crate::trace::Observer::new(self.collect_stats, trace);
             store.data_mut().observer = Some(Box::new(observer));
         }
         Ok(WasiInstance {

@@ -335,12 +335,12 @@ fn run(args: RunArgs) -> Result<i32, Error> {
         builder = builder.trace_filter(filter);
     }
     if args.stats {
-        builder = builder.count_calls();
+        builder = builder.collect_stats();
     }
     let mut instance = builder.build()?;
     let exit = instance.run(&args.entrypoint);
-    if args.stats {
-        eprint!("lucet-wasi stats:\n{}", instance.stats());
+    if let Some(stats) = instance.stats() {
+        eprint!("lucet-wasi stats:\n{stats}");
     }
     Ok(exit?.code())
 }

@@ -488,7 +488,7 @@ impl Module {
 }
 
 /// Names the first import the linker cannot satisfy; else reports the linker's message.
-fn link_error(
+pub(crate) fn link_error(
     engine: &Engine,
     linker: &Linker<StoreData>,
     module: &wasmtime::Module,

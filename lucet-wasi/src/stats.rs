@@ -5,7 +5,8 @@ use crate::Bytes;
 use std::fmt;
 use std::time::{Duration, Instant};
 
-/// What an instance used, over all its runs and calls so far.
+/// What an instance used, over all its runs and calls so far: see
+/// [`WasiInstanceBuilder::collect_stats`](crate::WasiInstanceBuilder::collect_stats).
 ///
 /// ```
 /// use lucet_wasi::WasiInstance;
@@ -13,9 +14,9 @@ use std::time::{Duration, Instant};
 ///     (import "wasi_snapshot_preview1" "sched_yield" (func $yield (result i32)))
 ///     (memory (export "memory") 1)
 ///     (func (export "_start") (drop (call $yield)) (drop (call $yield))))"#;
-/// let mut instance = WasiInstance::builder().module_bytes(wat).count_calls().build()?;
+/// let mut instance = WasiInstance::builder().module_bytes(wat).collect_stats().build()?;
 /// instance.run("_start")?;
-/// let stats = instance.stats();
+/// let stats = instance.stats().expect("collected");
 /// assert_eq!(stats.calls("sched_yield"), 2);
 /// assert_eq!(stats.peak_memory.0, 65536);
 /// # Ok::<(), lucet_wasi::Error>(())
@@ -33,13 +34,12 @@ pub struct RunStats {
     /// ([`WasiInstanceBuilder::fuel`](crate::WasiInstanceBuilder::fuel)).
     pub fuel_used: Option<u64>,
     /// Calls made, by name (WASI functions by their name, host functions as
-    /// `module::name`), most called first; empty unless counting was asked for with
-    /// [`WasiInstanceBuilder::count_calls`](crate::WasiInstanceBuilder::count_calls).
+    /// `module::name`), most called first.
     pub syscalls: Vec<(String, u64)>,
 }
 
 impl RunStats {
-    /// How many times the guest called `name` (0 if never, or if calls were not counted).
+    /// How many times the guest called `name` (0 if never).
     pub fn calls(&self, name: &str) -> u64 {
         self.syscalls
             .iter()

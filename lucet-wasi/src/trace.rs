@@ -1132,6 +1132,24 @@ fn outcome(out: &mut String, e: &wasmtime::Error) {
     out.push('>');
 }
 
+/// The module linked with the variants of WASI and of its host functions (those
+/// attached to it and `extra`) that count and trace calls: a linker of its own, so that
+/// instances without an observer run the plain glue, untouched by tracing.
+pub(crate) fn observed_pre(
+    module: &crate::Module,
+    extra: &crate::HostcallSet,
+) -> Result<wasmtime::InstancePre<StoreData>, crate::Error> {
+    let mut linker = wasmtime::Linker::new(&module.engine().0.engine);
+    crate::wasi::add_to_linker_observed(&mut linker)
+        .map_err(|e| crate::Error::Host(format!("cannot set up WASI: {e:#}")))?;
+    let mut all = module.hostcalls.as_deref().cloned().unwrap_or_default();
+    extra.iter().for_each(|h| all.push(*h));
+    all.link_observed(&mut linker)?;
+    linker
+        .instantiate_pre(&module.inner)
+        .map_err(|e| crate::module::link_error(module.engine(), &linker, &module.inner, e))
+}
+
 /// Refuses a filter naming a call that is neither a WASI function nor one of `sets`'
 /// host functions (by `name` or `module::name`): a typo would trace nothing.
 pub(crate) fn check_filter<'a>(

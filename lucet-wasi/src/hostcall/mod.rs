@@ -41,7 +41,8 @@ pub struct Hostcall {
     link: LinkFn,
 }
 
-type LinkFn = fn(&mut Linker<StoreData>) -> wasmtime::Result<()>;
+/// Adds the function to a linker; `true`: the variant that counts and traces calls.
+type LinkFn = fn(&mut Linker<StoreData>, bool) -> wasmtime::Result<()>;
 
 /// The embedder data type a host function takes.
 #[derive(Clone, Copy)]
@@ -67,8 +68,8 @@ impl Hostcall {
         self.sig
     }
 
-    pub(crate) fn link(&self, linker: &mut Linker<StoreData>) -> Result<(), Error> {
-        (self.link)(linker).map_err(|e| Error::Link {
+    pub(crate) fn link(&self, linker: &mut Linker<StoreData>, observed: bool) -> Result<(), Error> {
+        (self.link)(linker, observed).map_err(|e| Error::Link {
             reason: format!("host function `{}`: {e:#}", self.sig.function),
         })
     }
@@ -164,7 +165,14 @@ impl HostcallSet {
     /// Adds every function of the set to `linker`.
     pub(crate) fn link(&self, linker: &mut Linker<StoreData>) -> Result<(), Error> {
         self.check_unique()?;
-        self.calls.iter().try_for_each(|h| h.link(linker))
+        self.calls.iter().try_for_each(|h| h.link(linker, false))
+    }
+
+    /// Adds every function of the set to `linker`, in the variant that counts and
+    /// traces calls.
+    pub(crate) fn link_observed(&self, linker: &mut Linker<StoreData>) -> Result<(), Error> {
+        self.check_unique()?;
+        self.calls.iter().try_for_each(|h| h.link(linker, true))
     }
 
     /// Refuses embedder data that a function of the set cannot take.
@@ -293,27 +301,21 @@ pub mod __private {
         }
     }
 
-    /// Runs one call of a host function: sets up its [`Frame`], catches panics, and
-    /// turns a failure into the error that ends the instance. `args` gives the call's
-    /// wasm arguments, asked for only when the call is traced.
-    #[inline]
-    pub fn enter<R: crate::RawValue, const N: usize>(
+    /// [`enter`] for an instance that counts or traces calls: `args` are the call's
+    /// wasm arguments' bits.
+    pub fn enter_observed<R: crate::RawValue, const N: usize>(
         caller: &mut HostCaller<'_>,
         sig: &'static Signature,
-        args: impl FnOnce() -> [u64; N],
+        args: [u64; N],
         body: impl FnOnce(Frame<'_>) -> Result<R, HostcallError>,
     ) -> wasmtime::Result<R> {
-        if caller.data().observer.is_some() {
-            return crate::trace::observe_hostcall(caller, sig, &args(), |caller| {
-                run(caller, sig, body)
-            });
-        }
-        run(caller, sig, body)
+        crate::trace::observe_hostcall(caller, sig, &args, |caller| enter(caller, sig, body))
     }
 
-    /// [`enter`] without the observer.
+    /// Runs one call of a host function: sets up its [`Frame`], catches panics, and
+    /// turns a failure into the error that ends the instance.
     #[inline]
-    fn run<R>(
+    pub fn enter<R>(
         caller: &mut HostCaller<'_>,
         sig: &'static Signature,
         body: impl FnOnce(Frame<'_>) -> Result<R, HostcallError>,

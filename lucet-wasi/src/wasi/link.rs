@@ -28,13 +28,15 @@ fn enter<'a>(
 
 /// Defines `link0` .. `link9`: register an ABI function taking that many wasm arguments.
 ///
-/// Each call tests the store's observer once; only when one is set (a trace or call
-/// counts were asked for) does it go the long way, through `trace::observe_wasi`.
+/// `observed` registers the variant that counts and traces each call
+/// (`trace::observe_wasi`), for the instances that asked for it; the plain variant is
+/// the same code as if tracing did not exist.
 macro_rules! linkers {
     ($($name:ident($($arg:ident),*);)*) => {$(
         #[allow(non_snake_case)]
         fn $name<F, $($arg,)* R>(
             linker: &mut Linker<StoreData>,
+            observed: bool,
             name: &str,
             f: F,
         ) -> wasmtime::Result<()>
@@ -47,23 +49,25 @@ macro_rules! linkers {
             $($arg: WasmTy + RawValue,)*
             R: WasmTy + RawValue,
         {
-            let id = trace::wasi_id(name)
-                .ok_or_else(|| wasmtime::format_err!("`{name}` is not a preview1 function"))?;
+            if observed {
+                let id = trace::wasi_id(name)
+                    .ok_or_else(|| wasmtime::format_err!("`{name}` is not a preview1 function"))?;
+                linker.func_wrap(
+                    MODULE,
+                    name,
+                    move |mut caller: Caller<'_, StoreData>, $($arg: $arg),*| -> wasmtime::Result<R> {
+                        trace::observe_wasi(&mut caller, id, &[$(raw($arg)),*], |caller| {
+                            let (mut memory, wasi) = enter(caller)?;
+                            f(wasi, &mut memory, $($arg),*)
+                        })
+                    },
+                )?;
+                return Ok(());
+            }
             linker.func_wrap(
                 MODULE,
                 name,
                 move |mut caller: Caller<'_, StoreData>, $($arg: $arg),*| -> wasmtime::Result<R> {
-                    if caller.data().observer.is_some() {
-                        return trace::observe_wasi(
-                            &mut caller,
-                            id,
-                            &[$(raw($arg)),*],
-                            |caller| {
-                                let (mut memory, wasi) = enter(caller)?;
-                                f(wasi, &mut memory, $($arg),*)
-                            },
-                        );
-                    }
                     let (mut memory, wasi) = enter(&mut caller)?;
                     f(wasi, &mut memory, $($arg),*)
                 },
@@ -92,18 +96,26 @@ linkers! {
 }
 
 /// `proc_exit` returns nothing (it always ends the guest).
-fn link_proc_exit(linker: &mut Linker<StoreData>) -> wasmtime::Result<()> {
-    let id = trace::wasi_id("proc_exit").ok_or_else(|| wasmtime::format_err!("no proc_exit"))?;
+fn link_proc_exit(linker: &mut Linker<StoreData>, observed: bool) -> wasmtime::Result<()> {
+    if observed {
+        let id =
+            trace::wasi_id("proc_exit").ok_or_else(|| wasmtime::format_err!("no proc_exit"))?;
+        linker.func_wrap(
+            MODULE,
+            "proc_exit",
+            move |mut caller: Caller<'_, StoreData>, status: i32| -> wasmtime::Result<()> {
+                trace::observe_wasi(&mut caller, id, &[raw(status)], |caller| {
+                    let (mut memory, wasi) = enter(caller)?;
+                    abi::proc_exit(wasi, &mut memory, status)
+                })
+            },
+        )?;
+        return Ok(());
+    }
     linker.func_wrap(
         MODULE,
         "proc_exit",
-        move |mut caller: Caller<'_, StoreData>, status: i32| -> wasmtime::Result<()> {
-            if caller.data().observer.is_some() {
-                return trace::observe_wasi(&mut caller, id, &[raw(status)], |caller| {
-                    let (mut memory, wasi) = enter(caller)?;
-                    abi::proc_exit(wasi, &mut memory, status)
-                });
-            }
+        |mut caller: Caller<'_, StoreData>, status: i32| -> wasmtime::Result<()> {
             let (mut memory, wasi) = enter(&mut caller)?;
             abi::proc_exit(wasi, &mut memory, status)
         },
@@ -113,55 +125,110 @@ fn link_proc_exit(linker: &mut Linker<StoreData>) -> wasmtime::Result<()> {
 
 /// Adds every preview1 function; the number after `link` is its count of wasm arguments.
 pub(crate) fn add_to_linker(linker: &mut Linker<StoreData>) -> wasmtime::Result<()> {
-    link2(linker, "args_get", abi::args_get)?;
-    link2(linker, "args_sizes_get", abi::args_sizes_get)?;
-    link2(linker, "environ_get", abi::environ_get)?;
-    link2(linker, "environ_sizes_get", abi::environ_sizes_get)?;
-    link2(linker, "clock_res_get", abi::clock_res_get)?;
-    link3(linker, "clock_time_get", abi::clock_time_get)?;
-    link4(linker, "fd_advise", abi::fd_advise)?;
-    link3(linker, "fd_allocate", abi::fd_allocate)?;
-    link1(linker, "fd_close", abi::fd_close)?;
-    link1(linker, "fd_datasync", abi::fd_datasync)?;
-    link2(linker, "fd_fdstat_get", abi::fd_fdstat_get)?;
-    link2(linker, "fd_fdstat_set_flags", abi::fd_fdstat_set_flags)?;
-    link3(linker, "fd_fdstat_set_rights", abi::fd_fdstat_set_rights)?;
-    link2(linker, "fd_filestat_get", abi::fd_filestat_get)?;
-    link2(linker, "fd_filestat_set_size", abi::fd_filestat_set_size)?;
-    link4(linker, "fd_filestat_set_times", abi::fd_filestat_set_times)?;
-    link5(linker, "fd_pread", abi::fd_pread)?;
-    link2(linker, "fd_prestat_get", abi::fd_prestat_get)?;
-    link3(linker, "fd_prestat_dir_name", abi::fd_prestat_dir_name)?;
-    link5(linker, "fd_pwrite", abi::fd_pwrite)?;
-    link4(linker, "fd_read", abi::fd_read)?;
-    link5(linker, "fd_readdir", abi::fd_readdir)?;
-    link2(linker, "fd_renumber", abi::fd_renumber)?;
-    link4(linker, "fd_seek", abi::fd_seek)?;
-    link1(linker, "fd_sync", abi::fd_sync)?;
-    link2(linker, "fd_tell", abi::fd_tell)?;
-    link4(linker, "fd_write", abi::fd_write)?;
-    link3(linker, "path_create_directory", abi::path_create_directory)?;
-    link5(linker, "path_filestat_get", abi::path_filestat_get)?;
+    add_all(linker, false)
+}
+
+/// Adds every preview1 function in the variant that counts and traces calls.
+pub(crate) fn add_to_linker_observed(linker: &mut Linker<StoreData>) -> wasmtime::Result<()> {
+    add_all(linker, true)
+}
+
+fn add_all(linker: &mut Linker<StoreData>, observed: bool) -> wasmtime::Result<()> {
+    link2(linker, observed, "args_get", abi::args_get)?;
+    link2(linker, observed, "args_sizes_get", abi::args_sizes_get)?;
+    link2(linker, observed, "environ_get", abi::environ_get)?;
+    link2(
+        linker,
+        observed,
+        "environ_sizes_get",
+        abi::environ_sizes_get,
+    )?;
+    link2(linker, observed, "clock_res_get", abi::clock_res_get)?;
+    link3(linker, observed, "clock_time_get", abi::clock_time_get)?;
+    link4(linker, observed, "fd_advise", abi::fd_advise)?;
+    link3(linker, observed, "fd_allocate", abi::fd_allocate)?;
+    link1(linker, observed, "fd_close", abi::fd_close)?;
+    link1(linker, observed, "fd_datasync", abi::fd_datasync)?;
+    link2(linker, observed, "fd_fdstat_get", abi::fd_fdstat_get)?;
+    link2(
+        linker,
+        observed,
+        "fd_fdstat_set_flags",
+        abi::fd_fdstat_set_flags,
+    )?;
+    link3(
+        linker,
+        observed,
+        "fd_fdstat_set_rights",
+        abi::fd_fdstat_set_rights,
+    )?;
+    link2(linker, observed, "fd_filestat_get", abi::fd_filestat_get)?;
+    link2(
+        linker,
+        observed,
+        "fd_filestat_set_size",
+        abi::fd_filestat_set_size,
+    )?;
+    link4(
+        linker,
+        observed,
+        "fd_filestat_set_times",
+        abi::fd_filestat_set_times,
+    )?;
+    link5(linker, observed, "fd_pread", abi::fd_pread)?;
+    link2(linker, observed, "fd_prestat_get", abi::fd_prestat_get)?;
+    link3(
+        linker,
+        observed,
+        "fd_prestat_dir_name",
+        abi::fd_prestat_dir_name,
+    )?;
+    link5(linker, observed, "fd_pwrite", abi::fd_pwrite)?;
+    link4(linker, observed, "fd_read", abi::fd_read)?;
+    link5(linker, observed, "fd_readdir", abi::fd_readdir)?;
+    link2(linker, observed, "fd_renumber", abi::fd_renumber)?;
+    link4(linker, observed, "fd_seek", abi::fd_seek)?;
+    link1(linker, observed, "fd_sync", abi::fd_sync)?;
+    link2(linker, observed, "fd_tell", abi::fd_tell)?;
+    link4(linker, observed, "fd_write", abi::fd_write)?;
+    link3(
+        linker,
+        observed,
+        "path_create_directory",
+        abi::path_create_directory,
+    )?;
+    link5(
+        linker,
+        observed,
+        "path_filestat_get",
+        abi::path_filestat_get,
+    )?;
     link7(
         linker,
+        observed,
         "path_filestat_set_times",
         abi::path_filestat_set_times,
     )?;
-    link7(linker, "path_link", abi::path_link)?;
-    link9(linker, "path_open", abi::path_open)?;
-    link6(linker, "path_readlink", abi::path_readlink)?;
-    link3(linker, "path_remove_directory", abi::path_remove_directory)?;
-    link6(linker, "path_rename", abi::path_rename)?;
-    link5(linker, "path_symlink", abi::path_symlink)?;
-    link3(linker, "path_unlink_file", abi::path_unlink_file)?;
-    link4(linker, "poll_oneoff", abi::poll_oneoff)?;
-    link_proc_exit(linker)?;
-    link1(linker, "proc_raise", abi::proc_raise)?;
-    link0(linker, "sched_yield", abi::sched_yield)?;
-    link2(linker, "random_get", abi::random_get)?;
-    link3(linker, "sock_accept", abi::sock_accept)?;
-    link6(linker, "sock_recv", abi::sock_recv)?;
-    link5(linker, "sock_send", abi::sock_send)?;
-    link2(linker, "sock_shutdown", abi::sock_shutdown)?;
+    link7(linker, observed, "path_link", abi::path_link)?;
+    link9(linker, observed, "path_open", abi::path_open)?;
+    link6(linker, observed, "path_readlink", abi::path_readlink)?;
+    link3(
+        linker,
+        observed,
+        "path_remove_directory",
+        abi::path_remove_directory,
+    )?;
+    link6(linker, observed, "path_rename", abi::path_rename)?;
+    link5(linker, observed, "path_symlink", abi::path_symlink)?;
+    link3(linker, observed, "path_unlink_file", abi::path_unlink_file)?;
+    link4(linker, observed, "poll_oneoff", abi::poll_oneoff)?;
+    link_proc_exit(linker, observed)?;
+    link1(linker, observed, "proc_raise", abi::proc_raise)?;
+    link0(linker, observed, "sched_yield", abi::sched_yield)?;
+    link2(linker, observed, "random_get", abi::random_get)?;
+    link3(linker, observed, "sock_accept", abi::sock_accept)?;
+    link6(linker, observed, "sock_recv", abi::sock_recv)?;
+    link5(linker, observed, "sock_send", abi::sock_send)?;
+    link2(linker, observed, "sock_shutdown", abi::sock_shutdown)?;
     Ok(())
 }

@@ -44,6 +44,6 @@ mod generated {
 }
 pub(crate) use generated::{types, wasi_snapshot_preview1};
 
-pub(crate) use link::add_to_linker;
+pub(crate) use link::{add_to_linker, add_to_linker_observed};
 #[allow(unused_imports)]
 pub(crate) use wasi_snapshot_preview1::WasiSnapshotPreview1;
