@@ -375,3 +375,38 @@ fn library_stats_with_fuel() {
     plain.run("_start").unwrap();
     assert!(plain.stats().is_none());
 }
+
+/// `proc_exit` ends the trace with the status; enum arguments show by name, and values
+/// out of range as numbers.
+#[test]
+fn exit_and_enums_are_traced() {
+    let wat = r#"(module
+        (import "wasi_snapshot_preview1" "clock_time_get"
+            (func $time (param i32 i64 i32) (result i32)))
+        (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+        (memory (export "memory") 1)
+        (func (export "_start")
+            (drop (call $time (i32.const 1) (i64.const 1000) (i32.const 8)))
+            (drop (call $time (i32.const 9) (i64.const 0) (i32.const 8)))
+            (call $exit (i32.const 3))))"#;
+    let trace = Capture::new();
+    let exit = WasiInstance::builder()
+        .module_bytes(wat)
+        .trace(trace.clone())
+        .run("_start")
+        .unwrap();
+    assert_eq!(exit, Exit::Exited(3));
+    let text = masked(&trace.text());
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].starts_with("clock_time_get(MONOTONIC, 1000) = 0 (time "),
+        "{text}"
+    );
+    assert_eq!(
+        lines[1..],
+        [
+            "clock_time_get(9, 0) = EINVAL <T>",
+            "proc_exit(3) = <exit 3> <T>"
+        ]
+    );
+}
