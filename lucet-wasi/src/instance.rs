@@ -128,9 +128,8 @@ pub struct WasiInstanceBuilder {
     data_name: &'static str,
     hostcalls: HostcallSet,
     cache: Option<crate::CompileCache>,
-    trace: Option<Box<dyn std::io::Write + Send>>,
-    trace_filter: crate::TraceFilter,
-    collect_stats: bool,
+    /// The trace and statistics asked for, if any (boxed: the builder stays small).
+    watch: Option<Box<crate::trace::Watch>>,
 }
 
 impl WasiInstance {
@@ -157,9 +156,7 @@ impl WasiInstance {
             data_name: "()",
             hostcalls: HostcallSet::new(),
             cache: None,
-            trace: None,
-            trace_filter: crate::TraceFilter::all(),
-            collect_stats: false,
+            watch: None,
         }
     }
 
@@ -663,7 +660,7 @@ impl WasiInstanceBuilder {
     /// # Ok::<(), lucet_wasi::Error>(())
     /// ```
     pub fn trace(mut self, out: impl std::io::Write + Send + 'static) -> Self {
-        self.trace = Some(Box::new(out));
+        self.watch.get_or_insert_default().trace = Some(Box::new(out));
         self
     }
 
@@ -671,7 +668,7 @@ impl WasiInstanceBuilder {
     /// are neither WASI functions nor this instance's host functions are refused when
     /// the instance is built.
     pub fn trace_filter(mut self, filter: crate::TraceFilter) -> Self {
-        self.trace_filter = filter;
+        self.watch.get_or_insert_default().filter = filter;
         self
     }
 
@@ -679,7 +676,7 @@ impl WasiInstanceBuilder {
     /// memory, fuel, and its calls by name. (Asked for, as counting costs every call a
     /// little: the instance is linked with the counting variant of each function.)
     pub fn collect_stats(mut self) -> Self {
-        self.collect_stats = true;
+        self.watch.get_or_insert_default().stats = true;
         self
     }
 
@@ -748,8 +745,11 @@ impl WasiInstanceBuilder {
                 });
             }
         }
-        let observed = self.trace.is_some() || self.collect_stats;
-        let pre = if observed {
+        let watch = self
+            .watch
+            .map(|w| *w)
+            .filter(|w| w.trace.is_some() || w.stats);
+        let pre = if watch.is_some() {
             crate::trace::observed_pre(&module, &self.hostcalls)?
         } else if self.hostcalls.is_empty() {
             module.instance_pre()?.clone()
@@ -836,21 +836,24 @@ impl WasiInstanceBuilder {
                 .set_fuel(self.fuel.unwrap_or(u64::MAX))
                 .map_err(|e| Error::Host(format!("cannot set fuel: {e:#}")))?;
         }
-        let usage = self.collect_stats.then(|| crate::stats::Usage {
-            fuel_budget: module
-                .engine()
-                .config()
-                .fuel
-                .then(|| self.fuel.unwrap_or(u64::MAX)),
-            ..Default::default()
-        });
-        if self.trace.is_some() {
-            let sets = [module.hostcalls.as_deref(), Some(&self.hostcalls)];
-            crate::trace::check_filter(&self.trace_filter, sets.into_iter().flatten())?;
-        }
-        if observed {
-            let trace = self.trace.map(|out| (out, self.trace_filter));
-            let observer = crate::trace::Observer::new(self.collect_stats, trace);
+        let mut usage = None;
+        if let Some(watch) = watch {
+            if watch.stats {
+                usage = Some(crate::stats::Usage {
+                    fuel_budget: module
+                        .engine()
+                        .config()
+                        .fuel
+                        .then(|| self.fuel.unwrap_or(u64::MAX)),
+                    ..Default::default()
+                });
+            }
+            if watch.trace.is_some() {
+                let sets = [module.hostcalls.as_deref(), Some(&self.hostcalls)];
+                crate::trace::check_filter(&watch.filter, sets.into_iter().flatten())?;
+            }
+            let trace = watch.trace.map(|out| (out, watch.filter));
+            let observer = crate::trace::Observer::new(watch.stats, trace);
             store.data_mut().observer = Some(Box::new(observer));
         }
         Ok(WasiInstance {

@@ -553,6 +553,14 @@ impl std::str::FromStr for TraceFilter {
 
 // ----------------------------------------------------------------------------- observer
 
+/// What a builder was asked to watch.
+#[derive(Default)]
+pub(crate) struct Watch {
+    pub(crate) trace: Option<Box<dyn Write + Send>>,
+    pub(crate) filter: TraceFilter,
+    pub(crate) stats: bool,
+}
+
 /// What a store watches: calls to count, and the trace, either or both.
 pub(crate) struct Observer {
     counts: Option<Counts>,
