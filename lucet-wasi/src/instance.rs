@@ -836,26 +836,10 @@ impl WasiInstanceBuilder {
                 .set_fuel(self.fuel.unwrap_or(u64::MAX))
                 .map_err(|e| Error::Host(format!("cannot set fuel: {e:#}")))?;
         }
-        let mut usage = None;
-        if let Some(watch) = watch {
-            if watch.stats {
-                usage = Some(crate::stats::Usage {
-                    fuel_budget: module
-                        .engine()
-                        .config()
-                        .fuel
-                        .then(|| self.fuel.unwrap_or(u64::MAX)),
-                    ..Default::default()
-                });
-            }
-            if watch.trace.is_some() {
-                let sets = [module.hostcalls.as_deref(), Some(&self.hostcalls)];
-                crate::trace::check_filter(&watch.filter, sets.into_iter().flatten())?;
-            }
-            let trace = watch.trace.map(|out| (out, watch.filter));
-            let observer = crate::trace::Observer::new(watch.stats, trace);
-            store.data_mut().observer = Some(Box::new(observer));
-        }
+        let usage = match watch {
+            Some(w) => w.install(&mut store, &module, &self.hostcalls, self.fuel)?,
+            None => None,
+        };
         Ok(WasiInstance {
             inner: Some(Inner {
                 store,

@@ -561,6 +561,37 @@ pub(crate) struct Watch {
     pub(crate) stats: bool,
 }
 
+impl Watch {
+    /// Gives `store` its observer (after checking the filter against the WASI functions
+    /// and the host functions `module` and `extra` hold); the run statistics to keep, if
+    /// asked for. `fuel` is the budget given, if any.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn install(
+        self,
+        store: &mut wasmtime::Store<StoreData>,
+        module: &crate::Module,
+        extra: &crate::HostcallSet,
+        fuel: Option<u64>,
+    ) -> Result<Option<crate::stats::Usage>, crate::Error> {
+        if self.trace.is_some() {
+            let sets = [module.hostcalls.as_deref(), Some(extra)];
+            check_filter(&self.filter, sets.into_iter().flatten())?;
+        }
+        let usage = self.stats.then(|| crate::stats::Usage {
+            fuel_budget: module
+                .engine()
+                .config()
+                .fuel
+                .then(|| fuel.unwrap_or(u64::MAX)),
+            ..Default::default()
+        });
+        let trace = self.trace.map(|out| (out, self.filter));
+        store.data_mut().observer = Some(Box::new(Observer::new(self.stats, trace)));
+        Ok(usage)
+    }
+}
+
 /// What a store watches: calls to count, and the trace, either or both.
 pub(crate) struct Observer {
     counts: Option<Counts>,
