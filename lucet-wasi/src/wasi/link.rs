@@ -49,6 +49,12 @@ macro_rules! linkers {
             $($arg: WasmTy + RawValue,)*
             R: WasmTy + RawValue,
         {
+            // The call itself, written once: the observing variant wraps this same
+            // closure, so the ABI function keeps a single call site.
+            let call = move |caller: &mut Caller<'_, StoreData>, $($arg: $arg),*| -> wasmtime::Result<R> {
+                let (mut memory, wasi) = enter(caller)?;
+                f(wasi, &mut memory, $($arg),*)
+            };
             if observed {
                 let id = trace::wasi_id(name)
                     .ok_or_else(|| wasmtime::format_err!("`{name}` is not a preview1 function"))?;
@@ -57,8 +63,7 @@ macro_rules! linkers {
                     name,
                     move |mut caller: Caller<'_, StoreData>, $($arg: $arg),*| -> wasmtime::Result<R> {
                         trace::observe_wasi(&mut caller, id, &[$(raw($arg)),*], |caller| {
-                            let (mut memory, wasi) = enter(caller)?;
-                            f(wasi, &mut memory, $($arg),*)
+                            call(caller, $($arg),*)
                         })
                     },
                 )?;
@@ -68,8 +73,7 @@ macro_rules! linkers {
                 MODULE,
                 name,
                 move |mut caller: Caller<'_, StoreData>, $($arg: $arg),*| -> wasmtime::Result<R> {
-                    let (mut memory, wasi) = enter(&mut caller)?;
-                    f(wasi, &mut memory, $($arg),*)
+                    call(&mut caller, $($arg),*)
                 },
             )?;
             Ok(())
