@@ -221,6 +221,8 @@ impl WasiInstance {
             });
         }
         let timeout = self.timeout;
+        let _span =
+            tracing::debug_span!("call", module = self.module.name(), export = name).entered();
         let name = name.to_string();
         let result = self.on_guest_thread(move |inner| {
             let instance = inner.instantiate().map_err(Err)?;

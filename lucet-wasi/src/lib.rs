@@ -45,6 +45,11 @@
 //! assert_eq!(exit, Exit::Exited(3)); // argv[0] and two arguments
 //! # Ok::<(), lucet_wasi::Error>(())
 //! ```
+//!
+//! To see what a guest does: [`WasiInstanceBuilder::trace`] writes one line per call
+//! (filtered with a [`TraceFilter`]), [`WasiInstanceBuilder::collect_stats`] makes
+//! [`WasiInstance::stats`] return [`RunStats`], and the runtime's lifecycle (compile,
+//! compile cache, instantiate, run, exit) is logged through `tracing` at debug level.
 
 #![warn(missing_docs)]
 
