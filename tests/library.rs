@@ -121,14 +121,26 @@ fn trap_error_carries_cause_and_backtrace() {
                 unreachable!()
             };
             assert_eq!(message, "wasm `unreachable` instruction executed");
+            // Frames as data, innermost first, demangled; Display as the CLI prints them.
+            let first = &backtrace.frames()[0];
             assert!(
-                backtrace
-                    .lines()
-                    .next()
+                first
+                    .function
+                    .as_deref()
                     .unwrap()
-                    .contains("trap::fail_here"),
+                    .ends_with("trap::fail_here"),
                 "{backtrace}"
             );
+            assert!(first.module_offset.is_some(), "{backtrace}");
+            assert!(backtrace.frames().iter().any(|f| f
+                .function
+                .as_deref()
+                .is_some_and(|n| n.ends_with("trap::main"))));
+            let text = backtrace.to_string();
+            let line = text.lines().next().unwrap();
+            assert!(line.starts_with("    0: "), "{text}");
+            assert!(line.contains("trap::fail_here @ 0x"), "{text}");
+            assert_eq!(text.lines().count(), backtrace.frames().len());
         }
         other => panic!("expected a trap, got {other:?}"),
     }

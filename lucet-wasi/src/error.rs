@@ -1,6 +1,8 @@
 //! The one error type of lucet-wasi.
 
-use crate::Bytes;
+// Named otherwise here only because thiserror takes any field type called `Backtrace`
+// for std's backtrace.
+use crate::{Backtrace as WasmFrames, Bytes};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -41,13 +43,13 @@ pub enum Error {
     /// The bytes are neither a wasm binary, WAT text nor a precompiled module.
     #[error("{name}: not a WebAssembly module (expected a .wasm binary, .wat text, or a module precompiled by `lucet-wasi compile`)")]
     NotWasm {
-        /// The module's name (its file name, or `<bytes>`).
+        /// The module: its path as given, or `module.wasm` for bytes.
         name: String,
     },
     /// The module failed to parse, validate or compile.
     #[error("{name}: invalid module: {reason}")]
     InvalidModule {
-        /// The module's name.
+        /// The module: its path as given, or `module.wasm` for bytes.
         name: String,
         /// The parser's or compiler's message.
         reason: String,
@@ -56,7 +58,7 @@ pub enum Error {
     /// incompatible version or configuration).
     #[error("{name}: cannot load precompiled module: {reason}")]
     Precompiled {
-        /// The module's name.
+        /// The module: its path as given, or `module.cwasm` for bytes.
         name: String,
         /// Why.
         reason: String,
@@ -81,8 +83,12 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// The module imports something nobody provides.
-    #[error("module imports {kind} `{module}::{field}`, which is not provided (lucet-wasi provides wasi_snapshot_preview1)")]
+    /// The module imports something nobody provides: a WASI function lucet-wasi does not
+    /// have, or a host function the embedder did not register.
+    #[error(
+        "module imports {kind} `{module}::{field}`, {}",
+        unknown_import_hint(module)
+    )]
     UnknownImport {
         /// The import's module name.
         module: String,
@@ -142,8 +148,8 @@ pub enum Error {
     Trap {
         /// The trap's cause.
         message: String,
-        /// The wasm backtrace, one frame per line (innermost first); empty if none.
-        backtrace: String,
+        /// Where in the guest it trapped (empty if not in wasm code).
+        backtrace: WasmFrames,
     },
     /// The guest ran longer than its timeout.
     #[error("guest timed out after {}", humantime::format_duration(*after))]
@@ -172,8 +178,8 @@ pub enum Error {
     /// The guest used up its fuel budget.
     #[error("guest ran out of fuel")]
     OutOfFuel {
-        /// The wasm backtrace where it ran out.
-        backtrace: String,
+        /// Where in the guest it ran out.
+        backtrace: WasmFrames,
     },
     /// Every instance slot of a pooled engine is taken (see
     /// [`EngineConfig::pooling`](crate::EngineConfig::pooling)): instances hold their slot
@@ -194,15 +200,45 @@ pub enum Error {
     /// No module was given to the builder.
     #[error("no module given (use module_file, module_bytes or module)")]
     NoModule,
-    /// Arguments or environment cannot be passed to the guest.
+    /// An access to guest memory through [`WasiInstance`](crate::WasiInstance) was out
+    /// of bounds, misaligned or not UTF-8.
+    #[error("guest memory: {0}")]
+    GuestMemory(#[from] HostcallError),
+    /// An argument to the builder or an instance cannot be used as given (arguments or
+    /// environment the guest cannot receive, settings the engine lacks).
     #[error("{0}")]
     InvalidArgument(String),
     /// The engine or the host failed (out of host memory, thread creation, ...).
-    #[error("{0}")]
-    Host(String),
+    #[error("{context}{}", source.as_deref().map(|s| format!(": {}", chain(s))).unwrap_or_default())]
+    Host {
+        /// What lucet-wasi was doing.
+        context: String,
+        /// The error it got, if any.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    },
 }
 
 impl Error {
+    /// The host failed doing `context`, with `source`.
+    pub(crate) fn host(
+        context: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    ) -> Error {
+        Error::Host {
+            context: context.into(),
+            source: Some(source.into()),
+        }
+    }
+
+    /// An internal error with no underlying cause.
+    pub(crate) fn internal(context: impl Into<String>) -> Error {
+        Error::Host {
+            context: format!("internal error: {}", context.into()),
+            source: None,
+        }
+    }
+
     /// The exit status the CLI uses for this error: 134 for a trap (128 + SIGABRT, as
     /// other runtimes), 124 for a timeout, 2 for a bad size or limit, 1 otherwise.
     ///
@@ -313,6 +349,37 @@ impl HostcallError {
         match e.downcast::<HostcallError>() {
             Ok(own) => *own,
             Err(other) => HostcallError::Failed(other),
+        }
+    }
+}
+
+/// An error and its causes on one line.
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        let text = cause.to_string();
+        // Some errors print their source themselves; say it once.
+        if !out.ends_with(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        next = cause.source();
+    }
+    out
+}
+
+/// Where to look for an import nobody provides.
+fn unknown_import_hint(module: &str) -> &'static str {
+    match module {
+        "wasi_snapshot_preview1" => "which lucet-wasi's wasi_snapshot_preview1 does not have",
+        m if m.starts_with("wasi") => {
+            "which is not provided: lucet-wasi provides WASI as wasi_snapshot_preview1 only \
+             (build the guest for wasm32-wasip1)"
+        }
+        _ => {
+            "which is not provided: register a host function for it with `.hostcall(f)` \
+             (see #[lucet_wasi::hostcall]) or Module::with_hostcalls"
         }
     }
 }

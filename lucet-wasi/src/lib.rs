@@ -54,29 +54,40 @@ compile_error!("lucet-wasi shares guest memory with host functions as is: it nee
 // Lets the crate's own tests use `#[hostcall]`, whose expansion names `::lucet_wasi`.
 extern crate self as lucet_wasi;
 
+mod backtrace;
+mod build;
+mod builder;
 mod cache;
+mod engine;
 mod error;
 mod features;
+mod format;
 mod guest_stack;
 mod hostcall;
 mod instance;
 mod limits;
+mod link;
 mod module;
+mod outcome;
 mod size;
 mod store;
 mod wasi;
 
+pub use backtrace::{Backtrace, Frame};
+pub use builder::WasiInstanceBuilder;
 pub use cache::CompileCache;
+pub use engine::{Engine, EngineConfig};
 pub use error::{Error, HostcallError};
 pub use features::WasmFeatures;
 #[doc(hidden)]
 pub use hostcall::__private as __private_hostcall;
 pub use hostcall::{GuestMemory, GuestOutput, GuestType, HostContext, Hostcall, HostcallSet};
-pub use instance::{Exit, WasiInstance, WasiInstanceBuilder};
+pub use instance::WasiInstance;
 pub use limits::{check_size, Limits, MAX_STACK, PAGE};
-pub use module::{Engine, EngineConfig, Module};
+pub use module::Module;
+pub use outcome::Exit;
 pub use size::{Bytes, GiB, KiB, MiB, TiB};
-pub use wasi::{Capture, ExitRequested, Input, Output, WasiCtx};
+pub use wasi::{Capture, Input, Output};
 
 /// The README's examples compile as doctests.
 #[cfg(doctest)]

@@ -4,8 +4,7 @@ use clap::{Args, Parser, Subcommand};
 use lucet_wasi::{
     Bytes, CompileCache, Engine, EngineConfig, Error, Limits, Module, WasiInstance, WasmFeatures,
 };
-use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -140,11 +139,10 @@ fn parse_wasm(s: &str) -> Result<WasmFeatures, String> {
     WasmFeatures::default().switch(s).map_err(|e| e.to_string())
 }
 
+/// A size flag: parsed, and a multiple of 4 KiB (rules across flags are checked later).
 fn parse_limit(s: &str) -> Result<Bytes, String> {
     let size: Bytes = s.parse().map_err(|e: Error| e.to_string())?;
-    if !size.0.is_multiple_of(lucet_wasi::PAGE) {
-        return Err("not a multiple of 4 KiB".into());
-    }
+    lucet_wasi::check_size("size", size).map_err(|e| e.to_string())?;
     Ok(size)
 }
 
@@ -227,7 +225,7 @@ fn run(args: RunArgs) -> Result<i32, Error> {
         wasm: args.wasm.features(),
         ..EngineConfig::default()
     };
-    let module = if looks_precompiled(&path) {
+    let module = if Module::is_precompiled_file(&path) {
         // SAFETY: the user asked to run this file, as they would a native binary; the
         // CLI's help says precompiled modules are native code to run only if you made them.
         let load = |config: &EngineConfig| unsafe {
@@ -278,7 +276,6 @@ fn run(args: RunArgs) -> Result<i32, Error> {
     Ok(builder.build()?.run(&args.entrypoint)?.code())
 }
 
-/// Whether a module file starts like a precompiled artifact (an ELF object).
 /// The compile cache, unless switched off; a directory that cannot be used safely is
 /// skipped with a warning (the module is compiled as without a cache).
 fn cache(no_cache: bool) -> Option<CompileCache> {
@@ -292,13 +289,6 @@ fn cache(no_cache: bool) -> Option<CompileCache> {
             None
         }
     }
-}
-
-fn looks_precompiled(path: &Path) -> bool {
-    let mut magic = [0u8; 4];
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut magic))
-        .is_ok_and(|()| &magic == b"\x7fELF")
 }
 
 fn compile(args: CompileArgs) -> Result<(), Error> {
@@ -327,7 +317,7 @@ fn report(e: &Error) {
     eprintln!("error: {e}");
     if let Error::Trap { backtrace, .. } = e {
         if !backtrace.is_empty() {
-            eprintln!("wasm backtrace:\n{}", backtrace.trim_end());
+            eprint!("wasm backtrace:\n{backtrace}");
         }
     }
 }

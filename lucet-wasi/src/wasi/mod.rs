@@ -22,11 +22,11 @@ mod sock;
 mod stdio;
 mod wait;
 
-pub use ctx::WasiCtx;
+pub(crate) use ctx::WasiCtx;
 pub(crate) use ctx::{open_preopen, Preopen, StringList, WasiCtxBuilder};
 pub(crate) use errno::SysErr;
 pub(crate) use pointer::BadPointer;
-pub use proc::ExitRequested;
+pub(crate) use proc::ExitRequested;
 pub use stdio::{Capture, Input, Output};
 pub(crate) use wait::DeadlineReached;
 
