@@ -1,10 +1,8 @@
 //! The embedding SDK: compile once, instantiate many, capture, threads, reactors.
 
-mod support;
-
+use crate::support::*;
 use lucet_wasi::{Capture, Engine, EngineConfig, Error, Exit, Input, Module, Output, WasiInstance};
 use std::time::Duration;
-use support::*;
 
 fn engine() -> Engine {
     Engine::shared(&EngineConfig::default()).unwrap()
@@ -77,7 +75,7 @@ fn eight_threads_of_a_hundred_instances() {
 
 #[test]
 fn reactor_exports_are_called_with_types() {
-    let module = Module::from_file(&engine(), root().join("examples/reactor.wat")).unwrap();
+    let module = Module::from_file(&engine(), wat_guest("reactor")).unwrap();
     let mut instance = WasiInstance::builder()
         .module(&module)
         .data(String::from("state"))

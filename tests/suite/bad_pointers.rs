@@ -3,12 +3,10 @@
 //! naming the call, the pointer's role, the pointer and the memory, then the wasm
 //! backtrace, status 134; never Wasmtime's raw error chain.
 
-mod support;
-
+use crate::support::*;
 use lucet_wasi::{Error, Output, WasiInstance};
 use std::io::Write;
 use std::process::Stdio;
-use support::*;
 
 /// (function, argument made bad, role in the message, bytes of the first access that
 /// failed: a struct is read or written field by field, so for a struct it is the size of
