@@ -287,7 +287,7 @@ impl WasiInstanceBuilder {
 
     /// Gives the guest this much fuel (roughly, wasm instructions) in total; running
     /// out ends it with [`Error::OutOfFuel`]. Needs an engine with
-    /// [`EngineConfig::fuel`] (chosen automatically when the builder compiles the module).
+    /// [`EngineConfig::fuel`](crate::EngineConfig::fuel) (chosen automatically when the builder compiles the module).
     pub fn fuel(mut self, fuel: u64) -> Self {
         self.fuel = Some(fuel);
         self
