@@ -154,3 +154,37 @@ fn explain_precompiled(reason: &str) -> String {
         None => reason.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_are_told_by_content() {
+        assert_eq!(detect(b"\0asm\x01\0\0\0"), Format::Binary);
+        assert_eq!(detect(b"\0asm\x0d\0\x01\0"), Format::Component);
+        assert_eq!(detect(b"\0asm"), Format::Binary); // truncated: the compiler says why
+        assert_eq!(detect(b"\x7fELF\x02\x01"), Format::Precompiled);
+        assert_eq!(detect(b"(module)"), Format::Text);
+        assert_eq!(detect(b"  \n\t(module (func))"), Format::Text);
+        assert_eq!(detect(b";; a comment\n(module)"), Format::Text);
+        assert_eq!(detect(b"module"), Format::Unknown);
+        assert_eq!(detect(b""), Format::Unknown);
+        assert_eq!(detect(b"\xff\xfe(module)"), Format::Unknown);
+    }
+
+    #[test]
+    fn file_names_for_argv0() {
+        assert_eq!(file_name(Path::new("/srv/apps/app.wasm")), "app.wasm");
+        assert_eq!(file_name(Path::new("app.wat")), "app.wat");
+        assert_eq!(file_name(Path::new("/")), "/");
+    }
+
+    #[test]
+    fn a_switched_off_proposal_in_a_precompiled_module_is_named() {
+        let reason = "Module was compiled with support for WebAssembly feature \
+                      `exceptions` but it is not enabled for the host";
+        assert!(explain_precompiled(reason).contains("`exceptions` proposal on"));
+        assert_eq!(explain_precompiled("something else"), "something else");
+    }
+}

@@ -321,3 +321,46 @@ fn report(e: &Error) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dir_specs() {
+        let dir = |s: &str| parse_dir(s).map(|(g, h, ro)| (g, h.display().to_string(), ro));
+        assert_eq!(dir("data"), Ok(("data".into(), "data".into(), false)));
+        assert_eq!(
+            dir("/sandbox:/srv/data"),
+            Ok(("/sandbox".into(), "/srv/data".into(), false))
+        );
+        assert_eq!(
+            dir("/sandbox:/srv/data:ro"),
+            Ok(("/sandbox".into(), "/srv/data".into(), true))
+        );
+        // The host part may contain ':'; a bare PATH is never read-only.
+        assert_eq!(dir("/g:/a:b"), Ok(("/g".into(), "/a:b".into(), false)));
+        assert_eq!(dir("/g:/a:b:ro"), Ok(("/g".into(), "/a:b".into(), true)));
+        assert_eq!(dir("x:ro"), Ok(("x".into(), "ro".into(), false)));
+        for bad in ["", ":/host", "/guest:", ":", ":ro"] {
+            assert!(dir(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn limits_envs_and_durations() {
+        assert_eq!(parse_limit("2 GiB"), Ok(Bytes(2 << 30)));
+        assert_eq!(
+            parse_limit("3000"),
+            Err("size 3000 bytes: not a multiple of 4 KiB".into())
+        );
+        assert!(parse_limit("lots").is_err());
+        assert_eq!(parse_env("K=a=b"), Ok(("K".into(), "a=b".into())));
+        assert_eq!(parse_env("K="), Ok(("K".into(), String::new())));
+        assert!(parse_env("=v").is_err());
+        assert!(parse_env("novalue").is_err());
+        assert_eq!(parse_duration("1500ms"), Ok(Duration::from_millis(1500)));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("soon").is_err());
+    }
+}

@@ -406,3 +406,21 @@ fn dir_entry(dir: Dir, parent: &DirFd, base: Rights, inheriting: Rights) -> Entr
         root: parent.root,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trailing_slashes_are_split_off_and_reported() {
+        assert_eq!(trailing_slashes("dir"), ("dir", false));
+        assert_eq!(trailing_slashes("dir/"), ("dir", true));
+        assert_eq!(trailing_slashes("dir//"), ("dir", true));
+        assert_eq!(trailing_slashes("a/b/"), ("a/b", true));
+        assert_eq!(trailing_slashes("a//b"), ("a//b", false));
+        // Only slashes: kept whole (the root, which the sandbox judges).
+        assert_eq!(trailing_slashes("/"), ("/", false));
+        assert_eq!(trailing_slashes("//"), ("//", false));
+        assert_eq!(trailing_slashes(""), ("", false));
+    }
+}
