@@ -97,7 +97,8 @@ pub enum Error {
         /// What kind of item it is (`function`, `memory`, ...).
         kind: &'static str,
     },
-    /// An import exists but has another type than the module expects.
+    /// The module cannot be linked although every import is provided: an import (WASI
+    /// or a host function) has another type than the module expects.
     #[error("cannot link module: {reason}")]
     Link {
         /// The linker's message.
@@ -239,13 +240,14 @@ impl Error {
         }
     }
 
-    /// The exit status the CLI uses for this error: 134 for a trap (128 + SIGABRT, as
-    /// other runtimes), 124 for a timeout, 2 for a bad size or limit, 1 otherwise.
+    /// The exit status the CLI uses for this error: 134 for a trap or running out of
+    /// fuel (128 + SIGABRT, as other runtimes), 124 for a timeout, 2 for a bad size or
+    /// limit, the guest's status for [`Error::Exited`], 1 otherwise.
     ///
     /// ```
     /// use lucet_wasi::Error;
-    /// let e = Error::NoSuchExport { name: "main".into() };
-    /// assert_eq!(e.exit_code(), 1);
+    /// assert_eq!(Error::NoSuchExport { name: "main".into() }.exit_code(), 1);
+    /// assert_eq!(Error::Exited { status: 3 }.exit_code(), 3);
     /// ```
     pub fn exit_code(&self) -> i32 {
         match self {
