@@ -209,7 +209,7 @@ impl WasiCtx {
         }
     }
 
-    pub(super) fn write(
+    pub(super) fn fd_write(
         &mut self,
         mem: &GuestMemory<'_>,
         fd: Fd,
@@ -243,7 +243,7 @@ impl WasiCtx {
         }
     }
 
-    pub(super) fn pwrite(
+    pub(super) fn fd_pwrite(
         &mut self,
         mem: &GuestMemory<'_>,
         fd: Fd,
@@ -271,7 +271,7 @@ impl WasiCtx {
         Ok(written? as u32)
     }
 
-    pub(super) fn read(
+    pub(super) fn fd_read(
         &mut self,
         mem: &mut GuestMemory<'_>,
         fd: Fd,
@@ -307,7 +307,7 @@ impl WasiCtx {
         }
     }
 
-    pub(super) fn pread(
+    pub(super) fn fd_pread(
         &mut self,
         mem: &mut GuestMemory<'_>,
         fd: Fd,
@@ -324,7 +324,7 @@ impl WasiCtx {
         })
     }
 
-    pub(super) fn fdstat(&self, fd: Fd) -> Result<Fdstat, SysErr> {
+    pub(super) fn fd_fdstat_get(&self, fd: Fd) -> Result<Fdstat, SysErr> {
         let (fs_filetype, fs_flags, base, inheriting) = match self.fds.get(fd)? {
             Entry::Socket(s) => (
                 Filetype::SocketStream,
@@ -383,7 +383,7 @@ impl WasiCtx {
     /// Files take `append` and `nonblock` (the sync flags are fixed at open on Linux:
     /// `notsup`). Standard streams accept `append` on outputs (they only append) and
     /// nothing else: other flags would change the host's own streams.
-    pub(super) fn set_fdflags(&mut self, fd: Fd, flags: u32) -> Result<(), SysErr> {
+    pub(super) fn fd_fdstat_set_flags(&mut self, fd: Fd, flags: u32) -> Result<(), SysErr> {
         let entry = self.fds.get_mut(fd)?;
         let flags = fdflags(flags)?;
         match entry {
@@ -421,7 +421,7 @@ impl WasiCtx {
     }
 
     /// Rights may only shrink: asking for one the descriptor lacks is `notcapable`.
-    pub(super) fn set_rights(&mut self, fd: Fd, base: u64, inheriting: u64) -> Result<(), SysErr> {
+    pub(super) fn fd_fdstat_set_rights(&mut self, fd: Fd, base: u64, inheriting: u64) -> Result<(), SysErr> {
         let entry = self.fds.get_mut(fd)?;
         let (base, inheriting) = (rights(base)?, rights(inheriting)?);
         let (have, have_inheriting) = match entry {
@@ -440,7 +440,7 @@ impl WasiCtx {
     }
 
     /// Standard streams show only their type; host inode numbers and times stay private.
-    pub(super) fn filestat(&self, fd: Fd) -> Result<Filestat, SysErr> {
+    pub(super) fn fd_filestat_get(&self, fd: Fd) -> Result<Filestat, SysErr> {
         let filetype = match self.fds.get(fd)? {
             Entry::Stdin(s) => s.filetype(),
             Entry::Stdout(s) => s.filetype(),
@@ -466,14 +466,14 @@ impl WasiCtx {
         })
     }
 
-    pub(super) fn set_size(&mut self, fd: Fd, size: u64) -> Result<(), SysErr> {
+    pub(super) fn fd_filestat_set_size(&mut self, fd: Fd, size: u64) -> Result<(), SysErr> {
         let f = self.file(fd)?;
         f.need(Rights::FD_FILESTAT_SET_SIZE)?;
         f.file.set_len(offset(size)?)?;
         Ok(())
     }
 
-    pub(super) fn set_times(
+    pub(super) fn fd_filestat_set_times(
         &mut self,
         fd: Fd,
         atim: u64,
@@ -508,7 +508,7 @@ impl WasiCtx {
         }
     }
 
-    pub(super) fn advise(&mut self, fd: Fd, off: u64, len: u64, advice: u32) -> Result<(), SysErr> {
+    pub(super) fn fd_advise(&mut self, fd: Fd, off: u64, len: u64, advice: u32) -> Result<(), SysErr> {
         let f = self.file(fd)?;
         let advice = match advice {
             0 => Advice::Normal,
@@ -526,7 +526,7 @@ impl WasiCtx {
         Ok(())
     }
 
-    pub(super) fn allocate(&mut self, fd: Fd, off: u64, len: u64) -> Result<(), SysErr> {
+    pub(super) fn fd_allocate(&mut self, fd: Fd, off: u64, len: u64) -> Result<(), SysErr> {
         let f = self.file(fd)?;
         f.need(Rights::FD_ALLOCATE)?;
         let (off, len) = (offset(off)?, offset(len)?);
@@ -544,14 +544,14 @@ impl WasiCtx {
         Ok(())
     }
 
-    pub(super) fn datasync(&mut self, fd: Fd) -> Result<(), SysErr> {
+    pub(super) fn fd_datasync(&mut self, fd: Fd) -> Result<(), SysErr> {
         let f = self.file(fd)?;
         f.need(Rights::FD_DATASYNC)?;
         f.file.sync_data()?;
         Ok(())
     }
 
-    pub(super) fn sync(&mut self, fd: Fd) -> Result<(), SysErr> {
+    pub(super) fn fd_sync(&mut self, fd: Fd) -> Result<(), SysErr> {
         match self.fds.get(fd)? {
             Entry::File(f) => {
                 f.need(Rights::FD_SYNC)?;
@@ -571,7 +571,7 @@ impl WasiCtx {
         Ok(())
     }
 
-    pub(super) fn seek(&mut self, fd: Fd, off: i64, whence: u32) -> Result<u64, SysErr> {
+    pub(super) fn fd_seek(&mut self, fd: Fd, off: i64, whence: u32) -> Result<u64, SysErr> {
         let f = self.file(fd)?;
         let pos = match whence {
             0 => SeekFrom::Start(u64::try_from(off).map_err(|_| Errno::Inval)?),
@@ -588,14 +588,14 @@ impl WasiCtx {
         Ok(rustix::fs::seek(&f.file, pos)?)
     }
 
-    pub(super) fn tell(&mut self, fd: Fd) -> Result<u64, SysErr> {
+    pub(super) fn fd_tell(&mut self, fd: Fd) -> Result<u64, SysErr> {
         let f = self.file(fd)?;
         f.need(Rights::FD_TELL)?;
         Ok(rustix::fs::tell(&f.file)?)
     }
 
     /// Lists a directory from `cookie` on (see [`Listing`]); cookie 0 takes a new snapshot.
-    pub(super) fn readdir(
+    pub(super) fn fd_readdir(
         &mut self,
         mem: &mut GuestMemory<'_>,
         fd: Fd,
@@ -633,21 +633,21 @@ impl WasiCtx {
         Ok(used)
     }
 
-    pub(super) fn renumber(&mut self, from: Fd, to: Fd) -> Result<(), SysErr> {
+    pub(super) fn fd_renumber(&mut self, from: Fd, to: Fd) -> Result<(), SysErr> {
         if let Some(Entry::Stdout(mut out)) = self.fds.renumber(from, to)? {
             out.stream.flush()?;
         }
         Ok(())
     }
 
-    pub(super) fn close(&mut self, fd: Fd) -> Result<(), SysErr> {
+    pub(super) fn fd_close(&mut self, fd: Fd) -> Result<(), SysErr> {
         if let Entry::Stdout(mut out) = self.fds.remove(fd)? {
             out.stream.flush()?;
         }
         Ok(())
     }
 
-    pub(super) fn prestat(&self, fd: Fd) -> Result<Prestat, SysErr> {
+    pub(super) fn fd_prestat_get(&self, fd: Fd) -> Result<Prestat, SysErr> {
         match self.fds.get(fd)? {
             Entry::Dir(DirFd {
                 preopen: Some(path),
@@ -659,7 +659,7 @@ impl WasiCtx {
         }
     }
 
-    pub(super) fn prestat_dir_name(
+    pub(super) fn fd_prestat_dir_name(
         &self,
         mem: &mut GuestMemory<'_>,
         fd: Fd,

@@ -90,7 +90,7 @@ pub(super) fn set_path_times(
 }
 
 impl WasiCtx {
-    pub(super) fn create_directory(
+    pub(super) fn path_create_directory(
         &mut self,
         mem: &GuestMemory<'_>,
         fd: Fd,
@@ -102,7 +102,7 @@ impl WasiCtx {
         Ok(())
     }
 
-    pub(super) fn path_filestat(
+    pub(super) fn path_filestat_get(
         &mut self,
         mem: &GuestMemory<'_>,
         fd: Fd,
@@ -122,7 +122,7 @@ impl WasiCtx {
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn path_set_times(
+    pub(super) fn path_filestat_set_times(
         &mut self,
         mem: &GuestMemory<'_>,
         fd: Fd,
@@ -140,7 +140,7 @@ impl WasiCtx {
     }
 
     /// A hard link; with `symlink_follow`, to what a symlink at `old` points to.
-    pub(super) fn link(
+    pub(super) fn path_link(
         &mut self,
         mem: &GuestMemory<'_>,
         old_fd: Fd,
@@ -172,7 +172,7 @@ impl WasiCtx {
     /// without) is `isdir`, and so is `creat` or `trunc` of one without `directory`.
     /// FIFOs are refused with `nxio` (see [`open_file`]).
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn open(
+    pub(super) fn path_open(
         &mut self,
         mem: &GuestMemory<'_>,
         fd: Fd,
@@ -239,7 +239,7 @@ impl WasiCtx {
     }
 
     /// Copies a symlink's contents into `buf`, cut to `len` bytes; returns the length.
-    pub(super) fn readlink(
+    pub(super) fn path_readlink(
         &mut self,
         mem: &mut GuestMemory<'_>,
         fd: Fd,
@@ -259,7 +259,7 @@ impl WasiCtx {
         Ok(n as u32)
     }
 
-    pub(super) fn remove_directory(
+    pub(super) fn path_remove_directory(
         &mut self,
         mem: &GuestMemory<'_>,
         fd: Fd,
@@ -274,7 +274,7 @@ impl WasiCtx {
     }
 
     /// Renames within one directory tree or across two, preopens included.
-    pub(super) fn rename(
+    pub(super) fn path_rename(
         &mut self,
         mem: &GuestMemory<'_>,
         fd: Fd,
@@ -297,7 +297,7 @@ impl WasiCtx {
     }
 
     /// Creates a symlink at `new` holding `old`; absolute contents are `notcapable`.
-    pub(super) fn symlink(
+    pub(super) fn path_symlink(
         &mut self,
         mem: &GuestMemory<'_>,
         old: GuestPtr<str>,
@@ -311,7 +311,7 @@ impl WasiCtx {
         Ok(())
     }
 
-    pub(super) fn unlink_file(
+    pub(super) fn path_unlink_file(
         &mut self,
         mem: &GuestMemory<'_>,
         fd: Fd,

@@ -154,7 +154,7 @@ impl WasiCtx {
         }
     }
 
-    pub(super) fn accept(&mut self, fd: Fd, flags: u32) -> Result<Fd, SysErr> {
+    pub(super) fn sock_accept(&mut self, fd: Fd, flags: u32) -> Result<Fd, SysErr> {
         let flags = u16::try_from(flags)
             .ok()
             .and_then(Fdflags::from_bits)
@@ -187,7 +187,7 @@ impl WasiCtx {
         Ok(self.fds.insert(entry)?)
     }
 
-    pub(super) fn socket_recv(
+    pub(super) fn sock_recv(
         &mut self,
         mem: &mut GuestMemory<'_>,
         fd: Fd,
@@ -203,7 +203,7 @@ impl WasiCtx {
         Ok((n as u32, Roflags::empty()))
     }
 
-    pub(super) fn socket_send(
+    pub(super) fn sock_send(
         &mut self,
         mem: &GuestMemory<'_>,
         fd: Fd,
@@ -222,7 +222,7 @@ impl WasiCtx {
         Ok(socket.send(self.deadline, &slices[..n])? as u32)
     }
 
-    pub(super) fn socket_shutdown(&mut self, fd: Fd, how: u32) -> Result<(), SysErr> {
+    pub(super) fn sock_shutdown(&mut self, fd: Fd, how: u32) -> Result<(), SysErr> {
         let socket = self.socket(fd)?;
         let how = match how {
             SHUT_RD => rustix::net::Shutdown::Read,
