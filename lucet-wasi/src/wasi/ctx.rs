@@ -1,7 +1,9 @@
 //! The per-instance WASI state: arguments, environment and the descriptor table.
 
+use super::dir::DirFd;
 use super::dir::{Listing, MAX_LISTINGS};
-use super::file::{preopen_rights, DirFd, FileFd, FileId};
+use super::file::{FileFd, FileId};
+use super::rights::preopen_rights;
 use super::stdio::{HostStream, Input, Output};
 use super::types::{Errno, Fd, Filetype};
 use std::io;
@@ -40,7 +42,7 @@ pub(crate) enum Entry {
     Stdout(Stdio<Output>),
     Dir(DirFd),
     File(FileFd),
-    Socket(super::sock::Socket),
+    Socket(super::socket::Socket),
 }
 
 /// A standard stream.
@@ -231,7 +233,7 @@ impl WasiCtxBuilder {
         entries.extend(
             self.sockets
                 .into_iter()
-                .map(|l| Some(Entry::Socket(super::sock::Socket::listener(l)))),
+                .map(|l| Some(Entry::Socket(super::socket::Socket::listener(l)))),
         );
         WasiCtx {
             args: self.args,

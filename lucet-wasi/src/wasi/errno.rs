@@ -1,8 +1,7 @@
 //! The error type of our syscall implementations and its mapping to `errno`.
 
 use super::pointer::BadPointer;
-use super::types::{Errno, UserErrorConversion};
-use super::WasiCtx;
+use super::types::Errno;
 use std::io;
 
 /// What a syscall implementation can fail with: an errno for the guest, a bad guest
@@ -180,16 +179,6 @@ pub(crate) fn os_errno(code: i32) -> Errno {
         E::TXTBSY => Errno::Txtbsy,
         E::XDEV => Errno::Xdev,
         _ => Errno::Io,
-    }
-}
-
-impl UserErrorConversion for WasiCtx {
-    fn errno_from_sys_err(&mut self, e: SysErr) -> wiggle::error::Result<Errno> {
-        match e {
-            SysErr::Errno(errno) => Ok(errno),
-            SysErr::Pointer(bad) => Err(wasmtime::Error::new(bad)),
-            SysErr::Trap(trap) => Err(trap),
-        }
     }
 }
 

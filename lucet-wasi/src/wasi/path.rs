@@ -8,14 +8,15 @@
 //! both answered with `notcapable`.
 
 use super::ctx::Entry;
+use super::dir::DirFd;
 use super::errno::PointerRole;
-use super::fd::{fdflags, filestat, fst_flags, rights, rights_for};
-use super::file::{need, write_access_rights, DirFd, FileFd};
-use super::types::{Errno, Fd, Fdflags, Filestat, Fstflags, Oflags, Rights};
+use super::file::FileFd;
+use super::rights::{need, rights, rights_for, write_access_rights};
+use super::stat::{fdflags, filestat, fst_flags, set_path_times};
+use super::types::{Errno, Fd, Fdflags, Filestat, Oflags, Rights};
 use super::{SysErr, WasiCtx};
 use cap_fs_ext::{
     DirExt, FollowSymlinks, OpenOptionsFollowExt, OpenOptionsMaybeDirExt, OpenOptionsSyncExt,
-    SystemTimeSpec,
 };
 use cap_std::fs::{Dir, File, OpenOptions};
 use std::os::unix::ffi::OsStrExt;
@@ -56,37 +57,6 @@ fn follow(flags: u32) -> Result<bool, Errno> {
         1 => Ok(true),
         _ => Err(Errno::Inval),
     }
-}
-
-/// Sets the times of `path` below `dir` (validated `flags`, nanosecond times).
-pub(super) fn set_path_times(
-    dir: &Dir,
-    path: &str,
-    follow: bool,
-    atim: u64,
-    mtim: u64,
-    flags: Fstflags,
-) -> Result<(), SysErr> {
-    let spec = |ns: u64, set: Fstflags, now: Fstflags| {
-        if flags.contains(now) {
-            Some(SystemTimeSpec::SymbolicNow)
-        } else if flags.contains(set) {
-            let t = std::time::UNIX_EPOCH + std::time::Duration::from_nanos(ns);
-            Some(SystemTimeSpec::Absolute(
-                cap_std::time::SystemTime::from_std(t),
-            ))
-        } else {
-            None
-        }
-    };
-    let atime = spec(atim, Fstflags::ATIM, Fstflags::ATIM_NOW);
-    let mtime = spec(mtim, Fstflags::MTIM, Fstflags::MTIM_NOW);
-    if follow {
-        dir.set_times(path, atime, mtime)?;
-    } else {
-        dir.set_symlink_times(path, atime, mtime)?;
-    }
-    Ok(())
 }
 
 impl WasiCtx {

@@ -2,7 +2,10 @@
 //! hands it and calls the inherent `WasiCtx` method of the same name, in the file of
 //! its area (`fd_read` → `fd.rs`, `path_open` → `path.rs`, `environ_get` → `args.rs`).
 
-use super::types::{Ciovec, Event, Fd, Fdstat, Filestat, Iovec, Prestat, Roflags, Subscription};
+use super::types::{
+    Ciovec, Errno, Event, Fd, Fdstat, Filestat, Iovec, Prestat, Roflags, Subscription,
+    UserErrorConversion,
+};
 use super::wasi_snapshot_preview1::WasiSnapshotPreview1;
 use super::{SysErr, WasiCtx};
 use wiggle::{GuestMemory, GuestPtr};
@@ -139,7 +142,10 @@ impl WasiSnapshotPreview1 for WasiCtx {
         len: u32,
         cookie: u64,
     ) -> R<u32> {
-        call("fd_readdir", WasiCtx::fd_readdir(self, m, fd, buf, len, cookie))
+        call(
+            "fd_readdir",
+            WasiCtx::fd_readdir(self, m, fd, buf, len, cookie),
+        )
     }
     fn fd_renumber(&mut self, _: &mut GuestMemory<'_>, fd: Fd, to: Fd) -> R<()> {
         WasiCtx::fd_renumber(self, fd, to)
@@ -163,7 +169,10 @@ impl WasiSnapshotPreview1 for WasiCtx {
         fd: Fd,
         path: GuestPtr<str>,
     ) -> R<()> {
-        call("path_create_directory", WasiCtx::path_create_directory(self, m, fd, path))
+        call(
+            "path_create_directory",
+            WasiCtx::path_create_directory(self, m, fd, path),
+        )
     }
     fn path_filestat_get(
         &mut self,
@@ -172,7 +181,10 @@ impl WasiSnapshotPreview1 for WasiCtx {
         flags: u32,
         path: GuestPtr<str>,
     ) -> R<Filestat> {
-        call("path_filestat_get", WasiCtx::path_filestat_get(self, m, fd, flags, path))
+        call(
+            "path_filestat_get",
+            WasiCtx::path_filestat_get(self, m, fd, flags, path),
+        )
     }
     fn path_filestat_set_times(
         &mut self,
@@ -216,7 +228,9 @@ impl WasiSnapshotPreview1 for WasiCtx {
     ) -> R<Fd> {
         call(
             "path_open",
-            WasiCtx::path_open(self, m, fd, dirflags, path, oflags, base, inheriting, fdflags),
+            WasiCtx::path_open(
+                self, m, fd, dirflags, path, oflags, base, inheriting, fdflags,
+            ),
         )
     }
     fn path_readlink(
@@ -227,7 +241,10 @@ impl WasiSnapshotPreview1 for WasiCtx {
         buf: GuestPtr<u8>,
         len: u32,
     ) -> R<u32> {
-        call("path_readlink", WasiCtx::path_readlink(self, m, fd, path, buf, len))
+        call(
+            "path_readlink",
+            WasiCtx::path_readlink(self, m, fd, path, buf, len),
+        )
     }
     fn path_remove_directory(
         &mut self,
@@ -235,7 +252,10 @@ impl WasiSnapshotPreview1 for WasiCtx {
         fd: Fd,
         path: GuestPtr<str>,
     ) -> R<()> {
-        call("path_remove_directory", WasiCtx::path_remove_directory(self, m, fd, path))
+        call(
+            "path_remove_directory",
+            WasiCtx::path_remove_directory(self, m, fd, path),
+        )
     }
     fn path_rename(
         &mut self,
@@ -245,7 +265,10 @@ impl WasiSnapshotPreview1 for WasiCtx {
         new_fd: Fd,
         new: GuestPtr<str>,
     ) -> R<()> {
-        call("path_rename", WasiCtx::path_rename(self, m, fd, old, new_fd, new))
+        call(
+            "path_rename",
+            WasiCtx::path_rename(self, m, fd, old, new_fd, new),
+        )
     }
     fn path_symlink(
         &mut self,
@@ -257,7 +280,10 @@ impl WasiSnapshotPreview1 for WasiCtx {
         call("path_symlink", WasiCtx::path_symlink(self, m, old, fd, new))
     }
     fn path_unlink_file(&mut self, m: &mut GuestMemory<'_>, fd: Fd, path: GuestPtr<str>) -> R<()> {
-        call("path_unlink_file", WasiCtx::path_unlink_file(self, m, fd, path))
+        call(
+            "path_unlink_file",
+            WasiCtx::path_unlink_file(self, m, fd, path),
+        )
     }
 
     fn poll_oneoff(
@@ -267,7 +293,10 @@ impl WasiSnapshotPreview1 for WasiCtx {
         events: GuestPtr<Event>,
         n: u32,
     ) -> R<u32> {
-        call("poll_oneoff", WasiCtx::poll_oneoff(self, m, subs, events, n))
+        call(
+            "poll_oneoff",
+            WasiCtx::poll_oneoff(self, m, subs, events, n),
+        )
     }
     fn proc_exit(&mut self, _: &mut GuestMemory<'_>, status: u32) -> wasmtime::Error {
         WasiCtx::proc_exit(self, status)
@@ -305,5 +334,16 @@ impl WasiSnapshotPreview1 for WasiCtx {
     }
     fn sock_shutdown(&mut self, _: &mut GuestMemory<'_>, fd: Fd, how: u32) -> R<()> {
         WasiCtx::sock_shutdown(self, fd, how)
+    }
+}
+
+/// How a failed call reaches the guest: an errno, or a trap for a bad pointer.
+impl UserErrorConversion for WasiCtx {
+    fn errno_from_sys_err(&mut self, e: SysErr) -> wiggle::error::Result<Errno> {
+        match e {
+            SysErr::Errno(errno) => Ok(errno),
+            SysErr::Pointer(bad) => Err(wasmtime::Error::new(bad)),
+            SysErr::Trap(trap) => Err(trap),
+        }
     }
 }
