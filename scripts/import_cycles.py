@@ -54,7 +54,8 @@ def resolve(path):
             mod = cand
             continue
         if (mod, p) in reexports:
-            return resolve(reexports[(mod, p)] + "::" + "::".join(parts[i + 1:]) if i + 1 < len(parts) else reexports[(mod, p)])
+            # Follow the re-export to where the item is defined.
+            return resolve("::".join([reexports[(mod, p)]] + parts[i:]))
         break
     return mod
 

@@ -30,11 +30,13 @@ pub use backtrace::{Backtrace, Frame};
 pub use builder::WasiInstanceBuilder;
 pub use cache::CompileCache;
 pub use engine::{Engine, EngineConfig};
-pub use error::{Error, HostcallError};
+pub use error::Error;
 pub use features::WasmFeatures;
 #[doc(hidden)]
 pub use hostcall::__private as __private_hostcall;
-pub use hostcall::{GuestMemory, GuestOutput, GuestType, HostContext, Hostcall, HostcallSet};
+pub use hostcall::{
+    GuestMemory, GuestOutput, GuestType, HostContext, Hostcall, HostcallError, HostcallSet,
+};
 pub use instance::WasiInstance;
 pub use limits::{check_size, Limits, MAX_STACK, PAGE};
 pub use module::Module;

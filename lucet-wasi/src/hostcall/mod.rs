@@ -11,12 +11,13 @@
 
 mod bindings;
 mod context;
+mod error;
 mod memory;
 
 pub use context::{GuestOutput, HostContext};
+pub use error::HostcallError;
 pub use memory::{GuestMemory, GuestType};
 
-use crate::error::HostcallError;
 use crate::store::StoreData;
 use crate::Error;
 use std::any::{Any, TypeId};
