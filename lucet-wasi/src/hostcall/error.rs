@@ -1,6 +1,6 @@
 //! [`HostcallError`]: why a host function failed.
 
-/// Why a host function failed: the `cause` of [`Error::HostFunction`].
+/// Why a host function failed: the `cause` of [`Error::HostFunction`](crate::Error::HostFunction).
 ///
 /// A host function can also return it (or any error) itself: `?` on the
 /// [`GuestMemory`](crate::GuestMemory) accessors ends the call with their cause.
