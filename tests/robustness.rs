@@ -2,6 +2,8 @@
 //! host must answer errnos (the guest runs to its end: no trap, no panic), make no large
 //! host allocation on the guest's behalf, and touch nothing outside the preopen.
 
+#[path = "suite/support/mod.rs"]
+#[allow(dead_code)] // this crate uses a few of the helpers
 mod support;
 
 use lucet_wasi::{Engine, EngineConfig, Exit, Input, Module, Output, WasiInstance};

@@ -10,7 +10,7 @@
 //! code-shaping settings (Wasmtime's `precompile_compatibility_hash`) and lucet-wasi's
 //! version.
 
-use crate::module::Engine;
+use crate::engine::Engine;
 use crate::Error;
 use sha2::{Digest, Sha256};
 use std::fs;

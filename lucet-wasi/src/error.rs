@@ -1,6 +1,8 @@
 //! The one error type of lucet-wasi.
 
-use crate::Bytes;
+// Named otherwise here only because thiserror takes any field type called `Backtrace`
+// for std's backtrace.
+use crate::{Backtrace as WasmFrames, Bytes, HostcallError};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -41,13 +43,13 @@ pub enum Error {
     /// The bytes are neither a wasm binary, WAT text nor a precompiled module.
     #[error("{name}: not a WebAssembly module (expected a .wasm binary, .wat text, or a module precompiled by `lucet-wasi compile`)")]
     NotWasm {
-        /// The module's name (its file name, or `<bytes>`).
+        /// The module: its path as given, or `module.wasm` for bytes.
         name: String,
     },
     /// The module failed to parse, validate or compile.
     #[error("{name}: invalid module: {reason}")]
     InvalidModule {
-        /// The module's name.
+        /// The module: its path as given, or `module.wasm` for bytes.
         name: String,
         /// The parser's or compiler's message.
         reason: String,
@@ -56,7 +58,7 @@ pub enum Error {
     /// incompatible version or configuration).
     #[error("{name}: cannot load precompiled module: {reason}")]
     Precompiled {
-        /// The module's name.
+        /// The module: its path as given, or `module.cwasm` for bytes.
         name: String,
         /// Why.
         reason: String,
@@ -81,8 +83,12 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// The module imports something nobody provides.
-    #[error("module imports {kind} `{module}::{field}`, which is not provided (lucet-wasi provides wasi_snapshot_preview1)")]
+    /// The module imports something nobody provides: a WASI function lucet-wasi does not
+    /// have, or a host function the embedder did not register.
+    #[error(
+        "module imports {kind} `{module}::{field}`, {}",
+        unknown_import_hint(module)
+    )]
     UnknownImport {
         /// The import's module name.
         module: String,
@@ -91,7 +97,8 @@ pub enum Error {
         /// What kind of item it is (`function`, `memory`, ...).
         kind: &'static str,
     },
-    /// An import exists but has another type than the module expects.
+    /// The module cannot be linked although every import is provided: an import (WASI
+    /// or a host function) has another type than the module expects.
     #[error("cannot link module: {reason}")]
     Link {
         /// The linker's message.
@@ -142,8 +149,8 @@ pub enum Error {
     Trap {
         /// The trap's cause.
         message: String,
-        /// The wasm backtrace, one frame per line (innermost first); empty if none.
-        backtrace: String,
+        /// Where in the guest it trapped (empty if not in wasm code).
+        backtrace: WasmFrames,
     },
     /// The guest ran longer than its timeout.
     #[error("guest timed out after {}", humantime::format_duration(*after))]
@@ -172,8 +179,8 @@ pub enum Error {
     /// The guest used up its fuel budget.
     #[error("guest ran out of fuel")]
     OutOfFuel {
-        /// The wasm backtrace where it ran out.
-        backtrace: String,
+        /// Where in the guest it ran out.
+        backtrace: WasmFrames,
     },
     /// Every instance slot of a pooled engine is taken (see
     /// [`EngineConfig::pooling`](crate::EngineConfig::pooling)): instances hold their slot
@@ -194,22 +201,53 @@ pub enum Error {
     /// No module was given to the builder.
     #[error("no module given (use module_file, module_bytes or module)")]
     NoModule,
-    /// Arguments or environment cannot be passed to the guest.
+    /// An access to guest memory through [`WasiInstance`](crate::WasiInstance) was out
+    /// of bounds, misaligned or not UTF-8.
+    #[error("guest memory: {0}")]
+    GuestMemory(#[from] HostcallError),
+    /// An argument to the builder or an instance cannot be used as given (arguments or
+    /// environment the guest cannot receive, settings the engine lacks).
     #[error("{0}")]
     InvalidArgument(String),
     /// The engine or the host failed (out of host memory, thread creation, ...).
-    #[error("{0}")]
-    Host(String),
+    #[error("{context}{}", source.as_deref().map(|s| format!(": {}", chain(s))).unwrap_or_default())]
+    Host {
+        /// What lucet-wasi was doing.
+        context: String,
+        /// The error it got, if any.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    },
 }
 
 impl Error {
-    /// The exit status the CLI uses for this error: 134 for a trap (128 + SIGABRT, as
-    /// other runtimes), 124 for a timeout, 2 for a bad size or limit, 1 otherwise.
+    /// The host failed doing `context`, with `source`.
+    pub(crate) fn host(
+        context: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    ) -> Error {
+        Error::Host {
+            context: context.into(),
+            source: Some(source.into()),
+        }
+    }
+
+    /// An internal error with no underlying cause.
+    pub(crate) fn internal(context: impl Into<String>) -> Error {
+        Error::Host {
+            context: format!("internal error: {}", context.into()),
+            source: None,
+        }
+    }
+
+    /// The exit status the CLI uses for this error: 134 for a trap or running out of
+    /// fuel (128 + SIGABRT, as other runtimes), 124 for a timeout, 2 for a bad size or
+    /// limit, the guest's status for [`Error::Exited`], 1 otherwise.
     ///
     /// ```
     /// use lucet_wasi::Error;
-    /// let e = Error::NoSuchExport { name: "main".into() };
-    /// assert_eq!(e.exit_code(), 1);
+    /// assert_eq!(Error::NoSuchExport { name: "main".into() }.exit_code(), 1);
+    /// assert_eq!(Error::Exited { status: 3 }.exit_code(), 3);
     /// ```
     pub fn exit_code(&self) -> i32 {
         match self {
@@ -222,101 +260,33 @@ impl Error {
     }
 }
 
-/// Why a host function failed: the `cause` of [`Error::HostFunction`].
-///
-/// A host function can also return it (or any error) itself: `?` on the
-/// [`GuestMemory`](crate::GuestMemory) accessors ends the call with their cause.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum HostcallError {
-    /// A guest pointer and length reach past the end of guest memory (or overflow).
-    #[error("{}guest range {ptr:#x}+{len} is outside the guest's {memory}-byte memory", arg_prefix(*.arg))]
-    OutOfBounds {
-        /// The argument it was passed as (`None` for an access through the context).
-        arg: Option<&'static str>,
-        /// The guest pointer.
-        ptr: u32,
-        /// The length in bytes.
-        len: u64,
-        /// The memory's size in bytes.
-        memory: usize,
-    },
-    /// A typed guest pointer is not aligned for its type.
-    #[error("{}guest pointer {ptr:#x} is not {align}-byte aligned", arg_prefix(*.arg))]
-    Misaligned {
-        /// The argument it was passed as.
-        arg: Option<&'static str>,
-        /// The guest pointer.
-        ptr: u32,
-        /// The alignment its type needs.
-        align: usize,
-    },
-    /// A guest string is not UTF-8.
-    #[error("{}guest string at {ptr:#x} is not UTF-8 (valid up to byte {valid_up_to})", arg_prefix(*.arg))]
-    NotUtf8 {
-        /// The argument it was passed as.
-        arg: Option<&'static str>,
-        /// The guest pointer.
-        ptr: u32,
-        /// How many leading bytes are valid.
-        valid_up_to: usize,
-    },
-    /// Two borrows of guest memory overlap where one of them is written: Rust
-    /// references may not alias, so the call is refused rather than copied.
-    #[error("{}overlaps argument `{other}` in guest memory, and one of them is mutable", arg_prefix(*.arg))]
-    Overlap {
-        /// The argument refused (`None` for an access through the context).
-        arg: Option<&'static str>,
-        /// The argument it overlaps.
-        other: &'static str,
-    },
-    /// The function reads guest memory, but the guest exports no `memory`.
-    #[error("the guest exports no memory")]
-    NoMemory,
-    /// The instance's embedder data is not of the type the function takes.
-    #[error("needs embedder data of type `{expected}`, but the instance was given `{found}` (set it with `.data(...)`)")]
-    WrongData {
-        /// The type the function takes.
-        expected: &'static str,
-        /// The type given to the builder (`()` when none was).
-        found: &'static str,
-    },
-    /// The function panicked.
-    #[error("panicked: {message}")]
-    Panicked {
-        /// The panic message.
-        message: String,
-    },
-    /// The function returned `Err`; the original error, downcastable with
-    /// [`downcast_ref`](Self::downcast_ref).
-    #[error("{0}")]
-    Failed(Box<dyn std::error::Error + Send + Sync + 'static>),
+/// An error and its causes on one line.
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        let text = cause.to_string();
+        // Some errors print their source themselves; say it once.
+        if !out.ends_with(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        next = cause.source();
+    }
+    out
 }
 
-impl HostcallError {
-    /// The error a host function returned, if it is an `E`.
-    ///
-    /// ```
-    /// use lucet_wasi::HostcallError;
-    /// let e = HostcallError::Failed(Box::new(std::fmt::Error));
-    /// assert!(e.downcast_ref::<std::fmt::Error>().is_some());
-    /// ```
-    pub fn downcast_ref<E: std::error::Error + 'static>(&self) -> Option<&E> {
-        match self {
-            HostcallError::Failed(e) => e.downcast_ref(),
-            _ => None,
+/// Where to look for an import nobody provides.
+fn unknown_import_hint(module: &str) -> &'static str {
+    match module {
+        "wasi_snapshot_preview1" => "which lucet-wasi's wasi_snapshot_preview1 does not have",
+        m if m.starts_with("wasi") => {
+            "which is not provided: lucet-wasi provides WASI as wasi_snapshot_preview1 only \
+             (build the guest for wasm32-wasip1)"
+        }
+        _ => {
+            "which is not provided: register a host function for it with `.hostcall(f)` \
+             (see #[lucet_wasi::hostcall]) or Module::with_hostcalls"
         }
     }
-
-    /// Wraps what a host function returned; a `HostcallError` it passed on stays itself.
-    pub(crate) fn returned(e: Box<dyn std::error::Error + Send + Sync + 'static>) -> Self {
-        match e.downcast::<HostcallError>() {
-            Ok(own) => *own,
-            Err(other) => HostcallError::Failed(other),
-        }
-    }
-}
-
-fn arg_prefix(arg: Option<&'static str>) -> String {
-    arg.map(|a| format!("argument `{a}`: ")).unwrap_or_default()
 }

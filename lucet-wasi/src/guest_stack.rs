@@ -23,9 +23,8 @@ struct Stack {
 impl Stack {
     fn new(size: usize) -> Result<Stack, Error> {
         let len = size.div_ceil(PAGE) * PAGE + PAGE;
-        let fail = |e: rustix::io::Errno| {
-            Error::Host(format!("cannot map a {size}-byte guest stack: {e}"))
-        };
+        let fail =
+            |e: rustix::io::Errno| Error::host(format!("cannot map a {size}-byte guest stack"), e);
         // SAFETY: a fresh private anonymous mapping that nothing else refers to.
         let map = unsafe {
             rustix::mm::mmap_anonymous(
@@ -84,5 +83,5 @@ pub(crate) fn run<T>(size: usize, f: impl FnOnce() -> T) -> Result<T, Error> {
             spare.push(stack);
         }
     });
-    result.map_err(|_| Error::Host("internal error: a guest run panicked".into()))
+    result.map_err(|_| Error::internal("a guest run panicked"))
 }

@@ -1,54 +1,55 @@
-//! [`WasiInstance`], its builder, and run outcomes.
+//! [`WasiInstance`]: an instantiated guest, its runs and calls, and its memory.
 
-use crate::hostcall::{Hostcall, HostcallFailed, HostcallSet};
-use crate::module::{self, Engine, EngineConfig, Module};
+use crate::hostcall::GuestMemory;
+use crate::module::Module;
+use crate::outcome::{outcome, Exit};
 use crate::store::StoreData;
-use crate::wasi::{
-    self, BadPointer, DeadlineReached, ExitRequested, Input, Output, WasiCtxBuilder,
-};
-use crate::{Bytes, Error, Limits, WasmFeatures};
+use crate::Error;
 use std::any::Any;
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use wasmtime::{
-    ExternType, InstancePre, Store, Trap, UpdateDeadline, WasmBacktrace, WasmParams, WasmResults,
-};
+use wasmtime::{ExternType, InstancePre, Store, UpdateDeadline, WasmParams, WasmResults};
 
-/// How a guest's run ended, when it did not fail.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Exit {
-    /// The entry point returned.
-    Returned,
-    /// The guest called `proc_exit` with this status.
-    Exited(u32),
-}
+/// The export a reactor module initialises itself with (WASI application ABI).
+const INITIALIZE: &str = "_initialize";
+/// The entry point of a command module.
+const START: &str = "_start";
+/// Native stack the host needs beyond the wasm stack on the guest's stack.
+const HOST_STACK: usize = 2 << 20;
 
-impl Exit {
-    /// The process exit status this outcome stands for: 0 for a return, else the
-    /// guest's status (the OS keeps it modulo 256).
-    ///
-    /// ```
-    /// use lucet_wasi::Exit;
-    /// assert_eq!(Exit::Returned.code(), 0);
-    /// assert_eq!(Exit::Exited(42).code(), 42);
-    /// ```
-    pub fn code(&self) -> i32 {
-        match *self {
-            Exit::Returned => 0,
-            Exit::Exited(n) => n as i32,
-        }
-    }
-}
-
-/// A guest instance: linked against WASI, its preopens open, its own store and memory.
+/// A guest instance: instantiated, linked against WASI, its preopens open, its own
+/// store and memory.
 ///
 /// Build one with [`WasiInstance::builder`]. [`run`](Self::run) calls a command's entry
-/// point; [`call`](Self::call) calls any export with typed arguments (reactors). The
-/// module is instantiated on the first of these; each runs on a thread whose stack fits
-/// the configured wasm stack.
+/// point; [`call`](Self::call) calls any export with typed arguments (reactors). Each
+/// runs on a stack that fits the configured wasm stack.
+///
+/// **Reactors** (modules built with `-mexec-model=reactor` or as a Rust `cdylib`) export
+/// `_initialize` and no `_start`: it runs once, when the instance is built, before any
+/// other export can be called (the WASI application ABI). The host can then place data
+/// in guest memory and call exports that work on it:
+///
+/// ```
+/// use lucet_wasi::WasiInstance;
+/// let wat = r#"(module (memory (export "memory") 1)
+///     (global $ready (mut i32) (i32.const 0))
+///     (func (export "_initialize") (global.set $ready (i32.const 1)))
+///     ;; Sums `len` bytes at `ptr`, if initialised.
+///     (func (export "sum") (param $ptr i32) (param $len i32) (result i32) (local $s i32)
+///         (if (i32.eqz (global.get $ready)) (then unreachable))
+///         (block $done (loop $next
+///             (br_if $done (i32.eqz (local.get $len)))
+///             (local.set $s (i32.add (local.get $s) (i32.load8_u (local.get $ptr))))
+///             (local.set $ptr (i32.add (local.get $ptr) (i32.const 1)))
+///             (local.set $len (i32.sub (local.get $len) (i32.const 1)))
+///             (br $next)))
+///         (local.get $s)))"#;
+/// let mut instance = WasiInstance::builder().module_bytes(wat).build()?;
+/// instance.write_bytes(1024, &[1, 2, 3, 4])?;
+/// assert_eq!(instance.call::<(u32, u32), u32>("sum", (1024, 4))?, 10);
+/// # Ok::<(), lucet_wasi::Error>(())
+/// ```
 pub struct WasiInstance {
-    /// The guest's state; it travels to the guest thread for each run or call. `None`
-    /// only if a guest thread was lost to an internal error.
+    /// The guest's state; `None` only after an internal error lost it.
     inner: Option<Inner>,
     module: Module,
     timeout: Option<Duration>,
@@ -59,132 +60,66 @@ pub struct WasiInstance {
 /// Everything a run touches.
 struct Inner {
     store: Store<StoreData>,
-    pre: InstancePre<StoreData>,
-    instance: Option<wasmtime::Instance>,
-}
-
-impl Inner {
-    /// Instantiates on first use.
-    fn instantiate(&mut self) -> wasmtime::Result<wasmtime::Instance> {
-        if let Some(instance) = self.instance {
-            return Ok(instance);
-        }
-        let instance = self.pre.instantiate(&mut self.store)?;
-        tracing::debug!("instantiated");
-        self.store.data_mut().memory = instance.get_memory(&mut self.store, "memory");
-        self.instance = Some(instance);
-        Ok(instance)
-    }
-}
-
-/// Native stack the host needs beyond the wasm stack on the guest's thread.
-const HOST_STACK: usize = 2 << 20;
-/// Size of a wasm page.
-const WASM_PAGE: u64 = 64 * 1024;
-
-/// Where the builder's module comes from.
-enum ModuleSource {
-    /// Bytes to compile on the shared engine for the builder's limits.
-    Bytes { name: String, bytes: Vec<u8> },
-    /// An already compiled module (its engine fixes address space and stack).
-    Compiled(Module),
-}
-
-/// Builds a [`WasiInstance`]. Every method consumes and returns the builder.
-///
-/// ```
-/// use lucet_wasi::{WasiInstance, Exit, MiB};
-/// let wat = r#"(module
-///     (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
-///     (memory (export "memory") 1)
-///     (func (export "_start") (call $exit (i32.const 7))))"#;
-/// let exit = WasiInstance::builder()
-///     .module_bytes(wat)
-///     .max_heap(MiB(16))
-///     .run("_start")?;
-/// assert_eq!(exit, Exit::Exited(7));
-/// # Ok::<(), lucet_wasi::Error>(())
-/// ```
-pub struct WasiInstanceBuilder {
-    module: Option<ModuleSource>,
-    program_name: Option<String>,
-    args: Vec<String>,
-    env: Vec<(String, String)>,
-    inherit_env: bool,
-    /// Guest path, host path, read-only.
-    preopens: Vec<(String, PathBuf, bool)>,
-    sockets: Vec<std::net::TcpListener>,
-    limits: Limits,
-    /// Whether address space / stack were set explicitly (they are engine-wide).
-    engine_limits_set: bool,
-    /// The wasm proposals asked for, if set (they are engine-wide too).
-    wasm: Option<WasmFeatures>,
-    timeout: Option<Duration>,
-    fuel: Option<u64>,
-    stdin: Input,
-    stdout: Output,
-    stderr: Output,
-    data: Box<dyn Any + Send>,
-    data_name: &'static str,
-    hostcalls: HostcallSet,
-    cache: Option<crate::CompileCache>,
-    /// The trace and statistics asked for, if any (boxed: the builder stays small).
-    watch: Option<Box<crate::trace::Watch>>,
+    instance: wasmtime::Instance,
 }
 
 impl WasiInstance {
-    /// Starts building an instance. Defaults: no arguments beyond argv\[0\], no
-    /// environment, no preopens, stdio inherited, [`Limits::default`], no timeout.
-    pub fn builder() -> WasiInstanceBuilder {
-        WasiInstanceBuilder {
-            module: None,
-            program_name: None,
-            args: Vec::new(),
-            env: Vec::new(),
-            inherit_env: false,
-            preopens: Vec::new(),
-            sockets: Vec::new(),
-            limits: Limits::default(),
-            engine_limits_set: false,
-            wasm: None,
-            timeout: None,
-            fuel: None,
-            stdin: Input::inherit(),
-            stdout: Output::inherit(),
-            stderr: Output::inherit(),
-            data: Box::new(()),
-            data_name: "()",
-            hostcalls: HostcallSet::new(),
-            cache: None,
-            watch: None,
+    /// Instantiates `pre` in `store` and, for a reactor, runs `_initialize`.
+    pub(crate) fn start(
+        module: Module,
+        mut store: Store<StoreData>,
+        pre: InstancePre<StoreData>,
+        timeout: Option<Duration>,
+        mut usage: Option<crate::stats::Usage>,
+    ) -> Result<WasiInstance, Error> {
+        let reactor = entry_point(&module, INITIALIZE).is_ok() && !module.exports_func(START);
+        arm_timeout(&module, timeout, &mut store);
+        let span = usage.is_some().then(crate::stats::Span::start);
+        let result = on_guest_stack(&module, || {
+            let instance = pre.instantiate(&mut store)?;
+            tracing::debug!(module = module.name(), "instantiated");
+            store.data_mut().memory = instance.get_memory(&mut store, "memory");
+            if reactor {
+                let init = instance.get_typed_func::<(), ()>(&mut store, INITIALIZE)?;
+                init.call(&mut store, ())?;
+            }
+            Ok(instance)
+        })?;
+        if let (Some(span), Some(usage)) = (span, &mut usage) {
+            span.end(usage);
+        }
+        let mut this = WasiInstance {
+            inner: None,
+            module,
+            timeout,
+            usage,
+        };
+        match result {
+            Ok(instance) => {
+                this.inner = Some(Inner { store, instance });
+                this.flush()?;
+                Ok(this)
+            }
+            Err(e) => {
+                let memory = store.data().memory.map(|m| m.data_size(&store) as u64);
+                let _ = store.data_mut().wasi.fds.flush_outputs();
+                Err(failed_call(outcome(e, timeout, memory)))
+            }
         }
     }
 
     /// Runs the exported function `entry` (normally `_start`: no parameters, no results)
     /// to completion.
     pub fn run(&mut self, entry: &str) -> Result<Exit, Error> {
-        match self.module.inner.get_export(entry) {
-            Some(ExternType::Func(f)) if f.params().len() == 0 && f.results().len() == 0 => {}
-            Some(ExternType::Func(f)) => {
-                return Err(Error::BadEntrypoint {
-                    name: entry.to_string(),
-                    found: f.to_string(),
-                })
-            }
-            _ => {
-                return Err(Error::NoSuchExport {
-                    name: entry.to_string(),
-                })
-            }
-        }
+        entry_point(&self.module, entry)?;
+        self.refuse_initialize(entry)?;
         let timeout = self.timeout;
         let _span = tracing::debug_span!("run", module = self.module.name(), entry).entered();
         tracing::debug!("running");
-        let entry = entry.to_string();
-        let result = self.on_guest_thread(move |inner| {
-            let instance = inner.instantiate()?;
-            instance
-                .get_typed_func::<(), ()>(&mut inner.store, &entry)
+        let result = self.on_guest_stack(|inner| {
+            inner
+                .instance
+                .get_typed_func::<(), ()>(&mut inner.store, entry)
                 .and_then(|func| func.call(&mut inner.store, ()))
         })?;
         self.flush()?;
@@ -207,30 +142,27 @@ impl WasiInstance {
     /// assert_eq!(instance.call::<(i32, i32), i32>("add", (2, 3))?, 5);
     /// # Ok::<(), lucet_wasi::Error>(())
     /// ```
-    pub fn call<P, R>(&mut self, name: &str, params: P) -> Result<R, Error>
-    where
-        P: WasmParams + Send + 'static,
-        R: WasmResults + Send + 'static,
-    {
-        if !matches!(
-            self.module.inner.get_export(name),
-            Some(ExternType::Func(_))
-        ) {
+    pub fn call<P: WasmParams, R: WasmResults>(
+        &mut self,
+        name: &str,
+        params: P,
+    ) -> Result<R, Error> {
+        if !self.module.exports_func(name) {
             return Err(Error::NoSuchExport {
                 name: name.to_string(),
             });
         }
+        self.refuse_initialize(name)?;
         let timeout = self.timeout;
         let _span =
             tracing::debug_span!("call", module = self.module.name(), export = name).entered();
-        let name = name.to_string();
-        let result = self.on_guest_thread(move |inner| {
-            let instance = inner.instantiate().map_err(Err)?;
-            let func = instance
-                .get_typed_func::<P, R>(&mut inner.store, &name)
+        let result = self.on_guest_stack(|inner| {
+            let func = inner
+                .instance
+                .get_typed_func::<P, R>(&mut inner.store, name)
                 .map_err(|e| {
                     Ok(Error::ExportType {
-                        name: name.clone(),
+                        name: name.to_string(),
                         reason: format!("{e:#}"),
                     })
                 })?;
@@ -240,35 +172,67 @@ impl WasiInstance {
         match result {
             Ok(r) => Ok(r),
             Err(Ok(e)) => Err(e),
-            Err(Err(e)) => match outcome(e, timeout, self.memory_size())? {
-                Exit::Exited(status) => Err(Error::Exited { status }),
-                Exit::Returned => Err(Error::Host("internal error: a failed call returned".into())),
-            },
+            Err(Err(e)) => Err(failed_call(outcome(e, timeout, self.memory_size()))),
         }
     }
 
-    /// The guest's exported linear memory `memory`, once instantiated (after a run or a
-    /// call), for reading results out of it.
-    pub fn memory(&mut self) -> Option<&[u8]> {
+    /// The guest's exported linear memory `memory`, if it has one.
+    pub fn memory(&self) -> Option<&[u8]> {
+        let inner = self.inner.as_ref()?;
+        Some(inner.store.data().memory?.data(&inner.store))
+    }
+
+    /// The guest's exported linear memory `memory`, writable: what the host writes here
+    /// the guest reads in its next call.
+    pub fn memory_mut(&mut self) -> Option<&mut [u8]> {
         let inner = self.inner.as_mut()?;
-        let memory = inner.instance?.get_memory(&mut inner.store, "memory")?;
-        Some(memory.data(&inner.store))
+        Some(inner.store.data().memory?.data_mut(&mut inner.store))
+    }
+
+    /// Typed, bounds-checked access to guest memory, as host functions have it
+    /// ([`GuestMemory::read`], [`write`](GuestMemory::write), [`str`](GuestMemory::str),
+    /// ...). Without an exported memory, every non-empty access is an error.
+    pub fn guest_memory(&mut self) -> GuestMemory<'_> {
+        match self.memory_mut() {
+            Some(bytes) => GuestMemory::new(bytes),
+            None => GuestMemory::absent(),
+        }
+    }
+
+    /// Copies `bytes` into guest memory at `ptr`; out of bounds is an error, and nothing
+    /// is written.
+    pub fn write_bytes(&mut self, ptr: u32, bytes: &[u8]) -> Result<(), Error> {
+        let len = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
+        self.guest_memory()
+            .bytes_mut(ptr, len)?
+            .copy_from_slice(bytes);
+        Ok(())
+    }
+
+    /// Copies `len` bytes out of guest memory at `ptr`.
+    pub fn read_bytes(&mut self, ptr: u32, len: u32) -> Result<Vec<u8>, Error> {
+        Ok(self.guest_memory().bytes(ptr, len)?.to_vec())
+    }
+
+    /// Copies the UTF-8 string of `len` bytes at `ptr` out of guest memory.
+    pub fn read_string(&mut self, ptr: u32, len: u32) -> Result<String, Error> {
+        Ok(self.guest_memory().str(ptr, len)?.to_string())
     }
 
     /// The size of the guest's exported `memory` in bytes, if it has one.
     fn memory_size(&self) -> Option<u64> {
-        let inner = self.inner.as_ref()?;
-        let memory = inner.store.data().memory?;
-        Some(memory.data_size(&inner.store) as u64)
+        self.memory().map(|m| m.len() as u64)
     }
 
-    /// The embedder data given to [`WasiInstanceBuilder::data`], if it is a `T`.
+    /// The embedder data given to [`WasiInstanceBuilder::data`](crate::WasiInstanceBuilder::data),
+    /// if it is a `T`.
     pub fn data<T: Any>(&mut self) -> Option<&mut T> {
         self.inner.as_mut()?.store.data_mut().data.downcast_mut()
     }
 
     /// What the instance used so far (time, memory, fuel, calls by name), if the
-    /// builder was asked to [`collect_stats`](WasiInstanceBuilder::collect_stats).
+    /// builder was asked to [`collect_stats`](crate::WasiInstanceBuilder::collect_stats).
+    /// Time counts instantiation and every run and call.
     pub fn stats(&self) -> Option<crate::RunStats> {
         let usage = self.usage.as_ref()?;
         let mut stats = crate::RunStats {
@@ -278,7 +242,7 @@ impl WasiInstance {
         };
         if let Some(inner) = &self.inner {
             let data = inner.store.data();
-            stats.peak_memory = Bytes(data.heap_peak());
+            stats.peak_memory = crate::Bytes(data.heap_peak());
             stats.syscalls = data
                 .observer
                 .as_ref()
@@ -298,42 +262,29 @@ impl WasiInstance {
         &self.module
     }
 
-    /// Runs `f` on a guest stack (see `guest_stack`), with the timeout (if any) armed
-    /// from now.
-    fn on_guest_thread<R: Send + 'static>(
-        &mut self,
-        f: impl FnOnce(&mut Inner) -> R + Send + 'static,
-    ) -> Result<R, Error> {
-        let mut inner = self.inner.take().ok_or_else(|| {
-            Error::Host("this instance was lost to an earlier internal error".into())
-        })?;
-        let deadline = self.timeout.map(|after| Instant::now() + after);
-        inner.store.data_mut().wasi.deadline = deadline;
-        match deadline {
-            Some(deadline) => {
-                self.module.engine.start_ticker();
-                inner.store.set_epoch_deadline(1);
-                inner.store.epoch_deadline_callback(move |_| {
-                    Ok(if Instant::now() >= deadline {
-                        UpdateDeadline::Interrupt
-                    } else {
-                        UpdateDeadline::Continue(1)
-                    })
-                });
-            }
-            // Epochs advance every 10 ms at most: this is never reached.
-            None if self.module.engine.config().timeout_capable => {
-                inner.store.set_epoch_deadline(1 << 62)
-            }
-            // The code has no interruption checks.
-            None => {}
+    /// `_initialize` ran when the instance was built; a second run would initialise the
+    /// guest twice.
+    fn refuse_initialize(&self, name: &str) -> Result<(), Error> {
+        if name == INITIALIZE && !self.module.exports_func(START) {
+            return Err(Error::InvalidArgument(
+                "`_initialize` already ran when the instance was built (reactors are \
+                 initialised once, before any other export is called)"
+                    .into(),
+            ));
         }
-        let stack = self.module.engine.config().stack.0 as usize + HOST_STACK;
+        Ok(())
+    }
+
+    /// Runs `f` on a guest stack with the timeout (if any) armed from now. If `f`
+    /// panics, the instance is lost.
+    fn on_guest_stack<R>(&mut self, f: impl FnOnce(&mut Inner) -> R) -> Result<R, Error> {
+        let mut inner = self
+            .inner
+            .take()
+            .ok_or_else(|| Error::internal("this instance was lost to an earlier failure"))?;
+        arm_timeout(&self.module, self.timeout, &mut inner.store);
         let span = self.usage.is_some().then(crate::stats::Span::start);
-        let (mut inner, result) = crate::guest_stack::run(stack, move || {
-            let result = f(&mut inner);
-            (inner, result)
-        })?;
+        let result = on_guest_stack(&self.module, || f(&mut inner))?;
         if let (Some(span), Some(usage)) = (span, &mut self.usage) {
             span.end(usage);
         }
@@ -354,518 +305,59 @@ impl WasiInstance {
             .wasi
             .fds
             .flush_outputs()
-            .map_err(|e| Error::Host(format!("cannot flush the guest's output: {e}")))
+            .map_err(|e| Error::host("cannot flush the guest's output", e))
     }
 }
 
-/// Turns the error a guest ended with into an exit, a trap or a timeout. `memory` is the
-/// size of the guest's memory, for the message of a bad pointer.
-fn outcome(
-    e: wasmtime::Error,
-    timeout: Option<Duration>,
-    memory: Option<u64>,
-) -> Result<Exit, Error> {
-    if let Some(limit) = e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>() {
-        return Err(Error::PoolExhausted {
-            reason: limit.to_string(),
-        });
+/// Checks that `name` is an exported function without parameters or results.
+pub(crate) fn entry_point(module: &Module, name: &str) -> Result<(), Error> {
+    match module.inner.get_export(name) {
+        Some(ExternType::Func(f)) if f.params().len() == 0 && f.results().len() == 0 => Ok(()),
+        Some(ExternType::Func(f)) => Err(Error::BadEntrypoint {
+            name: name.to_string(),
+            found: f.to_string(),
+        }),
+        _ => Err(Error::NoSuchExport {
+            name: name.to_string(),
+        }),
     }
-    if let Some(ExitRequested(status)) = e.downcast_ref::<ExitRequested>() {
-        return Ok(Exit::Exited(*status));
-    }
-    if let (Some(DeadlineReached), Some(after)) = (e.downcast_ref::<DeadlineReached>(), timeout) {
-        return Err(Error::Timeout { after });
-    }
-    let e = match e.downcast::<HostcallFailed>() {
-        Ok(failed) => {
-            return Err(Error::HostFunction {
-                function: failed.function.to_string(),
-                cause: failed.cause,
-            })
-        }
+}
+
+/// The error of a call that did not return: a `proc_exit` becomes [`Error::Exited`].
+fn failed_call(outcome: Result<Exit, Error>) -> Error {
+    match outcome {
+        Ok(Exit::Exited(status)) => Error::Exited { status },
+        Ok(Exit::Returned) => Error::internal("a failed call returned"),
         Err(e) => e,
-    };
-    let backtrace = e
-        .downcast_ref::<WasmBacktrace>()
-        .map(format_backtrace)
-        .unwrap_or_default();
-    // A bad pointer, found by our syscall code or by wiggle's glue: one line.
-    let bad_pointer = e.downcast_ref::<BadPointer>().cloned().or_else(|| {
-        e.downcast_ref::<wiggle::GuestError>()
-            .and_then(|g| BadPointer::from_guest_error(g, "pointer"))
-    });
-    if let Some(bad) = bad_pointer {
-        return Err(Error::Trap {
-            message: bad.message(memory),
-            backtrace,
-        });
-    }
-    if let Some(g) = e.downcast_ref::<wiggle::GuestError>() {
-        // Other glue errors (a value it cannot convert): the call and the problem.
-        let message = match g {
-            wiggle::GuestError::InFunc { funcname, err, .. } => format!("{funcname}: {err}"),
-            other => other.to_string(),
-        };
-        return Err(Error::Trap { message, backtrace });
-    }
-    match (e.downcast_ref::<Trap>(), timeout) {
-        (Some(Trap::Interrupt), Some(after)) => Err(Error::Timeout { after }),
-        (Some(Trap::OutOfFuel), _) => Err(Error::OutOfFuel { backtrace }),
-        (Some(trap), _) => Err(Error::Trap {
-            message: trap
-                .to_string()
-                .trim_start_matches("wasm trap: ")
-                .to_string(),
-            backtrace,
-        }),
-        // Any other error a host function ended the guest with: its causes on one line,
-        // without the backtrace context Wasmtime adds (it is printed on its own).
-        (None, _) => Err(Error::Trap {
-            message: e
-                .chain()
-                .map(|c| c.to_string())
-                .filter(|c| !c.starts_with("error while executing at wasm backtrace"))
-                .collect::<Vec<_>>()
-                .join(": "),
-            backtrace,
-        }),
     }
 }
 
-/// One frame per line, innermost first: index, function name, module offset.
-fn format_backtrace(bt: &WasmBacktrace) -> String {
-    let mut out = String::new();
-    for (i, frame) in bt.frames().iter().enumerate() {
-        let name = match frame.func_name() {
-            Some(name) => format!("{:#}", rustc_demangle::demangle(name)),
-            None => format!("<wasm function {}>", frame.func_index()),
-        };
-        match frame.module_offset() {
-            Some(off) => out.push_str(&format!("  {i:>3}: {name} @ {off:#x}\n")),
-            None => out.push_str(&format!("  {i:>3}: {name}\n")),
+/// Arms the timeout (if any) from now for the next call into the guest.
+fn arm_timeout(module: &Module, timeout: Option<Duration>, store: &mut Store<StoreData>) {
+    let engine = module.engine();
+    let deadline = timeout.map(|after| Instant::now() + after);
+    store.data_mut().wasi.deadline = deadline;
+    match deadline {
+        Some(deadline) => {
+            engine.start_ticker();
+            store.set_epoch_deadline(1);
+            store.epoch_deadline_callback(move |_| {
+                Ok(if Instant::now() >= deadline {
+                    UpdateDeadline::Interrupt
+                } else {
+                    UpdateDeadline::Continue(1)
+                })
+            });
         }
-    }
-    out
-}
-
-impl WasiInstanceBuilder {
-    /// Loads a module file: a `.wasm` binary, `.wat` text, or a module precompiled with
-    /// `lucet-wasi compile` — recognised by content. argv\[0\] becomes its file name.
-    pub fn module_file(mut self, path: impl AsRef<Path>) -> Result<Self, Error> {
-        let path = path.as_ref();
-        let bytes = module::read_file(path)?;
-        let name = module::file_name(path);
-        self.module = Some(ModuleSource::Bytes { name, bytes });
-        Ok(self)
-    }
-
-    /// Uses a module given as `.wasm` or `.wat` bytes, compiled when the instance is
-    /// built. argv\[0\] is `module.wasm` unless [`program_name`](Self::program_name) says
-    /// otherwise.
-    pub fn module_bytes(mut self, bytes: impl Into<Vec<u8>>) -> Self {
-        self.module = Some(ModuleSource::Bytes {
-            name: "module.wasm".into(),
-            bytes: bytes.into(),
-        });
-        self
-    }
-
-    /// Uses an already compiled [`Module`]: the instance costs only instantiation. The
-    /// module's engine fixes the address space and stack (they are engine-wide).
-    pub fn module(mut self, module: &Module) -> Self {
-        self.module = Some(ModuleSource::Compiled(module.clone()));
-        self
-    }
-
-    /// Compiles the module given by [`module_file`](Self::module_file) or
-    /// [`module_bytes`](Self::module_bytes) through `cache`: a module compiled before is
-    /// mapped from the cache instead of compiled again.
-    pub fn compile_cache(mut self, cache: &crate::CompileCache) -> Self {
-        self.cache = Some(cache.clone());
-        self
-    }
-
-    /// Adds a host function the guest can import beside WASI: a function made with
-    /// [`#[hostcall]`](crate::hostcall), by its name (`.hostcall(put)`). The module is
-    /// linked again for this instance; to link once for many instances, attach the
-    /// functions to the module with [`Module::with_hostcalls`].
-    pub fn hostcall(mut self, hostcall: impl Into<Hostcall>) -> Self {
-        self.hostcalls.push(hostcall);
-        self
-    }
-
-    /// Adds every host function of `set` (see [`hostcall`](Self::hostcall)).
-    pub fn hostcalls(mut self, set: &HostcallSet) -> Self {
-        set.iter().for_each(|h| self.hostcalls.push(*h));
-        self
-    }
-
-    /// Gives host functions embedder state (their `&mut T` or `HostContext<'_, T>`); read
-    /// it back with [`WasiInstance::data`]. Without it, the data is `()`.
-    pub fn data<T: Any + Send>(mut self, data: T) -> Self {
-        self.data = Box::new(data);
-        self.data_name = std::any::type_name::<T>();
-        self
-    }
-
-    /// Sets argv\[0\] (by default the module's file name).
-    pub fn program_name(mut self, name: impl Into<String>) -> Self {
-        self.program_name = Some(name.into());
-        self
-    }
-
-    /// Appends one guest argument (after argv\[0\]).
-    pub fn arg(mut self, arg: impl Into<String>) -> Self {
-        self.args.push(arg.into());
-        self
-    }
-
-    /// Appends guest arguments.
-    pub fn args<I, S>(mut self, args: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.args.extend(args.into_iter().map(Into::into));
-        self
-    }
-
-    /// Sets one environment variable of the guest.
-    pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.env.push((key.into(), value.into()));
-        self
-    }
-
-    /// Sets several environment variables of the guest.
-    pub fn envs<I, K, V>(mut self, vars: I) -> Self
-    where
-        I: IntoIterator<Item = (K, V)>,
-        K: Into<String>,
-        V: Into<String>,
-    {
-        self.env
-            .extend(vars.into_iter().map(|(k, v)| (k.into(), v.into())));
-        self
-    }
-
-    /// Passes the host's environment to the guest (variables that are not UTF-8 are
-    /// skipped). Variables set with [`env`](Self::env) take precedence.
-    pub fn inherit_env(mut self) -> Self {
-        self.inherit_env = true;
-        self
-    }
-
-    /// Makes the host directory `host` visible to the guest as `guest`. Preopens get
-    /// descriptors 3, 4, ... in the order given.
-    pub fn preopen(mut self, guest: impl Into<String>, host: impl Into<PathBuf>) -> Self {
-        self.preopens.push((guest.into(), host.into(), false));
-        self
-    }
-
-    /// Like [`preopen`](Self::preopen), but nothing below it can be changed: creating,
-    /// truncating, writing, renaming, linking, removing and setting sizes or times are
-    /// refused (`notcapable`) before any host call, and files opened below it have no
-    /// write rights.
-    pub fn preopen_readonly(mut self, guest: impl Into<String>, host: impl Into<PathBuf>) -> Self {
-        self.preopens.push((guest.into(), host.into(), true));
-        self
-    }
-
-    /// Hands the guest a listening TCP socket: it gets the next descriptor after the
-    /// preopened directories, and can `sock_accept` connections on it.
-    pub fn preopen_socket(mut self, listener: std::net::TcpListener) -> Self {
-        self.sockets.push(listener);
-        self
-    }
-
-    /// Sets the guest's standard input (default: inherited).
-    pub fn stdin(mut self, input: Input) -> Self {
-        self.stdin = input;
-        self
-    }
-
-    /// Sets the guest's standard output (default: inherited).
-    pub fn stdout(mut self, output: Output) -> Self {
-        self.stdout = output;
-        self
-    }
-
-    /// Sets the guest's standard error (default: inherited).
-    pub fn stderr(mut self, output: Output) -> Self {
-        self.stderr = output;
-        self
-    }
-
-    /// Chooses the WebAssembly 3.0 proposals the module may use (default: all; see
-    /// [`WasmFeatures`]). Engine-wide: with [`module`](Self::module), they must be
-    /// those of the module's engine.
-    pub fn wasm_features(mut self, features: WasmFeatures) -> Self {
-        self.wasm = Some(features);
-        self
-    }
-
-    /// Caps the guest's linear memory (default 4 GiB).
-    pub fn max_heap(mut self, size: impl Into<Bytes>) -> Self {
-        self.limits.max_heap = size.into();
-        self
-    }
-
-    /// Sets the address space reserved per linear memory (default 8 GiB).
-    pub fn heap_address_space(mut self, size: impl Into<Bytes>) -> Self {
-        self.limits.heap_address_space = size.into();
-        self.engine_limits_set = true;
-        self
-    }
-
-    /// Bounds the wasm stack (default 8 MiB).
-    pub fn stack(mut self, size: impl Into<Bytes>) -> Self {
-        self.limits.stack = size.into();
-        self.engine_limits_set = true;
-        self
-    }
-
-    /// Sets all limits at once.
-    pub fn limits(mut self, limits: Limits) -> Self {
-        self.limits = limits;
-        self.engine_limits_set = true;
-        self
-    }
-
-    /// Ends the guest with [`Error::Timeout`] once it has run this long.
-    pub fn timeout(mut self, after: Duration) -> Self {
-        self.timeout = Some(after);
-        self
-    }
-
-    /// Gives the guest this much fuel (roughly, wasm instructions) in total; running
-    /// out ends it with [`Error::OutOfFuel`]. Needs an engine with
-    /// [`EngineConfig::fuel`] (chosen automatically when the builder compiles the module).
-    pub fn fuel(mut self, fuel: u64) -> Self {
-        self.fuel = Some(fuel);
-        self
-    }
-
-    /// Writes a trace of the guest's calls to `out`, one line per call as it returns:
-    /// WASI functions and host functions, with decoded arguments, the result (`0` and
-    /// what the call returned through pointers, or the errno's name) and the time the
-    /// call took. See [`trace_filter`](Self::trace_filter) to choose calls.
-    ///
-    /// ```
-    /// use lucet_wasi::{WasiInstance, Capture};
-    /// let wat = r#"(module
-    ///     (import "wasi_snapshot_preview1" "fd_close" (func $close (param i32) (result i32)))
-    ///     (memory (export "memory") 1)
-    ///     (func (export "_start") (drop (call $close (i32.const 9)))))"#;
-    /// let trace = Capture::new();
-    /// WasiInstance::builder().module_bytes(wat).trace(trace.clone()).run("_start")?;
-    /// assert!(trace.text().starts_with("fd_close(9) = EBADF <"));
-    /// # Ok::<(), lucet_wasi::Error>(())
-    /// ```
-    pub fn trace(mut self, out: impl std::io::Write + Send + 'static) -> Self {
-        self.watch.get_or_insert_default().trace = Some(Box::new(out));
-        self
-    }
-
-    /// Traces only the calls `filter` names (see [`trace`](Self::trace)); names that
-    /// are neither WASI functions nor this instance's host functions are refused when
-    /// the instance is built.
-    pub fn trace_filter(mut self, filter: crate::TraceFilter) -> Self {
-        self.watch.get_or_insert_default().filter = filter;
-        self
-    }
-
-    /// Measures the guest's runs for [`WasiInstance::stats`]: wall and CPU time, peak
-    /// memory, fuel, and its calls by name. (Asked for, as counting costs every call a
-    /// little: the instance is linked with the counting variant of each function.)
-    pub fn collect_stats(mut self) -> Self {
-        self.watch.get_or_insert_default().stats = true;
-        self
-    }
-
-    /// Compiles and links the module, opens the preopens, and returns an instance
-    /// ready to [`run`](WasiInstance::run).
-    pub fn build(self) -> Result<WasiInstance, Error> {
-        let mut limits = self.limits;
-        let module = match self.module.ok_or(Error::NoModule)? {
-            ModuleSource::Bytes { name, bytes } => {
-                limits.validate()?;
-                let engine = Engine::shared(&EngineConfig {
-                    heap_address_space: limits.heap_address_space,
-                    stack: limits.stack,
-                    pooling: None,
-                    fuel: self.fuel.is_some(),
-                    timeout_capable: self.timeout.is_some(),
-                    wasm: self.wasm.unwrap_or_default(),
-                    pool_per_thread: false,
-                })?;
-                Module::from_bytes_in(&engine, name, &bytes, self.cache.as_ref())?
-            }
-            ModuleSource::Compiled(module) => {
-                let config = module.engine().config();
-                if self.wasm.is_some_and(|w| w != config.wasm) {
-                    return Err(Error::InvalidArgument(
-                        "the wasm features differ from the module's engine: they are \
-                         engine-wide, set them in the EngineConfig"
-                            .into(),
-                    ));
-                }
-                let engine_limits = (config.heap_address_space, config.stack);
-                if self.engine_limits_set
-                    && (limits.heap_address_space, limits.stack) != engine_limits
-                {
-                    return Err(Error::InvalidArgument(format!(
-                        "heap address space {} and stack {} differ from the module's engine ({} and {}): \
-                         they are engine-wide, set them in the EngineConfig",
-                        limits.heap_address_space, limits.stack, config.heap_address_space, config.stack
-                    )));
-                }
-                (limits.heap_address_space, limits.stack) = engine_limits;
-                limits.validate()?;
-                module.for_this_thread()?
-            }
-        };
-        let name = module.name().to_string();
-        if self.timeout.is_some() && !module.engine().config().timeout_capable {
-            return Err(Error::InvalidArgument(
-                "a timeout needs an engine with EngineConfig { timeout_capable: true, .. } \
-                 (this module's engine compiled it without interruption checks)"
-                    .into(),
-            ));
-        }
-        if self.fuel.is_some() && !module.engine().config().fuel {
-            return Err(Error::InvalidArgument(
-                "a fuel budget needs an engine with EngineConfig { fuel: true, .. }".into(),
-            ));
-        }
-
-        if let Some(pages) = module.inner.resources_required().max_initial_memory_size {
-            let initial = pages.saturating_mul(WASM_PAGE);
-            if initial > limits.max_heap.0 {
-                return Err(Error::HeapTooSmall {
-                    initial: Bytes(initial),
-                    max_heap: limits.max_heap,
-                });
-            }
-        }
-        let watch = self
-            .watch
-            .map(|w| *w)
-            .filter(|w| w.trace.is_some() || w.stats);
-        let pre = if watch.is_some() {
-            crate::trace::observed_pre(&module, &self.hostcalls)?
-        } else if self.hostcalls.is_empty() {
-            module.instance_pre()?.clone()
-        } else {
-            let mut all = module.hostcalls.as_deref().cloned().unwrap_or_default();
-            self.hostcalls.iter().for_each(|h| all.push(*h));
-            module.link(&all)?
-        };
-        for set in [module.hostcalls.as_deref(), Some(&self.hostcalls)]
-            .into_iter()
-            .flatten()
-        {
-            set.check_data(&*self.data, self.data_name)?;
-        }
-
-        let mut args = wasi::StringList::default();
-        args.push(&checked("argument", self.program_name.unwrap_or(name))?);
-        for a in self.args {
-            args.push(&checked("argument", a)?);
-        }
-        let mut env = wasi::StringList::default();
-        let mut vars: Vec<(String, String)> = Vec::new();
-        if self.inherit_env {
-            vars.extend(
-                std::env::vars_os()
-                    .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
-            );
-        }
-        for (k, v) in self.env {
-            vars.retain(|(key, _)| *key != k);
-            vars.push((k, v));
-        }
-        for (k, v) in vars {
-            if k.is_empty() || k.contains('=') {
-                return Err(Error::InvalidArgument(format!(
-                    "environment variable name {k:?}: must be non-empty and contain no '='"
-                )));
-            }
-            env.push(&checked("environment variable", format!("{k}={v}"))?);
-        }
-        if args.blob.len() > u32::MAX as usize / 2 || env.blob.len() > u32::MAX as usize / 2 {
-            return Err(Error::InvalidArgument(
-                "arguments or environment too large".into(),
-            ));
-        }
-
-        let mut preopens = Vec::with_capacity(self.preopens.len());
-        for (guest, host, readonly) in self.preopens {
-            match wasi::open_preopen(&host) {
-                Ok(dir) => preopens.push(wasi::Preopen {
-                    dir,
-                    guest_path: guest,
-                    readonly,
-                }),
-                Err(source) => {
-                    return Err(Error::Preopen {
-                        guest,
-                        host,
-                        source,
-                    })
-                }
-            }
-        }
-
-        let ctx = WasiCtxBuilder {
-            args,
-            env,
-            stdin: self.stdin,
-            stdout: self.stdout,
-            stderr: self.stderr,
-            preopens,
-            sockets: self.sockets,
-        }
-        .build();
-        let mut store = StoreData::store(
-            &module.engine().0.engine,
-            ctx,
-            limits.max_heap.0,
-            self.data,
-            self.data_name,
-        );
-        if module.engine().config().fuel {
-            store
-                .set_fuel(self.fuel.unwrap_or(u64::MAX))
-                .map_err(|e| Error::Host(format!("cannot set fuel: {e:#}")))?;
-        }
-        let usage = match watch {
-            Some(w) => w.install(&mut store, &module, &self.hostcalls, self.fuel)?,
-            None => None,
-        };
-        Ok(WasiInstance {
-            inner: Some(Inner {
-                store,
-                pre,
-                instance: None,
-            }),
-            module,
-            timeout: self.timeout,
-            usage,
-        })
-    }
-
-    /// Builds the instance and runs `entry` (see [`WasiInstance::run`]).
-    pub fn run(self, entry: &str) -> Result<Exit, Error> {
-        self.build()?.run(entry)
+        // Epochs advance every 10 ms at most: this is never reached.
+        None if engine.config().timeout_capable => store.set_epoch_deadline(1 << 62),
+        // The code has no interruption checks.
+        None => {}
     }
 }
 
-/// Arguments and environment entries are C strings in the guest: no NUL inside.
-fn checked(what: &str, s: String) -> Result<String, Error> {
-    if s.contains('\0') {
-        return Err(Error::InvalidArgument(format!(
-            "{what} {s:?}: contains a NUL byte"
-        )));
-    }
-    Ok(s)
+/// Runs `f` on a stack that holds the module's engine's wasm stack and the host's calls.
+fn on_guest_stack<R>(module: &Module, f: impl FnOnce() -> R) -> Result<R, Error> {
+    let stack = module.engine().config().stack.0 as usize + HOST_STACK;
+    crate::guest_stack::run(stack, f)
 }

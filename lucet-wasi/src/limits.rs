@@ -1,6 +1,8 @@
 //! Heap, address-space and stack limits, and their validation.
 
+use crate::size::UNITS;
 use crate::{Bytes, Error, GiB, KiB, MiB};
+use std::str::FromStr;
 
 /// The resource limits of a guest.
 ///
@@ -49,17 +51,7 @@ impl Limits {
     pub fn validate(&self) -> Result<(), Error> {
         check_size("max heap size", self.max_heap)?;
         check_size("heap address space", self.heap_address_space)?;
-        check_size("stack size", self.stack)?;
-        if self.stack.0 == 0 {
-            return Err(invalid("stack size", self.stack, "must not be zero".into()));
-        }
-        if self.stack > MAX_STACK {
-            return Err(invalid(
-                "stack size",
-                self.stack,
-                format!("larger than the maximum of {MAX_STACK}"),
-            ));
-        }
+        check_stack(self.stack)?;
         if self.max_heap > self.heap_address_space {
             return Err(invalid(
                 "max heap size",
@@ -103,5 +95,80 @@ fn invalid(what: &'static str, value: Bytes, reason: String) -> Error {
         what,
         value,
         reason,
+    }
+}
+
+impl FromStr for Bytes {
+    type Err = Error;
+
+    /// Parses `2GiB`, `2 GiB`, `512MiB`, `64KiB`, `1GB` or `4096` (bytes).
+    fn from_str(s: &str) -> Result<Bytes, Error> {
+        let bad = |reason: &'static str| Error::InvalidSize {
+            input: s.to_string(),
+            reason,
+        };
+        let t = s.trim();
+        let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+        if digits == 0 {
+            return Err(bad("expected a whole number of bytes, optionally with a unit (KiB, MiB, GiB, TiB, KB, MB, GB, TB)"));
+        }
+        let number: u64 = t[..digits].parse().map_err(|_| bad("number too large"))?;
+        let unit = t[digits..].trim_start().to_ascii_lowercase();
+        let factor = UNITS
+            .iter()
+            .find(|(name, _)| *name == unit)
+            .map(|(_, f)| *f)
+            .ok_or_else(|| {
+                bad("unknown unit (expected KiB, MiB, GiB, TiB, KB, MB, GB, TB or none for bytes)")
+            })?;
+        number
+            .checked_mul(factor)
+            .map(Bytes)
+            .ok_or_else(|| bad("size too large"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_documented_form() {
+        let cases = [
+            ("2GiB", 2 << 30),
+            ("2 GiB", 2 << 30),
+            ("  2   gib ", 2 << 30),
+            ("512MiB", 512 << 20),
+            ("64KiB", 64 << 10),
+            ("64kib", 64 << 10),
+            ("1TiB", 1 << 40),
+            ("4096", 4096),
+            ("4096B", 4096),
+            ("1KB", 1_000),
+            ("3 MB", 3_000_000),
+            ("2gb", 2_000_000_000),
+            ("0", 0),
+        ];
+        for (text, bytes) in cases {
+            assert_eq!(text.parse::<Bytes>().unwrap(), Bytes(bytes), "{text}");
+        }
+    }
+
+    #[test]
+    fn rejects_garbage_with_a_reason() {
+        for (text, reason) in [
+            ("", "expected a whole number"),
+            ("GiB", "expected a whole number"),
+            ("-1GiB", "expected a whole number"),
+            ("1.5GiB", "unknown unit"),
+            ("2 parsecs", "unknown unit"),
+            ("2 GiB extra", "unknown unit"),
+            ("99999999999999999999", "number too large"),
+            ("20000000 TiB", "size too large"),
+        ] {
+            let err = text.parse::<Bytes>().unwrap_err().to_string();
+            assert!(err.contains(reason), "{text:?}: {err}");
+            assert!(err.contains(&format!("{text:?}")), "{text:?}: {err}");
+        }
     }
 }

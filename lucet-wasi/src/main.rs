@@ -5,8 +5,7 @@ use lucet_wasi::{
     Bytes, CompileCache, Engine, EngineConfig, Error, Limits, Module, TraceFilter, WasiInstance,
     WasmFeatures,
 };
-use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -164,11 +163,10 @@ fn parse_wasm(s: &str) -> Result<WasmFeatures, String> {
     WasmFeatures::default().switch(s).map_err(|e| e.to_string())
 }
 
+/// A size flag: parsed, and a multiple of 4 KiB (rules across flags are checked later).
 fn parse_limit(s: &str) -> Result<Bytes, String> {
     let size: Bytes = s.parse().map_err(|e: Error| e.to_string())?;
-    if !size.0.is_multiple_of(lucet_wasi::PAGE) {
-        return Err("not a multiple of 4 KiB".into());
-    }
+    lucet_wasi::check_size("size", size).map_err(|e| e.to_string())?;
     Ok(size)
 }
 
@@ -269,7 +267,7 @@ fn run(args: RunArgs) -> Result<i32, Error> {
         wasm: args.wasm.features(),
         ..EngineConfig::default()
     };
-    let module = if looks_precompiled(&path) {
+    let module = if Module::is_precompiled_file(&path) {
         // SAFETY: the user asked to run this file, as they would a native binary; the
         // CLI's help says precompiled modules are native code to run only if you made them.
         let load = |config: &EngineConfig| unsafe {
@@ -345,7 +343,6 @@ fn run(args: RunArgs) -> Result<i32, Error> {
     Ok(exit?.code())
 }
 
-/// Whether a module file starts like a precompiled artifact (an ELF object).
 /// The compile cache, unless switched off; a directory that cannot be used safely is
 /// skipped with a warning (the module is compiled as without a cache).
 fn cache(no_cache: bool) -> Option<CompileCache> {
@@ -359,13 +356,6 @@ fn cache(no_cache: bool) -> Option<CompileCache> {
             None
         }
     }
-}
-
-fn looks_precompiled(path: &Path) -> bool {
-    let mut magic = [0u8; 4];
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut magic))
-        .is_ok_and(|()| &magic == b"\x7fELF")
 }
 
 fn compile(args: CompileArgs) -> Result<(), Error> {
@@ -394,7 +384,50 @@ fn report(e: &Error) {
     eprintln!("error: {e}");
     if let Error::Trap { backtrace, .. } = e {
         if !backtrace.is_empty() {
-            eprintln!("wasm backtrace:\n{}", backtrace.trim_end());
+            eprint!("wasm backtrace:\n{backtrace}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dir_specs() {
+        let dir = |s: &str| parse_dir(s).map(|(g, h, ro)| (g, h.display().to_string(), ro));
+        assert_eq!(dir("data"), Ok(("data".into(), "data".into(), false)));
+        assert_eq!(
+            dir("/sandbox:/srv/data"),
+            Ok(("/sandbox".into(), "/srv/data".into(), false))
+        );
+        assert_eq!(
+            dir("/sandbox:/srv/data:ro"),
+            Ok(("/sandbox".into(), "/srv/data".into(), true))
+        );
+        // The host part may contain ':'; a bare PATH is never read-only.
+        assert_eq!(dir("/g:/a:b"), Ok(("/g".into(), "/a:b".into(), false)));
+        assert_eq!(dir("/g:/a:b:ro"), Ok(("/g".into(), "/a:b".into(), true)));
+        assert_eq!(dir("x:ro"), Ok(("x".into(), "ro".into(), false)));
+        for bad in ["", ":/host", "/guest:", ":", ":ro"] {
+            assert!(dir(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn limits_envs_and_durations() {
+        assert_eq!(parse_limit("2 GiB"), Ok(Bytes(2 << 30)));
+        assert_eq!(
+            parse_limit("3000"),
+            Err("size 3000 bytes: not a multiple of 4 KiB".into())
+        );
+        assert!(parse_limit("lots").is_err());
+        assert_eq!(parse_env("K=a=b"), Ok(("K".into(), "a=b".into())));
+        assert_eq!(parse_env("K="), Ok(("K".into(), String::new())));
+        assert!(parse_env("=v").is_err());
+        assert!(parse_env("novalue").is_err());
+        assert_eq!(parse_duration("1500ms"), Ok(Duration::from_millis(1500)));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("soon").is_err());
     }
 }

@@ -1,29 +1,26 @@
 //! Watching a guest: the strace-like call trace (`--trace`) and syscall counts (`--stats`).
 //!
-//! Both live in one [`Observer`] that the store holds only when asked for. The WASI glue
-//! (`wasi/link.rs`) and the `#[hostcall]` entry (`hostcall/mod.rs`) test
-//! `StoreData::observer` once per call and, when it is set, go through
-//! [`observe_wasi`] / [`observe_hostcall`], which are kept out of line: without an
-//! observer a call pays one branch and allocates nothing.
+//! Both live in one [`Observer`] that the store holds only when asked for. Such an
+//! instance is linked with the observing variant of every function (`wasi/observe.rs`
+//! for WASI, `hostcall/observe.rs` for `#[hostcall]`); every other instance runs the
+//! plain glue, untouched by this module. This file is the part that knows no store:
+//! the decoder and the line format, the filter, the counts.
 //!
 //! Decoding treats every guest value as hostile: a pointer is read only through
 //! [`Mem`], which checks bounds and prints `<fault>` instead of failing, and what is
 //! read is capped (paths at [`PATH_CAP`] bytes, data at [`DATA_CAP`]), so nothing the
 //! trace allocates is sized by the guest.
 
-use crate::hostcall::{ParamKind, Scalar, Signature};
-use crate::store::StoreData;
 use crate::wasi::{ExitRequested, WasiCtx};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::Write;
-use std::time::{Duration, Instant};
-use wasmtime::Caller;
+use std::time::Duration;
 
 /// The most bytes of a path (or other string) the trace shows.
-const PATH_CAP: usize = 256;
+pub(crate) const PATH_CAP: usize = 256;
 /// The most bytes of data (a write's or read's buffer) the trace shows.
-const DATA_CAP: usize = 32;
+pub(crate) const DATA_CAP: usize = 32;
 
 /// How a WASI argument is shown. Two-word kinds (`Str`, `Iovs`, ...) take a pointer
 /// and a length; `Out*` kinds are result pointers, shown after the call.
@@ -84,7 +81,7 @@ const fn d(name: &'static str, args: &'static [A]) -> Desc {
     Desc { name, args }
 }
 
-/// Every preview1 function; the index is the id the glue passes to [`observe_wasi`].
+/// Every preview1 function; the index is the id the observing glue passes along.
 pub(crate) static WASI: [Desc; 46] = [
     d("args_get", &[Ptr, Ptr]),
     d(
@@ -313,7 +310,7 @@ const FILETYPES: [&str; 8] = [
 ];
 
 /// The errno's name, as `ENOENT`.
-fn errno_name(out: &mut String, code: i32) {
+pub(crate) fn errno_name(out: &mut String, code: i32) {
     match usize::try_from(code).ok().and_then(|i| ERRNO.get(i)) {
         Some(name) => {
             out.push('E');
@@ -382,7 +379,7 @@ fn rights(out: &mut String, v: u64) {
 
 /// Bytes as a quoted string: printable ASCII as is, the rest escaped (`\n`, `\x1b`),
 /// so that no guest data reaches a terminal raw. At most `cap` bytes, then `...`.
-fn escaped(out: &mut String, bytes: &[u8], cap: usize) {
+pub(crate) fn escaped(out: &mut String, bytes: &[u8], cap: usize) {
     out.push('"');
     escape_into(out, &bytes[..bytes.len().min(cap)]);
     out.push('"');
@@ -391,7 +388,7 @@ fn escaped(out: &mut String, bytes: &[u8], cap: usize) {
     }
 }
 
-fn escape_into(out: &mut String, bytes: &[u8]) {
+pub(crate) fn escape_into(out: &mut String, bytes: &[u8]) {
     for &b in bytes {
         match b {
             b'\n' => out.push_str("\\n"),
@@ -411,10 +408,10 @@ fn escape_into(out: &mut String, bytes: &[u8]) {
 
 /// Guest memory as the trace reads it: every access checked, nothing trusted.
 #[derive(Clone, Copy)]
-struct Mem<'a>(&'a [u8]);
+pub(crate) struct Mem<'a>(pub(crate) &'a [u8]);
 
 impl<'a> Mem<'a> {
-    fn bytes(self, ptr: u64, len: u64) -> Option<&'a [u8]> {
+    pub(crate) fn bytes(self, ptr: u64, len: u64) -> Option<&'a [u8]> {
         let start = usize::try_from(ptr).ok()?;
         let end = start.checked_add(usize::try_from(len).ok()?)?;
         self.0.get(start..end)
@@ -428,7 +425,7 @@ impl<'a> Mem<'a> {
         Some(u16::from_le_bytes(self.bytes(ptr, 2)?.try_into().ok()?))
     }
 
-    fn u32(self, ptr: u64) -> Option<u32> {
+    pub(crate) fn u32(self, ptr: u64) -> Option<u32> {
         Some(u32::from_le_bytes(self.bytes(ptr, 4)?.try_into().ok()?))
     }
 
@@ -437,7 +434,7 @@ impl<'a> Mem<'a> {
     }
 
     /// Up to `cap` bytes of the string at `ptr`, and whether it is all there.
-    fn string(self, ptr: u64, len: u64, cap: usize) -> Option<&'a [u8]> {
+    pub(crate) fn string(self, ptr: u64, len: u64, cap: usize) -> Option<&'a [u8]> {
         self.bytes(ptr, len.min(cap as u64))
     }
 
@@ -471,7 +468,7 @@ impl<'a> Mem<'a> {
     }
 }
 
-fn fault(out: &mut String, ptr: u64) {
+pub(crate) fn fault(out: &mut String, ptr: u64) {
     let _ = write!(out, "{ptr:#x} <fault>");
 }
 
@@ -524,9 +521,14 @@ impl TraceFilter {
         WASI.iter().map(|d| d.name)
     }
 
-    /// The names given, if any.
-    pub(crate) fn names(&self) -> &[String] {
-        self.names.as_deref().unwrap_or_default()
+    /// The first name that is neither a WASI function nor `known`, if any: a typo
+    /// would trace nothing.
+    pub(crate) fn unknown(&self, known: impl Fn(&str) -> bool) -> Option<&str> {
+        let names = self.names.as_deref().unwrap_or_default();
+        names
+            .iter()
+            .map(String::as_str)
+            .find(|n| !is_wasi(n) && !known(n))
     }
 }
 
@@ -561,49 +563,18 @@ pub(crate) struct Watch {
     pub(crate) stats: bool,
 }
 
-impl Watch {
-    /// Gives `store` its observer (after checking the filter against the WASI functions
-    /// and the host functions `module` and `extra` hold); the run statistics to keep, if
-    /// asked for. `fuel` is the budget given, if any.
-    #[cold]
-    #[inline(never)]
-    pub(crate) fn install(
-        self,
-        store: &mut wasmtime::Store<StoreData>,
-        module: &crate::Module,
-        extra: &crate::HostcallSet,
-        fuel: Option<u64>,
-    ) -> Result<Option<crate::stats::Usage>, crate::Error> {
-        if self.trace.is_some() {
-            let sets = [module.hostcalls.as_deref(), Some(extra)];
-            check_filter(&self.filter, sets.into_iter().flatten())?;
-        }
-        let usage = self.stats.then(|| crate::stats::Usage {
-            fuel_budget: module
-                .engine()
-                .config()
-                .fuel
-                .then(|| fuel.unwrap_or(u64::MAX)),
-            ..Default::default()
-        });
-        let trace = self.trace.map(|out| (out, self.filter));
-        store.data_mut().observer = Some(Box::new(Observer::new(self.stats, trace)));
-        Ok(usage)
-    }
-}
-
 /// What a store watches: calls to count, and the trace, either or both.
 pub(crate) struct Observer {
-    counts: Option<Counts>,
-    tracer: Option<Tracer>,
+    pub(crate) counts: Option<Counts>,
+    pub(crate) tracer: Option<Tracer>,
 }
 
 /// Calls made, by function.
 #[derive(Clone)]
 pub(crate) struct Counts {
-    wasi: [u64; WASI_CALLS],
+    pub(crate) wasi: [u64; WASI_CALLS],
     /// Host functions by `module::name`, in the order first called.
-    host: Vec<(&'static str, u64)>,
+    pub(crate) host: Vec<(&'static str, u64)>,
 }
 
 impl Counts {
@@ -622,15 +593,15 @@ impl Counts {
 }
 
 /// Writes the trace.
-struct Tracer {
+pub(crate) struct Tracer {
     out: Box<dyn Write + Send>,
-    filter: TraceFilter,
+    pub(crate) filter: TraceFilter,
     /// The line being written (reused: no allocation per call once warm).
     line: String,
     /// The guest path each fd was opened with, where known (capped at [`PATH_CAP`]).
     paths: HashMap<u32, Vec<u8>>,
     /// Which WASI functions the filter lets through, by id.
-    wasi: [bool; WASI_CALLS],
+    pub(crate) wasi: [bool; WASI_CALLS],
 }
 
 impl Observer {
@@ -663,6 +634,9 @@ impl Observer {
         }
     }
 }
+
+/// Formats a host function's result from its bits.
+pub(crate) type ValueFormat<'a> = &'a dyn Fn(&mut String, u64);
 
 /// A wasm value as the trace sees it: its bits, zero-extended.
 #[doc(hidden)]
@@ -698,96 +672,9 @@ impl RawValue for () {
     }
 }
 
-/// The guest's memory (empty if it has none) and WASI state, the observer taken out.
-fn view<'a>(caller: &'a mut Caller<'_, StoreData>) -> (Mem<'a>, &'a WasiCtx) {
-    match StoreData::memory(caller) {
-        Some(memory) => {
-            let (bytes, store) = memory.data_and_store_mut(caller);
-            (Mem(bytes), &store.wasi)
-        }
-        None => (Mem(&[]), &caller.data().wasi),
-    }
-}
-
-/// A WASI call with an observer present: counts it, traces it if the filter lets it
-/// through, and runs it (`call`). `args` are its wasm arguments.
-#[cold]
-#[inline(never)]
-pub(crate) fn observe_wasi<R: RawValue>(
-    caller: &mut Caller<'_, StoreData>,
-    id: usize,
-    args: &[u64],
-    call: impl FnOnce(&mut Caller<'_, StoreData>) -> wasmtime::Result<R>,
-) -> wasmtime::Result<R> {
-    let Some(mut obs) = caller.data_mut().observer.take() else {
-        return call(caller);
-    };
-    if let Some(c) = &mut obs.counts {
-        c.wasi[id] += 1;
-    }
-    let result = match obs.tracer.as_mut().filter(|t| t.wasi[id]) {
-        None => call(caller),
-        Some(t) => {
-            let (mem, wasi) = view(caller);
-            t.begin_wasi(id, args, mem, wasi);
-            let start = Instant::now();
-            let result = call(caller);
-            let took = start.elapsed();
-            let (mem, wasi) = view(caller);
-            t.end_wasi(id, args, result.as_ref().map(|r| r.raw()), mem, wasi, took);
-            result
-        }
-    };
-    caller.data_mut().observer = Some(obs);
-    result
-}
-
-/// A host function's call with an observer present, as [`observe_wasi`].
-#[cold]
-#[inline(never)]
-pub(crate) fn observe_hostcall<R: RawValue>(
-    caller: &mut Caller<'_, StoreData>,
-    sig: &'static Signature,
-    args: &[u64],
-    call: impl FnOnce(&mut Caller<'_, StoreData>) -> wasmtime::Result<R>,
-) -> wasmtime::Result<R> {
-    let Some(mut obs) = caller.data_mut().observer.take() else {
-        return call(caller);
-    };
-    if let Some(c) = &mut obs.counts {
-        match c
-            .host
-            .iter_mut()
-            .find(|(f, _)| std::ptr::eq(*f, sig.function))
-        {
-            Some((_, n)) => *n += 1,
-            None => c.host.push((sig.function, 1)),
-        }
-    }
-    let traced = obs
-        .tracer
-        .as_mut()
-        .filter(|t| t.filter.matches(sig.name) || t.filter.matches(sig.function));
-    let result = match traced {
-        None => call(caller),
-        Some(t) => {
-            let (mem, _) = view(caller);
-            t.begin_hostcall(sig, args, mem);
-            let start = Instant::now();
-            let result = call(caller);
-            let took = start.elapsed();
-            let raw = result.as_ref().map(|r| r.raw());
-            t.end(raw, took, sig.result, |_, _| {});
-            result
-        }
-    };
-    caller.data_mut().observer = Some(obs);
-    result
-}
-
 impl Tracer {
     /// Starts the line of WASI call `id`: its name and decoded arguments.
-    fn begin_wasi(&mut self, id: usize, args: &[u64], mem: Mem<'_>, wasi: &WasiCtx) {
+    pub(crate) fn begin_wasi(&mut self, id: usize, args: &[u64], mem: Mem<'_>, wasi: &WasiCtx) {
         let desc = &WASI[id];
         let mut line = std::mem::take(&mut self.line);
         line.clear();
@@ -879,6 +766,18 @@ impl Tracer {
         self.line = line;
     }
 
+    /// Starts the line of a call that is not a WASI function's: `name(` what `args`
+    /// writes `)`.
+    pub(crate) fn begin(&mut self, name: &str, args: impl FnOnce(&mut String)) {
+        let mut line = std::mem::take(&mut self.line);
+        line.clear();
+        line.push_str(name);
+        line.push('(');
+        args(&mut line);
+        line.push(')');
+        self.line = line;
+    }
+
     /// An fd, with the guest path it stands for where known: `3</sandbox>`.
     fn fd(&self, out: &mut String, fd: u32, wasi: &WasiCtx) {
         let _ = write!(out, "{fd}");
@@ -895,7 +794,7 @@ impl Tracer {
 
     /// Ends the line of WASI call `id`: its result and results, and the fd paths it
     /// changed.
-    fn end_wasi(
+    pub(crate) fn end_wasi(
         &mut self,
         id: usize,
         args: &[u64],
@@ -1056,20 +955,24 @@ impl Tracer {
     }
 
     /// Ends the current line with the call's result and duration, and writes it out.
-    /// A result is an errno, unless `value` gives a host function's result type;
+    /// A result is an errno, unless `value` formats it (a host function's result);
     /// `results` adds what the call returned through pointers.
-    fn end(
+    pub(crate) fn end(
         &mut self,
         result: Result<Option<u64>, &wasmtime::Error>,
         took: Duration,
-        value: Option<Scalar>,
+        value: Option<ValueFormat<'_>>,
         results: impl FnOnce(&mut String, &HashMap<u32, Vec<u8>>),
     ) {
         let mut line = std::mem::take(&mut self.line);
         line.push_str(" = ");
         match result {
             Ok(None) => line.push_str("()"),
-            Ok(Some(v)) if value.is_some() => scalar(&mut line, value.unwrap_or(Scalar::U64), v),
+            Ok(Some(v)) if value.is_some() => {
+                if let Some(format) = value {
+                    format(&mut line, v);
+                }
+            }
             Ok(Some(0)) => {
                 line.push('0');
                 results(&mut line, &self.paths);
@@ -1082,60 +985,10 @@ impl Tracer {
         let _ = self.out.write_all(line.as_bytes());
         self.line = line;
     }
-
-    /// Starts the line of a host function's call.
-    fn begin_hostcall(&mut self, sig: &'static Signature, args: &[u64], mem: Mem<'_>) {
-        let mut line = std::mem::take(&mut self.line);
-        line.clear();
-        line.push_str(sig.function);
-        line.push('(');
-        let mut i = 0;
-        for (n, param) in sig.params.iter().enumerate() {
-            if n > 0 {
-                line.push_str(", ");
-            }
-            line.push_str(param.name);
-            line.push(' ');
-            let a = |k: usize| args.get(i + k).copied().unwrap_or(0);
-            let out = &mut line;
-            match &param.kind {
-                ParamKind::Scalar(s) => {
-                    scalar(out, *s, a(0));
-                    i += 1;
-                }
-                ParamKind::Str => {
-                    string_arg(out, mem, a(0), a(1));
-                    i += 2;
-                }
-                ParamKind::Slice { rust, mutable, .. } => {
-                    let _ = write!(out, "{:#x}[{}]", a(0), a(1));
-                    if *rust == "u8" && !mutable {
-                        match mem.string(a(0), a(1), DATA_CAP) {
-                            Some(s) => {
-                                out.push(' ');
-                                escaped(out, s, DATA_CAP);
-                                if a(1) > DATA_CAP as u64 {
-                                    out.push_str("...");
-                                }
-                            }
-                            None => out.push_str(" <fault>"),
-                        }
-                    }
-                    i += 2;
-                }
-                ParamKind::Ptr { .. } => {
-                    let _ = write!(out, "{:#x}", a(0));
-                    i += 1;
-                }
-            }
-        }
-        line.push(')');
-        self.line = line;
-    }
 }
 
 /// A string argument: quoted and escaped, `...` after the first [`PATH_CAP`] bytes.
-fn string_arg(out: &mut String, mem: Mem<'_>, ptr: u64, len: u64) {
+pub(crate) fn string_arg(out: &mut String, mem: Mem<'_>, ptr: u64, len: u64) {
     match mem.string(ptr, len, PATH_CAP) {
         Some(s) => {
             escaped(out, s, PATH_CAP);
@@ -1145,18 +998,6 @@ fn string_arg(out: &mut String, mem: Mem<'_>, ptr: u64, len: u64) {
         }
         None => fault(out, ptr),
     }
-}
-
-fn scalar(out: &mut String, s: Scalar, v: u64) {
-    let _ = match s {
-        Scalar::I32 => write!(out, "{}", v as u32 as i32),
-        Scalar::U32 => write!(out, "{}", v as u32),
-        Scalar::I64 => write!(out, "{}", v as i64),
-        Scalar::U64 => write!(out, "{v}"),
-        Scalar::F32 => write!(out, "{}", f32::from_bits(v as u32)),
-        Scalar::F64 => write!(out, "{}", f64::from_bits(v)),
-        Scalar::Bool => write!(out, "{}", v != 0),
-    };
 }
 
 /// How a call that did not return ended: `<exit 3>`, or the trap's first line.
@@ -1170,44 +1011,6 @@ fn outcome(out: &mut String, e: &wasmtime::Error) {
     out.push_str("<trap: ");
     escape_into(out, &first.as_bytes()[..first.len().min(PATH_CAP)]);
     out.push('>');
-}
-
-/// The module linked with the variants of WASI and of its host functions (those
-/// attached to it and `extra`) that count and trace calls: a linker of its own, so that
-/// instances without an observer run the plain glue, untouched by tracing.
-pub(crate) fn observed_pre(
-    module: &crate::Module,
-    extra: &crate::HostcallSet,
-) -> Result<wasmtime::InstancePre<StoreData>, crate::Error> {
-    let mut linker = wasmtime::Linker::new(&module.engine().0.engine);
-    crate::wasi::add_to_linker_observed(&mut linker)
-        .map_err(|e| crate::Error::Host(format!("cannot set up WASI: {e:#}")))?;
-    let mut all = module.hostcalls.as_deref().cloned().unwrap_or_default();
-    extra.iter().for_each(|h| all.push(*h));
-    all.link_observed(&mut linker)?;
-    linker
-        .instantiate_pre(&module.inner)
-        .map_err(|e| crate::module::link_error(module.engine(), &linker, &module.inner, e))
-}
-
-/// Refuses a filter naming a call that is neither a WASI function nor one of `sets`'
-/// host functions (by `name` or `module::name`): a typo would trace nothing.
-pub(crate) fn check_filter<'a>(
-    filter: &TraceFilter,
-    sets: impl Iterator<Item = &'a crate::HostcallSet> + Clone,
-) -> Result<(), crate::Error> {
-    for name in filter.names() {
-        let host = sets
-            .clone()
-            .flat_map(|s| s.iter())
-            .any(|h| h.name() == name || h.signature().function == name);
-        if !is_wasi(name) && !host {
-            return Err(crate::Error::InvalidArgument(format!(
-                "trace filter: `{name}` is neither a wasi_snapshot_preview1 function nor a host function of this instance"
-            )));
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! Guest memory as a host function sees it: bounds-, alignment- and alias-checked views.
 
-use crate::error::HostcallError;
+use super::error::HostcallError;
 use std::marker::PhantomData;
 use std::mem::{align_of, size_of};
 

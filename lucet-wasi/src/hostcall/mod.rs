@@ -11,12 +11,14 @@
 
 mod bindings;
 mod context;
+mod error;
 mod memory;
+mod observe;
 
 pub use context::{GuestOutput, HostContext};
+pub use error::HostcallError;
 pub use memory::{GuestMemory, GuestType};
 
-use crate::error::HostcallError;
 use crate::store::StoreData;
 use crate::Error;
 use std::any::{Any, TypeId};
@@ -309,7 +311,7 @@ pub mod __private {
         args: [u64; N],
         body: impl FnOnce(Frame<'_>) -> Result<R, HostcallError>,
     ) -> wasmtime::Result<R> {
-        crate::trace::observe_hostcall(caller, sig, &args, |caller| enter(caller, sig, body))
+        observe::observe_hostcall(caller, sig, &args, |caller| enter(caller, sig, body))
     }
 
     /// Runs one call of a host function: sets up its [`Frame`], catches panics, and

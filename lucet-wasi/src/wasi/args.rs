@@ -6,15 +6,15 @@ use super::{SysErr, WasiCtx};
 use wiggle::{GuestMemory, GuestPtr};
 
 impl WasiCtx {
-    pub(super) fn args_sizes(&self) -> (u32, u32) {
+    pub(super) fn args_sizes_get(&self) -> (u32, u32) {
         sizes(&self.args)
     }
 
-    pub(super) fn environ_sizes(&self) -> (u32, u32) {
+    pub(super) fn environ_sizes_get(&self) -> (u32, u32) {
         sizes(&self.env)
     }
 
-    pub(super) fn args_copy(
+    pub(super) fn args_get(
         &self,
         mem: &mut GuestMemory<'_>,
         ptrs: GuestPtr<GuestPtr<u8>>,
@@ -23,7 +23,7 @@ impl WasiCtx {
         copy_out(&self.args, mem, ptrs, buf)
     }
 
-    pub(super) fn environ_copy(
+    pub(super) fn environ_get(
         &self,
         mem: &mut GuestMemory<'_>,
         ptrs: GuestPtr<GuestPtr<u8>>,

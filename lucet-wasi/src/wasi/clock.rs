@@ -29,12 +29,12 @@ pub(crate) fn now(id: u32) -> Result<u64, Errno> {
 }
 
 impl WasiCtx {
-    pub(super) fn clock_res(&self, id: u32) -> Result<u64, SysErr> {
+    pub(super) fn clock_res_get(&self, id: u32) -> Result<u64, SysErr> {
         // A resolution of 0 would be a lie; report at least 1 ns.
         Ok(nanos(rustix::time::clock_getres(host_clock(id)?))?.max(1))
     }
 
-    pub(super) fn clock_time(&self, id: u32) -> Result<u64, SysErr> {
+    pub(super) fn clock_time_get(&self, id: u32) -> Result<u64, SysErr> {
         Ok(now(id)?)
     }
 }

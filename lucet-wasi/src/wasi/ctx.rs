@@ -1,7 +1,9 @@
 //! The per-instance WASI state: arguments, environment and the descriptor table.
 
+use super::dir::DirFd;
 use super::dir::{Listing, MAX_LISTINGS};
-use super::file::{preopen_rights, DirFd, FileFd, FileId};
+use super::file::{FileFd, FileId};
+use super::rights::preopen_rights;
 use super::stdio::{HostStream, Input, Output};
 use super::types::{Errno, Fd, Filetype};
 use std::io;
@@ -40,7 +42,7 @@ pub(crate) enum Entry {
     Stdout(Stdio<Output>),
     Dir(DirFd),
     File(FileFd),
-    Socket(super::sock::Socket),
+    Socket(super::socket::Socket),
 }
 
 /// A standard stream.
@@ -244,7 +246,7 @@ impl WasiCtxBuilder {
         entries.extend(
             self.sockets
                 .into_iter()
-                .map(|l| Some(Entry::Socket(super::sock::Socket::listener(l)))),
+                .map(|l| Some(Entry::Socket(super::socket::Socket::listener(l)))),
         );
         WasiCtx {
             args: self.args,
@@ -278,5 +280,62 @@ fn host_filetype(fd: BorrowedFd<'_>) -> Filetype {
             _ => Filetype::Unknown,
         },
         Err(_) => Filetype::Unknown,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table() -> FdTable {
+        WasiCtxBuilder::empty().build().fds
+    }
+
+    fn stdin() -> Entry {
+        Entry::Stdin(Stdio {
+            stream: Input::null(),
+        })
+    }
+
+    #[test]
+    fn fds_are_the_lowest_free_slot_and_bad_ones_are_badf() {
+        let mut fds = table();
+        // 0, 1, 2 are the standard streams.
+        assert_eq!(fds.insert(stdin()).unwrap(), Fd::from(3));
+        assert_eq!(fds.insert(stdin()).unwrap(), Fd::from(4));
+        fds.remove(Fd::from(3)).unwrap();
+        assert_eq!(fds.insert(stdin()).unwrap(), Fd::from(3));
+        for bad in [5, 1000, u32::MAX] {
+            assert_eq!(fds.get(Fd::from(bad)).err(), Some(Errno::Badf), "{bad}");
+            assert_eq!(fds.remove(Fd::from(bad)).err(), Some(Errno::Badf), "{bad}");
+        }
+        fds.remove(Fd::from(4)).unwrap();
+        assert_eq!(fds.remove(Fd::from(4)).err(), Some(Errno::Badf));
+        // The table shrinks past trailing holes.
+        assert_eq!(fds.entries.len(), 4);
+    }
+
+    #[test]
+    fn renumber_moves_and_returns_the_replaced_entry() {
+        let mut fds = table();
+        let a = fds.insert(stdin()).unwrap();
+        let b = fds.insert(stdin()).unwrap();
+        assert!(fds.renumber(a, b).unwrap().is_some());
+        assert_eq!(fds.get(a).err(), Some(Errno::Badf));
+        assert!(fds.get(b).is_ok());
+        assert!(fds.renumber(b, b).unwrap().is_none());
+        assert_eq!(fds.renumber(b, Fd::from(99)).err(), Some(Errno::Badf));
+        assert_eq!(fds.renumber(Fd::from(99), b).err(), Some(Errno::Badf));
+    }
+
+    #[test]
+    fn a_full_table_is_mfile() {
+        let mut fds = table();
+        while fds.entries.len() < MAX_FDS {
+            fds.insert(stdin()).unwrap();
+        }
+        assert_eq!(fds.insert(stdin()).err(), Some(Errno::Mfile));
+        fds.remove(Fd::from(10)).unwrap();
+        assert_eq!(fds.insert(stdin()).unwrap(), Fd::from(10));
     }
 }

@@ -11,7 +11,9 @@
 //! opens. A dropped snapshot is taken again when its descriptor is next read.
 
 use super::file::FileId;
+use super::rights::need;
 use super::types::Filetype;
+use super::types::{Errno, Rights};
 use cap_std::fs::Dir;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
@@ -148,5 +150,26 @@ pub(crate) fn filetype(ft: cap_std::fs::FileType) -> Filetype {
         Filetype::SocketStream
     } else {
         Filetype::Unknown
+    }
+}
+
+/// An open directory: a preopen, or one opened with `path_open`.
+pub(crate) struct DirFd {
+    pub(crate) dir: Dir,
+    pub(crate) rights: Rights,
+    pub(crate) inheriting: Rights,
+    /// The guest path of a preopen (what `fd_prestat_*` shows); `None` otherwise.
+    pub(crate) preopen: Option<String>,
+    /// The snapshot `fd_readdir` reads from, taken when the guest starts at cookie 0.
+    pub(crate) listing: Option<Listing>,
+    /// The preopen this directory was reached through (`None` if its identity could not
+    /// be read): at that root, `..` is listed as the root itself.
+    pub(crate) root: Option<FileId>,
+}
+
+impl DirFd {
+    /// `notcapable` unless this descriptor has every right in `needed`.
+    pub(crate) fn need(&self, needed: Rights) -> Result<(), Errno> {
+        need(self.rights, needed)
     }
 }

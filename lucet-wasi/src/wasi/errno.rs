@@ -1,8 +1,7 @@
 //! The error type of our syscall implementations and its mapping to `errno`.
 
 use super::pointer::BadPointer;
-use super::types::{Errno, UserErrorConversion};
-use super::WasiCtx;
+use super::types::Errno;
 use std::io;
 
 /// What a syscall implementation can fail with: an errno for the guest, a bad guest
@@ -183,18 +182,53 @@ pub(crate) fn os_errno(code: i32) -> Errno {
     }
 }
 
-impl UserErrorConversion for WasiCtx {
-    fn errno_from_sys_err(&mut self, e: SysErr) -> wiggle::error::Result<Errno> {
-        match e {
-            SysErr::Errno(errno) => Ok(errno),
-            SysErr::Pointer(bad) => Err(wasmtime::Error::new(bad)),
-            SysErr::Trap(trap) => Err(trap),
-        }
-    }
-}
-
 impl wiggle::GuestErrorType for Errno {
     fn success() -> Self {
         Errno::Success
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn os_errors_map_to_their_preview1_errno() {
+        use rustix::io::Errno as E;
+        for (os, wasi) in [
+            (E::NOENT, Errno::Noent),
+            (E::EXIST, Errno::Exist),
+            (E::NOTDIR, Errno::Notdir),
+            (E::ISDIR, Errno::Isdir),
+            (E::NOTEMPTY, Errno::Notempty),
+            (E::LOOP, Errno::Loop),
+            (E::BADF, Errno::Badf),
+            (E::INVAL, Errno::Inval),
+            (E::ACCESS, Errno::Acces),
+            (E::PERM, Errno::Perm),
+            (E::NAMETOOLONG, Errno::Nametoolong),
+            (E::AGAIN, Errno::Again),
+            (E::PIPE, Errno::Pipe),
+            (E::CONNRESET, Errno::Connreset),
+        ] {
+            assert_eq!(os_errno(os.raw_os_error()), wasi, "{os:?}");
+        }
+    }
+
+    #[test]
+    fn io_errors_without_a_code_map_by_kind() {
+        // cap-std's refusal of a path that would leave the sandbox.
+        let escape = io::Error::new(io::ErrorKind::PermissionDenied, "outside the sandbox");
+        assert_eq!(io_errno(&escape), Errno::Notcapable);
+        assert_eq!(io_errno(&io::ErrorKind::NotFound.into()), Errno::Noent);
+        assert_eq!(io_errno(&io::ErrorKind::OutOfMemory.into()), Errno::Nomem);
+        assert_eq!(io_errno(&io::ErrorKind::Other.into()), Errno::Io);
+        // An OS code wins over the kind.
+        assert_eq!(
+            io_errno(&io::Error::from_raw_os_error(
+                rustix::io::Errno::ISDIR.raw_os_error()
+            )),
+            Errno::Isdir
+        );
     }
 }

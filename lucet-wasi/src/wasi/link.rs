@@ -6,6 +6,7 @@
 //! on every call; this one takes the memory cached in the store at instantiation and
 //! calls the ABI function directly.
 
+use super::observe::observe_wasi;
 use super::wasi_snapshot_preview1 as abi;
 use super::WasiCtx;
 use crate::store::StoreData;
@@ -29,7 +30,7 @@ fn enter<'a>(
 /// Defines `link0` .. `link9`: register an ABI function taking that many wasm arguments.
 ///
 /// `observed` registers the variant that counts and traces each call
-/// (`trace::observe_wasi`), for the instances that asked for it; the plain variant is
+/// (`observe.rs`), for the instances that asked for it; the plain variant is
 /// the same code as if tracing did not exist.
 macro_rules! linkers {
     ($($name:ident($($arg:ident),*);)*) => {$(
@@ -62,7 +63,7 @@ macro_rules! linkers {
                     MODULE,
                     name,
                     move |mut caller: Caller<'_, StoreData>, $($arg: $arg),*| -> wasmtime::Result<R> {
-                        trace::observe_wasi(&mut caller, id, &[$(raw($arg)),*], |caller| {
+                        observe_wasi(&mut caller, id, &[$(raw($arg)),*], |caller| {
                             call(caller, $($arg),*)
                         })
                     },
@@ -108,7 +109,7 @@ fn link_proc_exit(linker: &mut Linker<StoreData>, observed: bool) -> wasmtime::R
             MODULE,
             "proc_exit",
             move |mut caller: Caller<'_, StoreData>, status: i32| -> wasmtime::Result<()> {
-                trace::observe_wasi(&mut caller, id, &[raw(status)], |caller| {
+                observe_wasi(&mut caller, id, &[raw(status)], |caller| {
                     let (mut memory, wasi) = enter(caller)?;
                     abi::proc_exit(wasi, &mut memory, status)
                 })

@@ -8,14 +8,15 @@
 //! both answered with `notcapable`.
 
 use super::ctx::Entry;
+use super::dir::DirFd;
 use super::errno::PointerRole;
-use super::fd::{fdflags, filestat, fst_flags, rights, rights_for};
-use super::file::{need, write_access_rights, DirFd, FileFd};
-use super::types::{Errno, Fd, Fdflags, Filestat, Fstflags, Oflags, Rights};
+use super::file::FileFd;
+use super::rights::{need, rights, rights_for, write_access_rights};
+use super::stat::{fdflags, filestat, fst_flags, set_path_times};
+use super::types::{Errno, Fd, Fdflags, Filestat, Oflags, Rights};
 use super::{SysErr, WasiCtx};
 use cap_fs_ext::{
     DirExt, FollowSymlinks, OpenOptionsFollowExt, OpenOptionsMaybeDirExt, OpenOptionsSyncExt,
-    SystemTimeSpec,
 };
 use cap_std::fs::{Dir, File, OpenOptions};
 use std::os::unix::ffi::OsStrExt;
@@ -58,39 +59,8 @@ fn follow(flags: u32) -> Result<bool, Errno> {
     }
 }
 
-/// Sets the times of `path` below `dir` (validated `flags`, nanosecond times).
-pub(super) fn set_path_times(
-    dir: &Dir,
-    path: &str,
-    follow: bool,
-    atim: u64,
-    mtim: u64,
-    flags: Fstflags,
-) -> Result<(), SysErr> {
-    let spec = |ns: u64, set: Fstflags, now: Fstflags| {
-        if flags.contains(now) {
-            Some(SystemTimeSpec::SymbolicNow)
-        } else if flags.contains(set) {
-            let t = std::time::UNIX_EPOCH + std::time::Duration::from_nanos(ns);
-            Some(SystemTimeSpec::Absolute(
-                cap_std::time::SystemTime::from_std(t),
-            ))
-        } else {
-            None
-        }
-    };
-    let atime = spec(atim, Fstflags::ATIM, Fstflags::ATIM_NOW);
-    let mtime = spec(mtim, Fstflags::MTIM, Fstflags::MTIM_NOW);
-    if follow {
-        dir.set_times(path, atime, mtime)?;
-    } else {
-        dir.set_symlink_times(path, atime, mtime)?;
-    }
-    Ok(())
-}
-
 impl WasiCtx {
-    pub(super) fn create_directory(
+    pub(super) fn path_create_directory(
         &mut self,
         mem: &GuestMemory<'_>,
         fd: Fd,
@@ -102,7 +72,7 @@ impl WasiCtx {
         Ok(())
     }
 
-    pub(super) fn path_filestat(
+    pub(super) fn path_filestat_get(
         &mut self,
         mem: &GuestMemory<'_>,
         fd: Fd,
@@ -122,7 +92,7 @@ impl WasiCtx {
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn path_set_times(
+    pub(super) fn path_filestat_set_times(
         &mut self,
         mem: &GuestMemory<'_>,
         fd: Fd,
@@ -140,7 +110,7 @@ impl WasiCtx {
     }
 
     /// A hard link; with `symlink_follow`, to what a symlink at `old` points to.
-    pub(super) fn link(
+    pub(super) fn path_link(
         &mut self,
         mem: &GuestMemory<'_>,
         old_fd: Fd,
@@ -172,7 +142,7 @@ impl WasiCtx {
     /// without) is `isdir`, and so is `creat` or `trunc` of one without `directory`.
     /// FIFOs are refused with `nxio` (see [`open_file`]).
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn open(
+    pub(super) fn path_open(
         &mut self,
         mem: &GuestMemory<'_>,
         fd: Fd,
@@ -239,7 +209,7 @@ impl WasiCtx {
     }
 
     /// Copies a symlink's contents into `buf`, cut to `len` bytes; returns the length.
-    pub(super) fn readlink(
+    pub(super) fn path_readlink(
         &mut self,
         mem: &mut GuestMemory<'_>,
         fd: Fd,
@@ -259,7 +229,7 @@ impl WasiCtx {
         Ok(n as u32)
     }
 
-    pub(super) fn remove_directory(
+    pub(super) fn path_remove_directory(
         &mut self,
         mem: &GuestMemory<'_>,
         fd: Fd,
@@ -274,7 +244,7 @@ impl WasiCtx {
     }
 
     /// Renames within one directory tree or across two, preopens included.
-    pub(super) fn rename(
+    pub(super) fn path_rename(
         &mut self,
         mem: &GuestMemory<'_>,
         fd: Fd,
@@ -297,7 +267,7 @@ impl WasiCtx {
     }
 
     /// Creates a symlink at `new` holding `old`; absolute contents are `notcapable`.
-    pub(super) fn symlink(
+    pub(super) fn path_symlink(
         &mut self,
         mem: &GuestMemory<'_>,
         old: GuestPtr<str>,
@@ -311,7 +281,7 @@ impl WasiCtx {
         Ok(())
     }
 
-    pub(super) fn unlink_file(
+    pub(super) fn path_unlink_file(
         &mut self,
         mem: &GuestMemory<'_>,
         fd: Fd,
@@ -405,4 +375,22 @@ fn dir_entry(dir: Dir, parent: &DirFd, base: Rights, inheriting: Rights) -> Entr
         listing: None,
         root: parent.root,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trailing_slashes_are_split_off_and_reported() {
+        assert_eq!(trailing_slashes("dir"), ("dir", false));
+        assert_eq!(trailing_slashes("dir/"), ("dir", true));
+        assert_eq!(trailing_slashes("dir//"), ("dir", true));
+        assert_eq!(trailing_slashes("a/b/"), ("a/b", true));
+        assert_eq!(trailing_slashes("a//b"), ("a//b", false));
+        // Only slashes: kept whole (the root, which the sandbox judges).
+        assert_eq!(trailing_slashes("/"), ("/", false));
+        assert_eq!(trailing_slashes("//"), ("//", false));
+        assert_eq!(trailing_slashes(""), ("", false));
+    }
 }

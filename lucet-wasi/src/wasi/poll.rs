@@ -37,7 +37,7 @@ impl WasiCtx {
     /// Waits until at least one subscription is satisfied, then reports every satisfied
     /// one. Clock-only polls (sleeps) allocate nothing; a call that would outlive the
     /// instance's deadline ends the guest at the deadline.
-    pub(super) fn poll(
+    pub(super) fn poll_oneoff(
         &mut self,
         mem: &mut GuestMemory<'_>,
         subs: GuestPtr<Subscription>,

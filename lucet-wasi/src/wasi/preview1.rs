@@ -1,6 +1,11 @@
-//! The preview1 trait: one short method per WASI function, delegating to its area.
+//! The preview1 trait: one short method per WASI function. Each converts what wiggle
+//! hands it and calls the inherent `WasiCtx` method of the same name, in the file of
+//! its area (`fd_read` → `fd.rs`, `path_open` → `path.rs`, `environ_get` → `args.rs`).
 
-use super::types::{Ciovec, Event, Fd, Fdstat, Filestat, Iovec, Prestat, Roflags, Subscription};
+use super::types::{
+    Ciovec, Errno, Event, Fd, Fdstat, Filestat, Iovec, Prestat, Roflags, Subscription,
+    UserErrorConversion,
+};
 use super::wasi_snapshot_preview1::WasiSnapshotPreview1;
 use super::{SysErr, WasiCtx};
 use wiggle::{GuestMemory, GuestPtr};
@@ -19,10 +24,10 @@ impl WasiSnapshotPreview1 for WasiCtx {
         argv: GuestPtr<GuestPtr<u8>>,
         buf: GuestPtr<u8>,
     ) -> R<()> {
-        call("args_get", self.args_copy(m, argv, buf))
+        call("args_get", WasiCtx::args_get(self, m, argv, buf))
     }
     fn args_sizes_get(&mut self, _: &mut GuestMemory<'_>) -> R<(u32, u32)> {
-        Ok(self.args_sizes())
+        Ok(WasiCtx::args_sizes_get(self))
     }
     fn environ_get(
         &mut self,
@@ -30,17 +35,17 @@ impl WasiSnapshotPreview1 for WasiCtx {
         env: GuestPtr<GuestPtr<u8>>,
         buf: GuestPtr<u8>,
     ) -> R<()> {
-        call("environ_get", self.environ_copy(m, env, buf))
+        call("environ_get", WasiCtx::environ_get(self, m, env, buf))
     }
     fn environ_sizes_get(&mut self, _: &mut GuestMemory<'_>) -> R<(u32, u32)> {
-        Ok(self.environ_sizes())
+        Ok(WasiCtx::environ_sizes_get(self))
     }
 
     fn clock_res_get(&mut self, _: &mut GuestMemory<'_>, id: u32) -> R<u64> {
-        self.clock_res(id)
+        WasiCtx::clock_res_get(self, id)
     }
     fn clock_time_get(&mut self, _: &mut GuestMemory<'_>, id: u32, _precision: u64) -> R<u64> {
-        self.clock_time(id)
+        WasiCtx::clock_time_get(self, id)
     }
 
     fn fd_advise(
@@ -51,22 +56,22 @@ impl WasiSnapshotPreview1 for WasiCtx {
         len: u64,
         advice: u32,
     ) -> R<()> {
-        self.advise(fd, off, len, advice)
+        WasiCtx::fd_advise(self, fd, off, len, advice)
     }
     fn fd_allocate(&mut self, _: &mut GuestMemory<'_>, fd: Fd, off: u64, len: u64) -> R<()> {
-        self.allocate(fd, off, len)
+        WasiCtx::fd_allocate(self, fd, off, len)
     }
     fn fd_close(&mut self, _: &mut GuestMemory<'_>, fd: Fd) -> R<()> {
-        self.close(fd)
+        WasiCtx::fd_close(self, fd)
     }
     fn fd_datasync(&mut self, _: &mut GuestMemory<'_>, fd: Fd) -> R<()> {
-        self.datasync(fd)
+        WasiCtx::fd_datasync(self, fd)
     }
     fn fd_fdstat_get(&mut self, _: &mut GuestMemory<'_>, fd: Fd) -> R<Fdstat> {
-        self.fdstat(fd)
+        WasiCtx::fd_fdstat_get(self, fd)
     }
     fn fd_fdstat_set_flags(&mut self, _: &mut GuestMemory<'_>, fd: Fd, flags: u32) -> R<()> {
-        self.set_fdflags(fd, flags)
+        WasiCtx::fd_fdstat_set_flags(self, fd, flags)
     }
     fn fd_fdstat_set_rights(
         &mut self,
@@ -75,13 +80,13 @@ impl WasiSnapshotPreview1 for WasiCtx {
         base: u64,
         inheriting: u64,
     ) -> R<()> {
-        self.set_rights(fd, base, inheriting)
+        WasiCtx::fd_fdstat_set_rights(self, fd, base, inheriting)
     }
     fn fd_filestat_get(&mut self, _: &mut GuestMemory<'_>, fd: Fd) -> R<Filestat> {
-        self.filestat(fd)
+        WasiCtx::fd_filestat_get(self, fd)
     }
     fn fd_filestat_set_size(&mut self, _: &mut GuestMemory<'_>, fd: Fd, size: u64) -> R<()> {
-        self.set_size(fd, size)
+        WasiCtx::fd_filestat_set_size(self, fd, size)
     }
     fn fd_filestat_set_times(
         &mut self,
@@ -91,7 +96,7 @@ impl WasiSnapshotPreview1 for WasiCtx {
         mtim: u64,
         flags: u32,
     ) -> R<()> {
-        self.set_times(fd, atim, mtim, flags)
+        WasiCtx::fd_filestat_set_times(self, fd, atim, mtim, flags)
     }
     fn fd_pread(
         &mut self,
@@ -100,10 +105,10 @@ impl WasiSnapshotPreview1 for WasiCtx {
         iovs: GuestPtr<[Iovec]>,
         off: u64,
     ) -> R<u32> {
-        call("fd_pread", self.pread(m, fd, iovs, off))
+        call("fd_pread", WasiCtx::fd_pread(self, m, fd, iovs, off))
     }
     fn fd_prestat_get(&mut self, _: &mut GuestMemory<'_>, fd: Fd) -> R<Prestat> {
-        self.prestat(fd)
+        WasiCtx::fd_prestat_get(self, fd)
     }
     fn fd_prestat_dir_name(
         &mut self,
@@ -114,7 +119,7 @@ impl WasiSnapshotPreview1 for WasiCtx {
     ) -> R<()> {
         call(
             "fd_prestat_dir_name",
-            self.prestat_dir_name(m, fd, path, len),
+            WasiCtx::fd_prestat_dir_name(self, m, fd, path, len),
         )
     }
     fn fd_pwrite(
@@ -124,10 +129,10 @@ impl WasiSnapshotPreview1 for WasiCtx {
         iovs: GuestPtr<[Ciovec]>,
         off: u64,
     ) -> R<u32> {
-        call("fd_pwrite", self.pwrite(m, fd, iovs, off))
+        call("fd_pwrite", WasiCtx::fd_pwrite(self, m, fd, iovs, off))
     }
     fn fd_read(&mut self, m: &mut GuestMemory<'_>, fd: Fd, iovs: GuestPtr<[Iovec]>) -> R<u32> {
-        call("fd_read", self.read(m, fd, iovs))
+        call("fd_read", WasiCtx::fd_read(self, m, fd, iovs))
     }
     fn fd_readdir(
         &mut self,
@@ -137,22 +142,25 @@ impl WasiSnapshotPreview1 for WasiCtx {
         len: u32,
         cookie: u64,
     ) -> R<u32> {
-        call("fd_readdir", self.readdir(m, fd, buf, len, cookie))
+        call(
+            "fd_readdir",
+            WasiCtx::fd_readdir(self, m, fd, buf, len, cookie),
+        )
     }
     fn fd_renumber(&mut self, _: &mut GuestMemory<'_>, fd: Fd, to: Fd) -> R<()> {
-        self.renumber(fd, to)
+        WasiCtx::fd_renumber(self, fd, to)
     }
     fn fd_seek(&mut self, _: &mut GuestMemory<'_>, fd: Fd, off: i64, whence: u32) -> R<u64> {
-        self.seek(fd, off, whence)
+        WasiCtx::fd_seek(self, fd, off, whence)
     }
     fn fd_sync(&mut self, _: &mut GuestMemory<'_>, fd: Fd) -> R<()> {
-        self.sync(fd)
+        WasiCtx::fd_sync(self, fd)
     }
     fn fd_tell(&mut self, _: &mut GuestMemory<'_>, fd: Fd) -> R<u64> {
-        self.tell(fd)
+        WasiCtx::fd_tell(self, fd)
     }
     fn fd_write(&mut self, m: &mut GuestMemory<'_>, fd: Fd, iovs: GuestPtr<[Ciovec]>) -> R<u32> {
-        call("fd_write", self.write(m, fd, iovs))
+        call("fd_write", WasiCtx::fd_write(self, m, fd, iovs))
     }
 
     fn path_create_directory(
@@ -161,7 +169,10 @@ impl WasiSnapshotPreview1 for WasiCtx {
         fd: Fd,
         path: GuestPtr<str>,
     ) -> R<()> {
-        call("path_create_directory", self.create_directory(m, fd, path))
+        call(
+            "path_create_directory",
+            WasiCtx::path_create_directory(self, m, fd, path),
+        )
     }
     fn path_filestat_get(
         &mut self,
@@ -170,7 +181,10 @@ impl WasiSnapshotPreview1 for WasiCtx {
         flags: u32,
         path: GuestPtr<str>,
     ) -> R<Filestat> {
-        call("path_filestat_get", self.path_filestat(m, fd, flags, path))
+        call(
+            "path_filestat_get",
+            WasiCtx::path_filestat_get(self, m, fd, flags, path),
+        )
     }
     fn path_filestat_set_times(
         &mut self,
@@ -184,7 +198,7 @@ impl WasiSnapshotPreview1 for WasiCtx {
     ) -> R<()> {
         call(
             "path_filestat_set_times",
-            self.path_set_times(m, fd, flags, path, atim, mtim, fst_flags),
+            WasiCtx::path_filestat_set_times(self, m, fd, flags, path, atim, mtim, fst_flags),
         )
     }
     fn path_link(
@@ -198,7 +212,7 @@ impl WasiSnapshotPreview1 for WasiCtx {
     ) -> R<()> {
         call(
             "path_link",
-            self.link(m, old_fd, old_flags, old_path, new_fd, new_path),
+            WasiCtx::path_link(self, m, old_fd, old_flags, old_path, new_fd, new_path),
         )
     }
     fn path_open(
@@ -214,7 +228,9 @@ impl WasiSnapshotPreview1 for WasiCtx {
     ) -> R<Fd> {
         call(
             "path_open",
-            self.open(m, fd, dirflags, path, oflags, base, inheriting, fdflags),
+            WasiCtx::path_open(
+                self, m, fd, dirflags, path, oflags, base, inheriting, fdflags,
+            ),
         )
     }
     fn path_readlink(
@@ -225,7 +241,10 @@ impl WasiSnapshotPreview1 for WasiCtx {
         buf: GuestPtr<u8>,
         len: u32,
     ) -> R<u32> {
-        call("path_readlink", self.readlink(m, fd, path, buf, len))
+        call(
+            "path_readlink",
+            WasiCtx::path_readlink(self, m, fd, path, buf, len),
+        )
     }
     fn path_remove_directory(
         &mut self,
@@ -233,7 +252,10 @@ impl WasiSnapshotPreview1 for WasiCtx {
         fd: Fd,
         path: GuestPtr<str>,
     ) -> R<()> {
-        call("path_remove_directory", self.remove_directory(m, fd, path))
+        call(
+            "path_remove_directory",
+            WasiCtx::path_remove_directory(self, m, fd, path),
+        )
     }
     fn path_rename(
         &mut self,
@@ -243,7 +265,10 @@ impl WasiSnapshotPreview1 for WasiCtx {
         new_fd: Fd,
         new: GuestPtr<str>,
     ) -> R<()> {
-        call("path_rename", self.rename(m, fd, old, new_fd, new))
+        call(
+            "path_rename",
+            WasiCtx::path_rename(self, m, fd, old, new_fd, new),
+        )
     }
     fn path_symlink(
         &mut self,
@@ -252,10 +277,13 @@ impl WasiSnapshotPreview1 for WasiCtx {
         fd: Fd,
         new: GuestPtr<str>,
     ) -> R<()> {
-        call("path_symlink", self.symlink(m, old, fd, new))
+        call("path_symlink", WasiCtx::path_symlink(self, m, old, fd, new))
     }
     fn path_unlink_file(&mut self, m: &mut GuestMemory<'_>, fd: Fd, path: GuestPtr<str>) -> R<()> {
-        call("path_unlink_file", self.unlink_file(m, fd, path))
+        call(
+            "path_unlink_file",
+            WasiCtx::path_unlink_file(self, m, fd, path),
+        )
     }
 
     fn poll_oneoff(
@@ -265,23 +293,26 @@ impl WasiSnapshotPreview1 for WasiCtx {
         events: GuestPtr<Event>,
         n: u32,
     ) -> R<u32> {
-        call("poll_oneoff", self.poll(m, subs, events, n))
+        call(
+            "poll_oneoff",
+            WasiCtx::poll_oneoff(self, m, subs, events, n),
+        )
     }
     fn proc_exit(&mut self, _: &mut GuestMemory<'_>, status: u32) -> wasmtime::Error {
-        self.exit(status)
+        WasiCtx::proc_exit(self, status)
     }
     fn proc_raise(&mut self, _: &mut GuestMemory<'_>, sig: u32) -> R<()> {
-        self.raise(sig)
+        WasiCtx::proc_raise(self, sig)
     }
     fn sched_yield(&mut self, _: &mut GuestMemory<'_>) -> R<()> {
-        self.yield_now()
+        WasiCtx::sched_yield(self)
     }
     fn random_get(&mut self, m: &mut GuestMemory<'_>, buf: GuestPtr<u8>, len: u32) -> R<()> {
-        call("random_get", self.random_fill(m, buf, len))
+        call("random_get", WasiCtx::random_get(self, m, buf, len))
     }
 
     fn sock_accept(&mut self, _: &mut GuestMemory<'_>, fd: Fd, flags: u32) -> R<Fd> {
-        self.accept(fd, flags)
+        WasiCtx::sock_accept(self, fd, flags)
     }
     fn sock_recv(
         &mut self,
@@ -290,7 +321,7 @@ impl WasiSnapshotPreview1 for WasiCtx {
         iovs: GuestPtr<[Iovec]>,
         flags: u32,
     ) -> R<(u32, Roflags)> {
-        call("sock_recv", self.socket_recv(m, fd, iovs, flags))
+        call("sock_recv", WasiCtx::sock_recv(self, m, fd, iovs, flags))
     }
     fn sock_send(
         &mut self,
@@ -299,9 +330,20 @@ impl WasiSnapshotPreview1 for WasiCtx {
         iovs: GuestPtr<[Ciovec]>,
         flags: u32,
     ) -> R<u32> {
-        call("sock_send", self.socket_send(m, fd, iovs, flags))
+        call("sock_send", WasiCtx::sock_send(self, m, fd, iovs, flags))
     }
     fn sock_shutdown(&mut self, _: &mut GuestMemory<'_>, fd: Fd, how: u32) -> R<()> {
-        self.socket_shutdown(fd, how)
+        WasiCtx::sock_shutdown(self, fd, how)
+    }
+}
+
+/// How a failed call reaches the guest: an errno, or a trap for a bad pointer.
+impl UserErrorConversion for WasiCtx {
+    fn errno_from_sys_err(&mut self, e: SysErr) -> wiggle::error::Result<Errno> {
+        match e {
+            SysErr::Errno(errno) => Ok(errno),
+            SysErr::Pointer(bad) => Err(wasmtime::Error::new(bad)),
+            SysErr::Trap(trap) => Err(trap),
+        }
     }
 }

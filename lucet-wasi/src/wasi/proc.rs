@@ -20,19 +20,19 @@ impl std::error::Error for ExitRequested {}
 const MAX_SIGNAL: u32 = 30;
 
 impl WasiCtx {
-    pub(super) fn exit(&mut self, status: u32) -> wasmtime::Error {
+    pub(super) fn proc_exit(&mut self, status: u32) -> wasmtime::Error {
         wasmtime::Error::new(ExitRequested(status))
     }
 
     /// Signals are not delivered to guests: a valid signal is `notsup`, garbage `inval`.
-    pub(super) fn raise(&mut self, sig: u32) -> Result<(), SysErr> {
+    pub(super) fn proc_raise(&mut self, sig: u32) -> Result<(), SysErr> {
         if sig > MAX_SIGNAL {
             return Err(Errno::Inval.into());
         }
         Err(Errno::Notsup.into())
     }
 
-    pub(super) fn yield_now(&mut self) -> Result<(), SysErr> {
+    pub(super) fn sched_yield(&mut self) -> Result<(), SysErr> {
         std::thread::yield_now();
         Ok(())
     }

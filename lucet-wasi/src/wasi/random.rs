@@ -10,7 +10,7 @@ const CHUNK: usize = 64 * 1024;
 
 impl WasiCtx {
     /// Fills guest memory with OS randomness, in place: no host buffer is sized by the guest.
-    pub(super) fn random_fill(
+    pub(super) fn random_get(
         &mut self,
         mem: &mut GuestMemory<'_>,
         buf: GuestPtr<u8>,

@@ -1,5 +1,6 @@
 //! Standard input, output and error of a guest.
 
+use super::iov::retry;
 use std::io::{self, IoSlice, Read, Write};
 use std::os::fd::AsFd;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -42,19 +43,13 @@ impl Input {
 
     /// Reads into `buf`, retrying on `EINTR`.
     pub(crate) fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        loop {
-            let r = match &mut self.0 {
-                InputKind::Inherit => {
-                    rustix::io::read(io::stdin().as_fd(), &mut *buf).map_err(io::Error::from)
-                }
-                InputKind::Null => Ok(0),
-                InputKind::Reader(r) => r.read(buf),
-            };
-            match r {
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                r => return r,
+        retry(|| match &mut self.0 {
+            InputKind::Inherit => {
+                rustix::io::read(io::stdin().as_fd(), &mut *buf).map_err(io::Error::from)
             }
-        }
+            InputKind::Null => Ok(0),
+            InputKind::Reader(r) => r.read(buf),
+        })
     }
 
     pub(crate) fn is_inherited(&self) -> bool {
@@ -176,26 +171,20 @@ impl Output {
     /// Writes from `bufs`, retrying on `EINTR`. Host streams are written unbuffered and
     /// without taking Rust's stdout lock: the guest does its own buffering.
     pub(crate) fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        loop {
-            let r = match &mut self.0 {
-                OutputKind::Inherit(HostStream::Stdout) => write_fd(io::stdout().as_fd(), bufs),
-                OutputKind::Inherit(HostStream::Stderr) => write_fd(io::stderr().as_fd(), bufs),
-                OutputKind::Null => Ok(bufs.iter().map(|b| b.len()).sum()),
-                OutputKind::Writer(w) => w.write_vectored(bufs),
-                OutputKind::Capture(c) => {
-                    let mut buf = c.lock();
-                    let n = bufs.iter().map(|b| b.len()).sum();
-                    buf.try_reserve(n)
-                        .map_err(|_| io::Error::from(io::ErrorKind::OutOfMemory))?;
-                    bufs.iter().for_each(|b| buf.extend_from_slice(b));
-                    Ok(n)
-                }
-            };
-            match r {
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                r => return r,
+        retry(|| match &mut self.0 {
+            OutputKind::Inherit(HostStream::Stdout) => write_fd(io::stdout().as_fd(), bufs),
+            OutputKind::Inherit(HostStream::Stderr) => write_fd(io::stderr().as_fd(), bufs),
+            OutputKind::Null => Ok(bufs.iter().map(|b| b.len()).sum()),
+            OutputKind::Writer(w) => w.write_vectored(bufs),
+            OutputKind::Capture(c) => {
+                let mut buf = c.lock();
+                let n = bufs.iter().map(|b| b.len()).sum();
+                buf.try_reserve(n)
+                    .map_err(|_| io::Error::from(io::ErrorKind::OutOfMemory))?;
+                bufs.iter().for_each(|b| buf.extend_from_slice(b));
+                Ok(n)
             }
-        }
+        })
     }
 
     /// Flushes a writer; host streams are unbuffered.

@@ -1,18 +1,16 @@
 //! The embedding API, end to end, with real guest programs.
 
-mod support;
-
-use lucet_wasi::{Bytes, Error, Exit, Input, KiB, MiB, Output, WasiInstance};
+use crate::support::*;
+use lucet_wasi::{Bytes, Capture, Error, Exit, Input, KiB, MiB, Output, WasiInstance};
 use std::time::Duration;
-use support::*;
 
 /// Runs a guest with stdout captured; returns the outcome and the output.
 fn capture(builder: lucet_wasi::WasiInstanceBuilder) -> (Result<Exit, Error>, String, String) {
-    let (out, err) = (SharedBuf::default(), SharedBuf::default());
+    let (out, err) = (Capture::new(), Capture::new());
     let result = builder
         .stdin(Input::null())
-        .stdout(Output::writer(out.clone()))
-        .stderr(Output::writer(err.clone()))
+        .stdout(Output::capture(&out))
+        .stderr(Output::capture(&err))
         .run("_start");
     (result, out.text(), err.text())
 }
@@ -93,12 +91,12 @@ fn exit_statuses() {
 fn stdin_from_bytes() {
     let input = "first line\nsecond line\n".repeat(1000);
     for guest in [rust_guest("cat"), c_guest("cat")] {
-        let out = SharedBuf::default();
+        let out = Capture::new();
         let exit = WasiInstance::builder()
             .module_file(&guest)
             .unwrap()
             .stdin(Input::bytes(input.clone()))
-            .stdout(Output::writer(out.clone()))
+            .stdout(Output::capture(&out))
             .run("_start")
             .unwrap();
         assert_eq!(exit, Exit::Returned);
@@ -121,14 +119,26 @@ fn trap_error_carries_cause_and_backtrace() {
                 unreachable!()
             };
             assert_eq!(message, "wasm `unreachable` instruction executed");
+            // Frames as data, innermost first, demangled; Display as the CLI prints them.
+            let first = &backtrace.frames()[0];
             assert!(
-                backtrace
-                    .lines()
-                    .next()
+                first
+                    .function
+                    .as_deref()
                     .unwrap()
-                    .contains("trap::fail_here"),
+                    .ends_with("trap::fail_here"),
                 "{backtrace}"
             );
+            assert!(first.module_offset.is_some(), "{backtrace}");
+            assert!(backtrace.frames().iter().any(|f| f
+                .function
+                .as_deref()
+                .is_some_and(|n| n.ends_with("trap::main"))));
+            let text = backtrace.to_string();
+            let line = text.lines().next().unwrap();
+            assert!(line.starts_with("    0: "), "{text}");
+            assert!(line.contains("trap::fail_here @ 0x"), "{text}");
+            assert_eq!(text.lines().count(), backtrace.frames().len());
         }
         other => panic!("expected a trap, got {other:?}"),
     }
@@ -205,7 +215,50 @@ fn setup_errors_are_distinct_variants() {
     );
 
     let e = build(WasiInstance::builder().module_bytes(&b"plain text"[..]));
-    assert!(matches!(&e, Error::NotWasm { .. }), "{e:?}");
+    assert!(
+        matches!(&e, Error::NotWasm { name } if name == "module.wasm"),
+        "{e:?}"
+    );
+
+    // A file-related error names the file by its whole path, as Error::Io does.
+    let dir = tempfile::tempdir().unwrap();
+    let notes = dir.path().join("notes.wasm");
+    std::fs::write(&notes, "plain text").unwrap();
+    let e = build(WasiInstance::builder().module_file(&notes).unwrap());
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{}: not a WebAssembly module (expected a .wasm binary, .wat text, or a module \
+             precompiled by `lucet-wasi compile`)",
+            notes.display()
+        )
+    );
+    let junk = dir.path().join("junk.wasm");
+    std::fs::write(&junk, b"\0asm\x01\0\0\0\xff").unwrap();
+    let e = build(WasiInstance::builder().module_file(&junk).unwrap());
+    assert!(
+        matches!(&e, Error::InvalidModule { name, .. } if *name == junk.display().to_string()),
+        "{e:?}"
+    );
+    let e = lucet_wasi::Module::from_file(&default_engine(), &junk)
+        .err()
+        .unwrap();
+    assert!(
+        e.to_string()
+            .starts_with(&format!("{}: invalid module:", junk.display())),
+        "{e}"
+    );
+    // SAFETY: the file is not a precompiled module; loading it must fail cleanly.
+    let e = unsafe { lucet_wasi::Module::from_precompiled_file(&default_engine(), &junk) }
+        .err()
+        .unwrap();
+    assert!(
+        e.to_string().starts_with(&format!(
+            "{}: cannot load precompiled module",
+            junk.display()
+        )),
+        "{e}"
+    );
 
     let e = build(WasiInstance::builder().module_bytes("(module (func (i32.add)))"));
     assert!(matches!(&e, Error::InvalidModule { .. }), "{e:?}");
@@ -218,6 +271,31 @@ fn setup_errors_are_distinct_variants() {
     assert!(
         matches!(&e, Error::UnknownImport { module, field, kind: "function" } if module == "env" && field == "not_provided"),
         "{e:?}"
+    );
+    // A non-WASI import points at host functions ...
+    assert_eq!(
+        e.to_string(),
+        "module imports function `env::not_provided`, which is not provided: register a host \
+         function for it with `.hostcall(f)` (see #[lucet_wasi::hostcall]) or Module::with_hostcalls"
+    );
+    // ... a WASI function we lack says so, and another WASI version points at preview1.
+    let e = build(WasiInstance::builder().module_bytes(
+        r#"(module (import "wasi_snapshot_preview1" "fd_teleport" (func (param i32))))"#,
+    ));
+    assert_eq!(
+        e.to_string(),
+        "module imports function `wasi_snapshot_preview1::fd_teleport`, which lucet-wasi's \
+         wasi_snapshot_preview1 does not have"
+    );
+    let e = build(WasiInstance::builder().module_bytes(
+        r#"(module (import "wasi_unstable" "fd_write" (func (param i32 i32 i32 i32) (result i32))))"#,
+    ));
+    assert!(
+        e.to_string().ends_with(
+            "which is not provided: lucet-wasi provides WASI as wasi_snapshot_preview1 only \
+             (build the guest for wasm32-wasip1)"
+        ),
+        "{e}"
     );
 
     let e = build(
@@ -309,4 +387,36 @@ fn precompiled_bytes_run_through_the_builder() {
         matches!(&e, Error::Precompiled { reason, .. } if reason.contains("unsafe")),
         "{e:?}"
     );
+}
+
+/// The process-wide default engine.
+fn default_engine() -> lucet_wasi::Engine {
+    lucet_wasi::Engine::shared(&lucet_wasi::EngineConfig::default()).unwrap()
+}
+
+#[test]
+fn host_errors_keep_their_source() {
+    // A preopen that is not a directory: the OS error stays reachable as the source.
+    let file = tempfile::NamedTempFile::new().unwrap();
+    let e = WasiInstance::builder()
+        .module_bytes("(module)")
+        .preopen("/x", file.path())
+        .build()
+        .err()
+        .unwrap();
+    let source = std::error::Error::source(&e).expect("a source");
+    assert!(
+        source.downcast_ref::<std::io::Error>().is_some(),
+        "{source:?}"
+    );
+    // An engine that cannot be made: its cause is kept as a source, and shown on the line.
+    let e = lucet_wasi::Engine::new(&lucet_wasi::EngineConfig {
+        pooling: Some(u32::MAX),
+        ..Default::default()
+    })
+    .err()
+    .unwrap();
+    assert!(matches!(&e, Error::Host { .. }), "{e:?}");
+    assert!(e.to_string().starts_with("cannot create engine: "), "{e}");
+    assert!(std::error::Error::source(&e).is_some(), "{e:?}");
 }

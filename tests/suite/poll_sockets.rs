@@ -1,11 +1,9 @@
 //! poll_oneoff, blocking calls under a timeout, and sockets handed to the guest.
 
-mod support;
-
+use crate::support::*;
 use lucet_wasi::{Capture, Exit, Input, Output, WasiInstance};
 use std::io::{Read, Write};
 use std::process::Stdio;
-use support::*;
 
 fn no_failures(stdout: &str) {
     let failures: Vec<&str> = stdout
@@ -170,8 +168,4 @@ fn tcplisten_flag_binds_or_says_why_not() {
     assert!(r.stderr.contains("--tcplisten"), "{}", r.stderr);
     let r = lucet(["--tcplisten", "127.0.0.1:0", &hello]);
     assert_eq!(r.status, 0, "{}", r.stderr);
-}
-
-fn s(p: &std::path::Path) -> String {
-    p.display().to_string()
 }

@@ -1,19 +1,13 @@
 //! The filesystem layer, end to end: guest programs (Rust through the raw ABI, C through
 //! wasi-libc) against real host directories, checking the host side afterwards.
 
-mod support;
-
-use lucet_wasi::{Exit, Input, Output, WasiInstance};
+use crate::support::*;
+use lucet_wasi::{Capture, Exit, Input, Output, WasiInstance};
 use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
-use support::*;
-
-fn s(p: &Path) -> String {
-    p.display().to_string()
-}
 
 /// Checks a battery's output: every check passed, at least `min` ran, and it finished.
 fn passed(r: &Ran, min: usize) {
@@ -168,7 +162,7 @@ fn read_only_preopen_through_the_library() {
     fs::write(ro.join("sub/inner.txt"), "inner").unwrap();
     symlink("file.txt", ro.join("link")).unwrap();
     let before = snapshot(&ro);
-    let out = SharedBuf::default();
+    let out = Capture::new();
     let exit = WasiInstance::builder()
         .module_file(rust_guest("fs"))
         .unwrap()
@@ -176,7 +170,7 @@ fn read_only_preopen_through_the_library() {
         .preopen("/rw", &rw)
         .arg("readonly")
         .stdin(Input::null())
-        .stdout(Output::writer(out.clone()))
+        .stdout(Output::capture(&out))
         .run("_start")
         .unwrap();
     assert_eq!(exit, Exit::Returned);

@@ -1,6 +1,5 @@
 //! Shared by the integration tests: builds the guest programs (once per test binary) and
 //! runs the CLI. A missing toolchain fails the test with the command that installs it.
-#![allow(dead_code)]
 
 pub mod corpus;
 
@@ -8,7 +7,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 
 /// The repository root.
 pub fn root() -> PathBuf {
@@ -92,6 +91,20 @@ pub fn c_program(src: &Path, name: &str, extra: &[&str]) -> PathBuf {
     out
 }
 
+/// The example binary `name` (examples/NAME.rs), built if needed.
+pub fn example(name: &str) -> Command {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let built = Command::new(cargo)
+        .args(["build", "--quiet", "-p", "lucet-wasi", "--example", name])
+        .current_dir(root())
+        .status()
+        .unwrap();
+    assert!(built.success(), "cannot build example {name}");
+    let deps = std::env::current_exe().unwrap();
+    let dir = deps.parent().unwrap().parent().unwrap();
+    Command::new(dir.join("examples").join(name))
+}
+
 /// A hand-written guest from `tests/guests/wat/NAME.wat`.
 pub fn wat_guest(name: &str) -> PathBuf {
     let path = root().join(format!("tests/guests/wat/{name}.wat"));
@@ -153,24 +166,9 @@ where
     ran(cli().args(args).output().unwrap())
 }
 
-/// A writer whose bytes the test reads afterwards.
-#[derive(Clone, Default)]
-pub struct SharedBuf(pub Arc<Mutex<Vec<u8>>>);
-
-impl SharedBuf {
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
-impl Write for SharedBuf {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
+/// A path as a command-line argument.
+pub fn s(p: &Path) -> String {
+    p.display().to_string()
 }
 
 /// The guest's printed arguments (`arg[i]=...` lines).

@@ -2,10 +2,8 @@
 //! filter, the runtime's `tracing` log (RUST_LOG) and run statistics (`--stats`,
 //! `WasiInstance::stats`).
 
-mod support;
-
+use crate::support::*;
 use lucet_wasi::{hostcall, Capture, Error, Exit, Output, TraceFilter, WasiInstance};
-use support::*;
 
 /// The trace with what varies from run to run masked: durations (`<0.000012>` →
 /// `<T>`) and guest addresses (`0x10670` → `0xADDR`: where wasi-libc's buffers land is

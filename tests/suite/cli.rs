@@ -1,13 +1,7 @@
 //! The `lucet-wasi` command line, end to end, with real guest programs.
 
-mod support;
-
+use crate::support::*;
 use std::path::{Path, PathBuf};
-use support::*;
-
-fn s(p: &std::path::Path) -> String {
-    p.display().to_string()
-}
 
 #[test]
 fn shipped_example_greets_its_arguments() {

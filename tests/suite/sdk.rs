@@ -1,10 +1,8 @@
 //! The embedding SDK: compile once, instantiate many, capture, threads, reactors.
 
-mod support;
-
+use crate::support::*;
 use lucet_wasi::{Capture, Engine, EngineConfig, Error, Exit, Input, Module, Output, WasiInstance};
 use std::time::Duration;
-use support::*;
 
 fn engine() -> Engine {
     Engine::shared(&EngineConfig::default()).unwrap()
@@ -77,7 +75,7 @@ fn eight_threads_of_a_hundred_instances() {
 
 #[test]
 fn reactor_exports_are_called_with_types() {
-    let module = Module::from_file(&engine(), root().join("examples/reactor.wat")).unwrap();
+    let module = Module::from_file(&engine(), wat_guest("reactor")).unwrap();
     let mut instance = WasiInstance::builder()
         .module(&module)
         .data(String::from("state"))
@@ -122,10 +120,30 @@ fn engine_wide_settings_are_not_silently_ignored() {
         .build()
         .err()
         .unwrap();
+    // Named as the limit the user set, with the engine's value; a limit error (status 2).
     assert!(
-        matches!(&e, Error::InvalidArgument(m) if m.contains("engine-wide")),
+        matches!(&e, Error::InvalidLimit { what: "stack size", value, .. } if *value == lucet_wasi::MiB(1).into()),
         "{e:?}"
     );
+    assert_eq!(
+        e.to_string(),
+        "stack size 1 MiB: the compiled module's engine has 8 MiB; it is engine-wide: set it \
+         in the EngineConfig the module is compiled with"
+    );
+    assert!(!e.to_string().contains("address space"), "{e}");
+    assert_eq!(e.exit_code(), 2);
+    let e = WasiInstance::builder()
+        .module(&module)
+        .heap_address_space(lucet_wasi::GiB(4))
+        .build()
+        .err()
+        .unwrap();
+    assert!(
+        e.to_string()
+            .starts_with("heap address space 4 GiB: the compiled module's engine has 8 GiB;"),
+        "{e}"
+    );
+    assert!(!e.to_string().contains("stack"), "{e}");
     // Settings equal to the engine's are fine, and max_heap is per instance.
     let ok = WasiInstance::builder()
         .module(&module)
@@ -174,19 +192,20 @@ fn per_thread_pools_run_instances_on_every_thread_and_refuse_a_full_pool() {
             s.spawn(move || (0..50).for_each(|i| run(format!("{t}.{i}"))));
         }
     });
-    // Two slots per thread: a third instance alive at once on this thread is refused,
-    // clearly and at once; dropping one frees its slot.
-    let instance = || {
+    // Two slots per thread: a third instance alive at once on this thread is refused
+    // when it is built (instances are instantiated by build), clearly and at once;
+    // dropping one frees its slot.
+    let build = || {
         WasiInstance::builder()
             .module(&module)
             .stdout(Output::null())
             .build()
-            .unwrap()
     };
-    let (mut a, mut b, mut c) = (instance(), instance(), instance());
+    let instance = || build().unwrap();
+    let (mut a, mut b) = (instance(), instance());
     a.run("_start").unwrap();
     b.run("_start").unwrap();
-    let e = c.run("_start").unwrap_err();
+    let e = build().err().unwrap();
     assert!(
         matches!(&e, Error::PoolExhausted { reason } if reason.contains("limit of 2")),
         "{e:?}"

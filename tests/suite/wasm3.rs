@@ -3,10 +3,8 @@
 //! fails to load with a message naming the proposal; precompiled modules keep their
 //! switches.
 
-mod support;
-
+use crate::support::*;
 use lucet_wasi::{Capture, Error, MiB, Output, WasiInstance, WasmFeatures};
-use support::*;
 
 /// (guest, proposal it needs, `--wasm` switches that turn it off, extra CLI flags,
 /// expected output).
@@ -58,10 +56,6 @@ const GUESTS: &[(&str, &str, &str, &[&str], &str)] = &[
     ),
 ];
 
-fn s(p: &std::path::Path) -> String {
-    p.display().to_string()
-}
-
 fn switched_off(proposal: &str) -> String {
     format!("uses the WebAssembly `{proposal}` proposal, which is switched off")
 }
@@ -104,9 +98,10 @@ fn a_switched_off_proposal_is_named_when_its_guest_fails_to_load() {
         assert_eq!(r.status, 1, "{guest}: {}", r.stderr);
         assert_eq!(r.stderr.lines().count(), 1, "{guest}: {}", r.stderr);
         assert!(
-            r.stderr
-                .starts_with(&format!("error: {guest}.wat: invalid module: "))
-                && r.stderr.contains(&switched_off(proposal)),
+            r.stderr.starts_with(&format!(
+                "error: {}: invalid module: ",
+                s(&wat_guest(guest))
+            )) && r.stderr.contains(&switched_off(proposal)),
             "{guest}: {}",
             r.stderr
         );
@@ -178,10 +173,13 @@ fn precompiled_modules_keep_their_switches() {
     assert_eq!(r.status, 1, "{}", r.stderr);
     assert_eq!(
         r.stderr,
-        "error: exceptions.cwasm: cannot load precompiled module: it was compiled with the \
-         WebAssembly `exceptions` proposal on, but it is switched off here (--wasm \
-         exceptions=n); run it with the switches it was compiled with, or compile it again \
-         with these\n"
+        format!(
+            "error: {}: cannot load precompiled module: it was compiled with the \
+             WebAssembly `exceptions` proposal on, but it is switched off here (--wasm \
+             exceptions=n); run it with the switches it was compiled with, or compile it \
+             again with these\n",
+            s(&cwasm)
+        )
     );
 
     // `compile` honours the switches: the guest cannot be compiled without exceptions...

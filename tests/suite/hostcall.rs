@@ -2,15 +2,13 @@
 //! and C, each declaring the imports from the generated bindings), and every runtime
 //! failure ending only its own instance.
 
-mod support;
-
+use crate::support::*;
 use lucet_wasi::{
     hostcall, hostcalls, Capture, Engine, EngineConfig, Error, Exit, GuestType, HostContext,
     HostcallError, HostcallSet, Module, Output, WasiInstance,
 };
 use std::collections::HashMap;
 use std::io::Write;
-use support::*;
 
 #[derive(Default)]
 struct Kv {
@@ -434,30 +432,9 @@ fn hostcalls_stay_plain_functions() {
     assert_eq!(checked_div(1, 0), Err(DivByZero));
 }
 
-/// The `plugin` example binary, built if needed.
+/// The `plugin` example binary.
 fn plugin_example() -> std::process::Command {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let built = std::process::Command::new(cargo)
-        .args([
-            "build",
-            "--quiet",
-            "-p",
-            "lucet-wasi",
-            "--example",
-            "plugin",
-        ])
-        .current_dir(root())
-        .status()
-        .unwrap();
-    assert!(built.success());
-    let deps = std::env::current_exe().unwrap();
-    let example = deps
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("examples/plugin");
-    std::process::Command::new(example)
+    example("plugin")
 }
 
 #[test]

@@ -1,0 +1,312 @@
+//! [`WasiInstanceBuilder::build`], as named steps: find or compile the module, check it
+//! against the engine and the limits, link it, make the guest's WASI context and
+//! store, and instantiate.
+
+use crate::builder::ModuleSource;
+use crate::engine::{Engine, EngineConfig};
+use crate::hostcall::HostcallSet;
+use crate::module::Module;
+use crate::stats::Usage;
+use crate::store::StoreData;
+use crate::trace::{Observer, Watch};
+use crate::wasi::{self, Input, Output, WasiCtx, WasiCtxBuilder};
+use crate::{Bytes, CompileCache, Error, Exit, Limits, WasiInstance, WasiInstanceBuilder};
+use std::path::PathBuf;
+use wasmtime::InstancePre;
+
+/// Size of a wasm page.
+const WASM_PAGE: u64 = 64 * 1024;
+
+impl WasiInstanceBuilder {
+    /// Compiles (or takes) the module, links it, opens the preopens, instantiates it
+    /// and, for a reactor, runs its `_initialize`: the instance is ready to
+    /// [`run`](WasiInstance::run) or [`call`](WasiInstance::call).
+    pub fn build(mut self) -> Result<WasiInstance, Error> {
+        let source = self.module.take().ok_or(Error::NoModule)?;
+        let (module, limits) = self.engine_module(source)?;
+        check_engine_support(&module, &self)?;
+        check_initial_memory(&module, limits.max_heap)?;
+        let watch = self.watch.take().map(|w| *w);
+        let watch = watch.filter(|w| w.trace.is_some() || w.stats);
+        let pre = match watch {
+            // Counted or traced: the observing variant of every function.
+            Some(_) => module.link_observed(&self.hostcalls)?,
+            None => link(&module, &self.hostcalls)?,
+        };
+        for set in [module.hostcalls.as_deref(), Some(&self.hostcalls)]
+            .into_iter()
+            .flatten()
+        {
+            set.check_data(&*self.data, self.data_name)?;
+        }
+        let argv0 = self
+            .program_name
+            .unwrap_or_else(|| module.name().to_string());
+        let ctx = GuestSetup {
+            argv0,
+            args: self.args,
+            env: self.env,
+            inherit_env: self.inherit_env,
+            preopens: self.preopens,
+            sockets: self.sockets,
+            stdin: self.stdin,
+            stdout: self.stdout,
+            stderr: self.stderr,
+        }
+        .wasi_ctx()?;
+        let mut store = StoreData::store(
+            &module.engine().0.engine,
+            ctx,
+            limits.max_heap.0,
+            self.data,
+            self.data_name,
+        );
+        if module.engine().config().fuel {
+            store
+                .set_fuel(self.fuel.unwrap_or(u64::MAX))
+                .map_err(|e| Error::host("cannot set fuel", e))?;
+        }
+        let usage = match watch {
+            Some(w) => watch_guest(w, &mut store, &module, &self.hostcalls, self.fuel)?,
+            None => None,
+        };
+        let timeout = self.timeout;
+        WasiInstance::start(module, store, pre, timeout, usage)
+    }
+
+    /// Builds the instance and runs `entry` (see [`WasiInstance::run`]).
+    pub fn run(self, entry: &str) -> Result<Exit, Error> {
+        self.build()?.run(entry)
+    }
+
+    /// The module on an engine that fits the builder's limits, and those limits (for a
+    /// compiled module, with the engine's address space and stack).
+    fn engine_module(&self, source: ModuleSource) -> Result<(Module, Limits), Error> {
+        let mut limits = self.limits;
+        match source {
+            ModuleSource::Bytes { name, label, bytes } => {
+                limits.validate()?;
+                let engine = Engine::shared(&EngineConfig {
+                    heap_address_space: limits.heap_address_space,
+                    stack: limits.stack,
+                    pooling: None,
+                    fuel: self.fuel.is_some(),
+                    timeout_capable: self.timeout.is_some(),
+                    wasm: self.wasm.unwrap_or_default(),
+                    pool_per_thread: false,
+                })?;
+                let cache: Option<&CompileCache> = self.cache.as_ref();
+                let module = Module::compile(&engine, name, &label, &bytes, cache)?;
+                Ok((module, limits))
+            }
+            ModuleSource::Compiled(module) => {
+                let config = module.engine().config();
+                if self.wasm.is_some_and(|w| w != config.wasm) {
+                    return Err(Error::InvalidArgument(
+                        "the wasm features differ from the module's engine: they are \
+                         engine-wide, set them in the EngineConfig"
+                            .into(),
+                    ));
+                }
+                if self.address_space_set {
+                    same_as_engine(
+                        "heap address space",
+                        limits.heap_address_space,
+                        config.heap_address_space,
+                    )?;
+                }
+                if self.stack_set {
+                    same_as_engine("stack size", limits.stack, config.stack)?;
+                }
+                limits.heap_address_space = config.heap_address_space;
+                limits.stack = config.stack;
+                limits.validate()?;
+                Ok((module.for_this_thread()?, limits))
+            }
+        }
+    }
+}
+
+/// An engine-wide limit set on a builder that uses a compiled module must be the one
+/// its engine has.
+fn same_as_engine(what: &'static str, set: Bytes, engine: Bytes) -> Result<(), Error> {
+    if set == engine {
+        return Ok(());
+    }
+    Err(Error::InvalidLimit {
+        what,
+        value: set,
+        reason: format!(
+            "the compiled module's engine has {engine}; it is engine-wide: set it in the \
+             EngineConfig the module is compiled with"
+        ),
+    })
+}
+
+/// A timeout and a fuel budget need code compiled for them.
+fn check_engine_support(module: &Module, builder: &WasiInstanceBuilder) -> Result<(), Error> {
+    let config = module.engine().config();
+    if builder.timeout.is_some() && !config.timeout_capable {
+        return Err(Error::InvalidArgument(
+            "a timeout needs an engine with EngineConfig { timeout_capable: true, .. } \
+             (this module's engine compiled it without interruption checks)"
+                .into(),
+        ));
+    }
+    if builder.fuel.is_some() && !config.fuel {
+        return Err(Error::InvalidArgument(
+            "a fuel budget needs an engine with EngineConfig { fuel: true, .. }".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// A module whose initial memory exceeds the maximum heap is refused before it runs.
+fn check_initial_memory(module: &Module, max_heap: Bytes) -> Result<(), Error> {
+    if let Some(pages) = module.inner.resources_required().max_initial_memory_size {
+        let initial = pages.saturating_mul(WASM_PAGE);
+        if initial > max_heap.0 {
+            return Err(Error::HeapTooSmall {
+                initial: Bytes(initial),
+                max_heap,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The module linked against WASI and its host functions: the module's own linking
+/// when the builder adds none, else linked again with them.
+fn link(module: &Module, hostcalls: &HostcallSet) -> Result<InstancePre<StoreData>, Error> {
+    if hostcalls.is_empty() {
+        return Ok(module.instance_pre()?.clone());
+    }
+    let mut all = module.hostcalls.as_deref().cloned().unwrap_or_default();
+    hostcalls.iter().for_each(|h| all.push(*h));
+    module.link(&all)
+}
+
+/// What the guest's WASI context is made of.
+/// Gives `store` its observer (after checking the trace filter against the WASI
+/// functions and the host functions `module` and `extra` hold); the run statistics to
+/// keep, if asked for. `fuel` is the budget given, if any.
+#[cold]
+#[inline(never)]
+fn watch_guest(
+    watch: Watch,
+    store: &mut wasmtime::Store<StoreData>,
+    module: &Module,
+    extra: &HostcallSet,
+    fuel: Option<u64>,
+) -> Result<Option<Usage>, Error> {
+    if watch.trace.is_some() {
+        let sets = [module.hostcalls.as_deref(), Some(extra)];
+        let known = |name: &str| {
+            sets.iter()
+                .flatten()
+                .flat_map(|s| s.iter())
+                .any(|h| h.name() == name || h.signature().function == name)
+        };
+        if let Some(name) = watch.filter.unknown(known) {
+            return Err(Error::InvalidArgument(format!(
+                "trace filter: `{name}` is neither a wasi_snapshot_preview1 function nor a \
+                 host function of this instance"
+            )));
+        }
+    }
+    let usage = watch.stats.then(|| Usage {
+        fuel_budget: module
+            .engine()
+            .config()
+            .fuel
+            .then(|| fuel.unwrap_or(u64::MAX)),
+        ..Default::default()
+    });
+    let trace = watch.trace.map(|out| (out, watch.filter));
+    store.data_mut().observer = Some(Box::new(Observer::new(watch.stats, trace)));
+    Ok(usage)
+}
+
+struct GuestSetup {
+    argv0: String,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    inherit_env: bool,
+    preopens: Vec<(String, PathBuf, bool)>,
+    sockets: Vec<std::net::TcpListener>,
+    stdin: Input,
+    stdout: Output,
+    stderr: Output,
+}
+
+impl GuestSetup {
+    /// Checks arguments and environment, opens the preopens.
+    fn wasi_ctx(self) -> Result<WasiCtx, Error> {
+        let mut args = wasi::StringList::default();
+        for a in std::iter::once(self.argv0).chain(self.args) {
+            args.push(&no_nul("argument", a)?);
+        }
+        let mut vars: Vec<(String, String)> = Vec::new();
+        if self.inherit_env {
+            vars.extend(
+                std::env::vars_os()
+                    .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
+            );
+        }
+        for (k, v) in self.env {
+            vars.retain(|(key, _)| *key != k);
+            vars.push((k, v));
+        }
+        let mut env = wasi::StringList::default();
+        for (k, v) in vars {
+            if k.is_empty() || k.contains('=') {
+                return Err(Error::InvalidArgument(format!(
+                    "environment variable name {k:?}: must be non-empty and contain no '='"
+                )));
+            }
+            env.push(&no_nul("environment variable", format!("{k}={v}"))?);
+        }
+        if args.blob.len() > u32::MAX as usize / 2 || env.blob.len() > u32::MAX as usize / 2 {
+            return Err(Error::InvalidArgument(
+                "arguments or environment too large".into(),
+            ));
+        }
+        let mut preopens = Vec::with_capacity(self.preopens.len());
+        for (guest, host, readonly) in self.preopens {
+            match wasi::open_preopen(&host) {
+                Ok(dir) => preopens.push(wasi::Preopen {
+                    dir,
+                    guest_path: guest,
+                    readonly,
+                }),
+                Err(source) => {
+                    return Err(Error::Preopen {
+                        guest,
+                        host,
+                        source,
+                    })
+                }
+            }
+        }
+        Ok(WasiCtxBuilder {
+            args,
+            env,
+            stdin: self.stdin,
+            stdout: self.stdout,
+            stderr: self.stderr,
+            preopens,
+            sockets: self.sockets,
+        }
+        .build())
+    }
+}
+
+/// Arguments and environment entries are C strings in the guest: no NUL inside.
+fn no_nul(what: &str, s: String) -> Result<String, Error> {
+    if s.contains('\0') {
+        return Err(Error::InvalidArgument(format!(
+            "{what} {s:?}: contains a NUL byte"
+        )));
+    }
+    Ok(s)
+}

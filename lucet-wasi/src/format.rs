@@ -1,0 +1,194 @@
+//! What a module's bytes are (by content, not file name), compiling them, and Wasmtime's
+//! refusals in our terms.
+
+use crate::engine::{Engine, EngineConfig};
+use crate::{Error, WasmFeatures};
+use std::path::Path;
+
+/// A module's name from its path: the file name.
+pub(crate) fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+/// What a module's bytes are, judged by content rather than file name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Format {
+    /// A core wasm binary (`\0asm`, version 1).
+    Binary,
+    /// WAT text.
+    Text,
+    /// A module precompiled by `lucet-wasi compile` (a Wasmtime ELF artifact).
+    Precompiled,
+    /// A component-model binary: not a WASI preview1 program.
+    Component,
+    /// Anything else.
+    Unknown,
+}
+
+/// Tells a module's format from its first bytes.
+pub(crate) fn detect(bytes: &[u8]) -> Format {
+    if let Some(rest) = bytes.strip_prefix(b"\0asm") {
+        return match rest.get(..4) {
+            Some([_, _, 1, 0]) => Format::Component,
+            _ => Format::Binary,
+        };
+    }
+    if bytes.starts_with(b"\x7fELF") {
+        return Format::Precompiled;
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(text) => {
+            let t = text.trim_start();
+            if t.starts_with('(') || t.starts_with(";;") {
+                Format::Text
+            } else {
+                Format::Unknown
+            }
+        }
+        Err(_) => Format::Unknown,
+    }
+}
+
+/// Compiles `.wasm` or `.wat` bytes; anything else is refused with the reason.
+pub(crate) fn compile(
+    engine: &wasmtime::Engine,
+    name: &str,
+    bytes: &[u8],
+) -> Result<wasmtime::Module, Error> {
+    let invalid = |reason: String| Error::InvalidModule {
+        name: name.to_string(),
+        reason,
+    };
+    match detect(bytes) {
+        Format::Binary | Format::Text => {
+            let start = std::time::Instant::now();
+            let module =
+                wasmtime::Module::new(engine, bytes).map_err(|e| invalid(format!("{e:#}")))?;
+            tracing::debug!(module = name, bytes = bytes.len(), took = ?start.elapsed(), "compiled");
+            Ok(module)
+        }
+        Format::Precompiled => Err(Error::Precompiled {
+            name: name.to_string(),
+            reason: "precompiled modules are native code and load only through the unsafe \
+                     Module::from_precompiled_file (the CLI runs them directly)"
+                .into(),
+        }),
+        Format::Component => Err(invalid(
+            "this is a WebAssembly component; lucet-wasi runs core modules (wasm32-wasip1)".into(),
+        )),
+        Format::Unknown => Err(Error::NotWasm {
+            name: name.to_string(),
+        }),
+    }
+}
+
+/// Reads a module file, naming the file in the error.
+pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, Error> {
+    std::fs::read(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Why Wasmtime refused a precompiled module, in our terms where we know them.
+pub(crate) fn precompiled_reason(e: &wasmtime::Error) -> String {
+    let reason = format!("{e:#}");
+    if reason.contains("compiled without epoch interruption but it is enabled") {
+        "it was compiled without timeout support, but this engine has it (EngineConfig { \
+         timeout_capable: true }); compile it with `lucet-wasi compile --timeout-capable`"
+            .into()
+    } else if reason.contains("compiled with epoch interruption but it is not enabled") {
+        "it was compiled with timeout support (`lucet-wasi compile --timeout-capable`), but \
+         this engine has none; load it with EngineConfig { timeout_capable: true }"
+            .into()
+    } else {
+        explain_precompiled(&reason)
+    }
+}
+
+/// When a module is invalid and some proposals are switched off, finds the one whose
+/// switch would make it valid and says so; otherwise returns the error as it is.
+pub(crate) fn name_switched_off_proposal(engine: &Engine, bytes: &[u8], e: Error) -> Error {
+    let Error::InvalidModule { name, reason } = e else {
+        return e;
+    };
+    let config = engine.config();
+    for (proposal, on) in config.wasm.iter() {
+        if on {
+            continue;
+        }
+        let Ok(wasm) = config.wasm.switch(&format!("{proposal}=y")) else {
+            continue;
+        };
+        let Ok(other) = Engine::shared(&EngineConfig { wasm, ..*config }) else {
+            continue;
+        };
+        let valid = match detect(bytes) {
+            Format::Binary => wasmtime::Module::validate(&other.0.engine, bytes).is_ok(),
+            _ => wasmtime::Module::new(&other.0.engine, bytes).is_ok(),
+        };
+        if valid {
+            return Error::InvalidModule {
+                name,
+                reason: format!(
+                    "it uses the WebAssembly `{proposal}` proposal, which is switched off \
+                     (--wasm {proposal}=n): {reason}"
+                ),
+            };
+        }
+    }
+    Error::InvalidModule { name, reason }
+}
+
+/// Wasmtime's refusal of a precompiled module made with other wasm switches, in our
+/// terms; other reasons pass through.
+fn explain_precompiled(reason: &str) -> String {
+    let feature = reason
+        .strip_prefix("Module was compiled with support for WebAssembly feature `")
+        .and_then(|r| r.split_once('`'))
+        .and_then(|(name, _)| WasmFeatures::from_wasmtime_name(name));
+    match feature {
+        Some(f) => format!(
+            "it was compiled with the WebAssembly `{f}` proposal on, but it is switched off \
+             here (--wasm {f}=n); run it with the switches it was compiled with, or compile \
+             it again with these"
+        ),
+        None => reason.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_are_told_by_content() {
+        assert_eq!(detect(b"\0asm\x01\0\0\0"), Format::Binary);
+        assert_eq!(detect(b"\0asm\x0d\0\x01\0"), Format::Component);
+        assert_eq!(detect(b"\0asm"), Format::Binary); // truncated: the compiler says why
+        assert_eq!(detect(b"\x7fELF\x02\x01"), Format::Precompiled);
+        assert_eq!(detect(b"(module)"), Format::Text);
+        assert_eq!(detect(b"  \n\t(module (func))"), Format::Text);
+        assert_eq!(detect(b";; a comment\n(module)"), Format::Text);
+        assert_eq!(detect(b"module"), Format::Unknown);
+        assert_eq!(detect(b""), Format::Unknown);
+        assert_eq!(detect(b"\xff\xfe(module)"), Format::Unknown);
+    }
+
+    #[test]
+    fn file_names_for_argv0() {
+        assert_eq!(file_name(Path::new("/srv/apps/app.wasm")), "app.wasm");
+        assert_eq!(file_name(Path::new("app.wat")), "app.wat");
+        assert_eq!(file_name(Path::new("/")), "/");
+    }
+
+    #[test]
+    fn a_switched_off_proposal_in_a_precompiled_module_is_named() {
+        let reason = "Module was compiled with support for WebAssembly feature \
+                      `exceptions` but it is not enabled for the host";
+        assert!(explain_precompiled(reason).contains("`exceptions` proposal on"));
+        assert_eq!(explain_precompiled("something else"), "something else");
+    }
+}

@@ -1,0 +1,100 @@
+//! [`HostcallError`]: why a host function failed.
+
+/// Why a host function failed: the `cause` of [`Error::HostFunction`](crate::Error::HostFunction).
+///
+/// A host function can also return it (or any error) itself: `?` on the
+/// [`GuestMemory`](crate::GuestMemory) accessors ends the call with their cause.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HostcallError {
+    /// A guest pointer and length reach past the end of guest memory (or overflow).
+    #[error("{}guest range {ptr:#x}+{len} is outside the guest's {memory}-byte memory", arg_prefix(*.arg))]
+    OutOfBounds {
+        /// The argument it was passed as (`None` for an access through the context).
+        arg: Option<&'static str>,
+        /// The guest pointer.
+        ptr: u32,
+        /// The length in bytes.
+        len: u64,
+        /// The memory's size in bytes.
+        memory: usize,
+    },
+    /// A typed guest pointer is not aligned for its type.
+    #[error("{}guest pointer {ptr:#x} is not {align}-byte aligned", arg_prefix(*.arg))]
+    Misaligned {
+        /// The argument it was passed as.
+        arg: Option<&'static str>,
+        /// The guest pointer.
+        ptr: u32,
+        /// The alignment its type needs.
+        align: usize,
+    },
+    /// A guest string is not UTF-8.
+    #[error("{}guest string at {ptr:#x} is not UTF-8 (valid up to byte {valid_up_to})", arg_prefix(*.arg))]
+    NotUtf8 {
+        /// The argument it was passed as.
+        arg: Option<&'static str>,
+        /// The guest pointer.
+        ptr: u32,
+        /// How many leading bytes are valid.
+        valid_up_to: usize,
+    },
+    /// Two borrows of guest memory overlap where one of them is written: Rust
+    /// references may not alias, so the call is refused rather than copied.
+    #[error("{}overlaps argument `{other}` in guest memory, and one of them is mutable", arg_prefix(*.arg))]
+    Overlap {
+        /// The argument refused (`None` for an access through the context).
+        arg: Option<&'static str>,
+        /// The argument it overlaps.
+        other: &'static str,
+    },
+    /// The function reads guest memory, but the guest exports no `memory`.
+    #[error("the guest exports no memory")]
+    NoMemory,
+    /// The instance's embedder data is not of the type the function takes.
+    #[error("needs embedder data of type `{expected}`, but the instance was given `{found}` (set it with `.data(...)`)")]
+    WrongData {
+        /// The type the function takes.
+        expected: &'static str,
+        /// The type given to the builder (`()` when none was).
+        found: &'static str,
+    },
+    /// The function panicked.
+    #[error("panicked: {message}")]
+    Panicked {
+        /// The panic message.
+        message: String,
+    },
+    /// The function returned `Err`; the original error, downcastable with
+    /// [`downcast_ref`](Self::downcast_ref).
+    #[error("{0}")]
+    Failed(Box<dyn std::error::Error + Send + Sync + 'static>),
+}
+
+impl HostcallError {
+    /// The error a host function returned, if it is an `E`.
+    ///
+    /// ```
+    /// use lucet_wasi::HostcallError;
+    /// let e = HostcallError::Failed(Box::new(std::fmt::Error));
+    /// assert!(e.downcast_ref::<std::fmt::Error>().is_some());
+    /// ```
+    pub fn downcast_ref<E: std::error::Error + 'static>(&self) -> Option<&E> {
+        match self {
+            HostcallError::Failed(e) => e.downcast_ref(),
+            _ => None,
+        }
+    }
+
+    /// Wraps what a host function returned; a `HostcallError` it passed on stays itself.
+    pub(crate) fn returned(e: Box<dyn std::error::Error + Send + Sync + 'static>) -> Self {
+        match e.downcast::<HostcallError>() {
+            Ok(own) => *own,
+            Err(other) => HostcallError::Failed(other),
+        }
+    }
+}
+
+fn arg_prefix(arg: Option<&'static str>) -> String {
+    arg.map(|a| format!("argument `{a}`: ")).unwrap_or_default()
+}

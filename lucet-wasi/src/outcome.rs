@@ -1,0 +1,108 @@
+//! How a run ended: [`Exit`] for a normal end, or the [`Error`] a failed run maps to.
+
+use crate::backtrace::Backtrace;
+use crate::hostcall::HostcallFailed;
+use crate::wasi::{BadPointer, DeadlineReached, ExitRequested};
+use crate::Error;
+use std::time::Duration;
+use wasmtime::{Trap, WasmBacktrace};
+
+/// How a guest's run ended, when it did not fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// The entry point returned.
+    Returned,
+    /// The guest called `proc_exit` with this status.
+    Exited(u32),
+}
+
+impl Exit {
+    /// The process exit status this outcome stands for: 0 for a return, else the
+    /// guest's status (the OS keeps it modulo 256).
+    ///
+    /// ```
+    /// use lucet_wasi::Exit;
+    /// assert_eq!(Exit::Returned.code(), 0);
+    /// assert_eq!(Exit::Exited(42).code(), 42);
+    /// ```
+    pub fn code(&self) -> i32 {
+        match *self {
+            Exit::Returned => 0,
+            Exit::Exited(n) => n as i32,
+        }
+    }
+}
+
+/// Turns the error a guest ended with into an exit, a trap or a timeout. `memory` is the
+/// size of the guest's memory, for the message of a bad pointer.
+pub(crate) fn outcome(
+    e: wasmtime::Error,
+    timeout: Option<Duration>,
+    memory: Option<u64>,
+) -> Result<Exit, Error> {
+    if let Some(limit) = e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>() {
+        return Err(Error::PoolExhausted {
+            reason: limit.to_string(),
+        });
+    }
+    if let Some(ExitRequested(status)) = e.downcast_ref::<ExitRequested>() {
+        return Ok(Exit::Exited(*status));
+    }
+    if let (Some(DeadlineReached), Some(after)) = (e.downcast_ref::<DeadlineReached>(), timeout) {
+        return Err(Error::Timeout { after });
+    }
+    let e = match e.downcast::<HostcallFailed>() {
+        Ok(failed) => {
+            return Err(Error::HostFunction {
+                function: failed.function.to_string(),
+                cause: failed.cause,
+            })
+        }
+        Err(e) => e,
+    };
+    let backtrace = e
+        .downcast_ref::<WasmBacktrace>()
+        .map(Backtrace::capture)
+        .unwrap_or_default();
+    // A bad pointer, found by our syscall code or by wiggle's glue: one line.
+    let bad_pointer = e.downcast_ref::<BadPointer>().cloned().or_else(|| {
+        e.downcast_ref::<wiggle::GuestError>()
+            .and_then(|g| BadPointer::from_guest_error(g, "pointer"))
+    });
+    if let Some(bad) = bad_pointer {
+        return Err(Error::Trap {
+            message: bad.message(memory),
+            backtrace,
+        });
+    }
+    if let Some(g) = e.downcast_ref::<wiggle::GuestError>() {
+        // Other glue errors (a value it cannot convert): the call and the problem.
+        let message = match g {
+            wiggle::GuestError::InFunc { funcname, err, .. } => format!("{funcname}: {err}"),
+            other => other.to_string(),
+        };
+        return Err(Error::Trap { message, backtrace });
+    }
+    match (e.downcast_ref::<Trap>(), timeout) {
+        (Some(Trap::Interrupt), Some(after)) => Err(Error::Timeout { after }),
+        (Some(Trap::OutOfFuel), _) => Err(Error::OutOfFuel { backtrace }),
+        (Some(trap), _) => Err(Error::Trap {
+            message: trap
+                .to_string()
+                .trim_start_matches("wasm trap: ")
+                .to_string(),
+            backtrace,
+        }),
+        // Any other error a host function ended the guest with: its causes on one line,
+        // without the backtrace context Wasmtime adds (it is printed on its own).
+        (None, _) => Err(Error::Trap {
+            message: e
+                .chain()
+                .map(|c| c.to_string())
+                .filter(|c| !c.starts_with("error while executing at wasm backtrace"))
+                .collect::<Vec<_>>()
+                .join(": "),
+            backtrace,
+        }),
+    }
+}

@@ -1,0 +1,19 @@
+//! The integration tests, one crate: real guest programs (Rust, C, WAT) through the
+//! library, the `#[hostcall]` macro and the CLI. Guests are built once for the whole
+//! crate by `support`. (`robustness.rs` is its own crate: it counts every heap
+//! allocation of its process.)
+
+mod support;
+
+mod bad_pointers;
+mod cli;
+mod corpus;
+mod fs;
+mod hostcall;
+mod library;
+mod macro_ui;
+mod poll_sockets;
+mod reactor;
+mod sdk;
+mod trace;
+mod wasm3;
