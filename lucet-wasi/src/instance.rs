@@ -49,16 +49,18 @@ impl Exit {
 pub struct WasiInstance {
     /// The guest's state; it travels to the guest thread for each run or call. `None`
     /// only if a guest thread was lost to an internal error.
-    inner: Option<Inner>,
-    module: Module,
-    timeout: Option<Duration>,
+    pub(crate) inner: Option<Inner>,
+    pub(crate) module: Module,
+    pub(crate) timeout: Option<Duration>,
+    /// `Some(yield interval)` for an instance built for async runs (`build_async`).
+    pub(crate) async_yield: Option<Duration>,
 }
 
 /// Everything a run touches.
-struct Inner {
-    store: Store<StoreData>,
-    pre: InstancePre<StoreData>,
-    instance: Option<wasmtime::Instance>,
+pub(crate) struct Inner {
+    pub(crate) store: Store<StoreData>,
+    pub(crate) pre: InstancePre<StoreData>,
+    pub(crate) instance: Option<wasmtime::Instance>,
 }
 
 impl Inner {
@@ -75,7 +77,7 @@ impl Inner {
 }
 
 /// Native stack the host needs beyond the wasm stack on the guest's thread.
-const HOST_STACK: usize = 2 << 20;
+pub(crate) const HOST_STACK: usize = 2 << 20;
 /// Size of a wasm page.
 const WASM_PAGE: u64 = 64 * 1024;
 
@@ -125,6 +127,10 @@ pub struct WasiInstanceBuilder {
     data_name: &'static str,
     hostcalls: HostcallSet,
     cache: Option<crate::CompileCache>,
+    /// Build for async runs (`build_async`).
+    pub(crate) asynchronous: bool,
+    /// How often an async guest yields to the executor, if set.
+    pub(crate) yield_interval: Option<Duration>,
 }
 
 impl WasiInstance {
@@ -151,12 +157,15 @@ impl WasiInstance {
             data_name: "()",
             hostcalls: HostcallSet::new(),
             cache: None,
+            asynchronous: false,
+            yield_interval: None,
         }
     }
 
     /// Runs the exported function `entry` (normally `_start`: no parameters, no results)
     /// to completion.
     pub fn run(&mut self, entry: &str) -> Result<Exit, Error> {
+        self.check_sync()?;
         match self.module.inner.get_export(entry) {
             Some(ExternType::Func(f)) if f.params().len() == 0 && f.results().len() == 0 => {}
             Some(ExternType::Func(f)) => {
@@ -202,6 +211,7 @@ impl WasiInstance {
         P: WasmParams + Send + 'static,
         R: WasmResults + Send + 'static,
     {
+        self.check_sync()?;
         if !matches!(
             self.module.inner.get_export(name),
             Some(ExternType::Func(_))
@@ -244,7 +254,7 @@ impl WasiInstance {
     }
 
     /// The size of the guest's exported `memory` in bytes, if it has one.
-    fn memory_size(&self) -> Option<u64> {
+    pub(crate) fn memory_size(&self) -> Option<u64> {
         let inner = self.inner.as_ref()?;
         let memory = inner.store.data().memory?;
         Some(memory.data_size(&inner.store) as u64)
@@ -299,7 +309,19 @@ impl WasiInstance {
         Ok(result)
     }
 
-    fn flush(&mut self) -> Result<(), Error> {
+    /// Refuses a sync run of an instance built for async runs.
+    fn check_sync(&self) -> Result<(), Error> {
+        match self.async_yield {
+            Some(_) => Err(Error::InvalidArgument(
+                "this instance was built with build_async(): run it with run_async() or \
+                 call_async()"
+                    .into(),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    pub(crate) fn flush(&mut self) -> Result<(), Error> {
         let Some(inner) = self.inner.as_mut() else {
             return Ok(());
         };
@@ -315,7 +337,7 @@ impl WasiInstance {
 
 /// Turns the error a guest ended with into an exit, a trap or a timeout. `memory` is the
 /// size of the guest's memory, for the message of a bad pointer.
-fn outcome(
+pub(crate) fn outcome(
     e: wasmtime::Error,
     timeout: Option<Duration>,
     memory: Option<u64>,
@@ -612,7 +634,8 @@ impl WasiInstanceBuilder {
                     stack: limits.stack,
                     pooling: None,
                     fuel: self.fuel.is_some(),
-                    timeout_capable: self.timeout.is_some(),
+                    // Async runs yield to the executor at the same interruption checks.
+                    timeout_capable: self.timeout.is_some() || self.asynchronous,
                     wasm: self.wasm.unwrap_or_default(),
                     pool_per_thread: false,
                 })?;
@@ -650,6 +673,13 @@ impl WasiInstanceBuilder {
                     .into(),
             ));
         }
+        if self.asynchronous && !module.engine().config().timeout_capable {
+            return Err(Error::InvalidArgument(
+                "async runs need an engine with EngineConfig { timeout_capable: true, .. }: \
+                 its interruption checks are where a busy guest yields to the executor"
+                    .into(),
+            ));
+        }
         if self.fuel.is_some() && !module.engine().config().fuel {
             return Err(Error::InvalidArgument(
                 "a fuel budget needs an engine with EngineConfig { fuel: true, .. }".into(),
@@ -665,7 +695,22 @@ impl WasiInstanceBuilder {
                 });
             }
         }
-        let pre = if self.hostcalls.is_empty() {
+        let pre = if self.asynchronous {
+            #[cfg(feature = "async")]
+            {
+                crate::run_async::instance_pre(&module, &self.hostcalls)?
+            }
+            #[cfg(not(feature = "async"))]
+            unreachable!("build_async needs the `async` feature")
+        } else if let Some(h) = [module.hostcalls.as_deref(), Some(&self.hostcalls)]
+            .into_iter()
+            .flatten()
+            .find_map(|set| set.iter().find(|h| h.is_async()))
+        {
+            return Err(Error::AsyncHostcall {
+                function: h.signature().function.to_string(),
+            });
+        } else if self.hostcalls.is_empty() {
             module.instance_pre()?.clone()
         } else {
             let mut all = module.hostcalls.as_deref().cloned().unwrap_or_default();
@@ -758,6 +803,11 @@ impl WasiInstanceBuilder {
             }),
             module,
             timeout: self.timeout,
+            async_yield: self.asynchronous.then(|| {
+                self.yield_interval
+                    .unwrap_or(crate::module::TICK)
+                    .max(crate::module::TICK)
+            }),
         })
     }
 

@@ -62,6 +62,8 @@ mod hostcall;
 mod instance;
 mod limits;
 mod module;
+#[cfg(feature = "async")]
+mod run_async;
 mod size;
 mod store;
 mod wasi;

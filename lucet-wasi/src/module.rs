@@ -81,6 +81,9 @@ pub(crate) struct EngineHandle {
     pub(crate) config: EngineConfig,
     ticker: Once,
     linker: OnceLock<Linker<StoreData>>,
+    /// The WASI linker of async instances (`async` feature).
+    #[cfg(feature = "async")]
+    pub(crate) linker_async: OnceLock<Linker<StoreData>>,
     /// One of a thread's own engines (`pool_per_thread`).
     thread_local: bool,
 }
@@ -94,8 +97,9 @@ impl Engine {
         c.epoch_interruption(config.timeout_capable)
             .memory_reservation(config.heap_address_space.0)
             .max_wasm_stack(config.stack.0 as usize)
-            // Unused (no async), but Wasmtime requires it to be at least the wasm stack.
-            .async_stack_size(config.stack.0 as usize)
+            // The fibers of async runs hold the wasm stack and the host calls made from it;
+            // sync runs do not use it.
+            .async_stack_size(config.stack.0 as usize + crate::instance::HOST_STACK)
             .consume_fuel(config.fuel);
         config.wasm.check()?;
         config.wasm.apply(&mut c);
@@ -120,6 +124,8 @@ impl Engine {
             config: *config,
             ticker: Once::new(),
             linker: OnceLock::new(),
+            #[cfg(feature = "async")]
+            linker_async: OnceLock::new(),
             thread_local: false,
         })))
     }
@@ -211,6 +217,9 @@ pub struct Module {
     pub(crate) engine: Engine,
     name: Arc<str>,
     pre: Arc<OnceLock<InstancePre<StoreData>>>,
+    /// Like `pre`, for async instances (`async` feature).
+    #[cfg(feature = "async")]
+    pub(crate) pre_async: Arc<OnceLock<InstancePre<StoreData>>>,
     /// Host functions linked into `pre` beside WASI.
     pub(crate) hostcalls: Option<Arc<HostcallSet>>,
     /// The serialized code, made on first need, for threads' own copies.
@@ -374,6 +383,8 @@ impl Module {
             engine: engine.clone(),
             name: name.into(),
             pre: Arc::new(OnceLock::new()),
+            #[cfg(feature = "async")]
+            pre_async: Arc::new(OnceLock::new()),
             hostcalls: None,
             artifact: Arc::new(OnceLock::new()),
         }
@@ -440,6 +451,8 @@ impl Module {
             engine: self.engine.clone(),
             name: self.name.clone(),
             pre: Arc::new(OnceLock::from(pre)),
+            #[cfg(feature = "async")]
+            pre_async: Arc::new(OnceLock::new()),
             hostcalls: Some(Arc::new(all)),
             artifact: self.artifact.clone(),
         })
@@ -487,7 +500,7 @@ impl Module {
 }
 
 /// Names the first import the linker cannot satisfy; else reports the linker's message.
-fn link_error(
+pub(crate) fn link_error(
     engine: &Engine,
     linker: &Linker<StoreData>,
     module: &wasmtime::Module,

@@ -9,6 +9,8 @@
 //! function, and ends the instance with [`Error::HostFunction`](crate::Error::HostFunction)
 //! if anything fails.
 
+#[cfg(feature = "async")]
+mod async_call;
 mod bindings;
 mod context;
 mod memory;
@@ -39,6 +41,8 @@ pub struct Hostcall {
     sig: &'static Signature,
     data: Option<DataType>,
     link: LinkFn,
+    /// An `async fn`: only async instances can link it.
+    asynchronous: bool,
 }
 
 type LinkFn = fn(&mut Linker<StoreData>) -> wasmtime::Result<()>;
@@ -65,6 +69,11 @@ impl Hostcall {
     #[doc(hidden)]
     pub fn signature(&self) -> &'static Signature {
         self.sig
+    }
+
+    /// Whether it is an `async fn` (only instances built with `build_async` take it).
+    pub(crate) fn is_async(&self) -> bool {
+        self.asynchronous
     }
 
     pub(crate) fn link(&self, linker: &mut Linker<StoreData>) -> Result<(), Error> {
@@ -266,6 +275,8 @@ pub mod __private {
     use super::*;
     pub use super::{Param, ParamKind, Scalar, Signature};
     pub use crate::store::StoreData;
+    #[cfg(feature = "async")]
+    pub use super::async_call::*;
 
     /// The caller type of generated host functions.
     pub type HostCaller<'a> = Caller<'a, StoreData>;
@@ -290,6 +301,7 @@ pub mod __private {
                 name: std::any::type_name::<T>(),
             }),
             link,
+            asynchronous: false,
         }
     }
 

@@ -5,6 +5,8 @@
 //! delegating to the area that owns it (one file per area).
 
 mod args;
+#[cfg(feature = "async")]
+mod async_wait;
 mod clock;
 mod ctx;
 mod dir;
@@ -12,6 +14,8 @@ mod errno;
 mod fd;
 mod file;
 mod link;
+#[cfg(feature = "async")]
+mod link_async;
 mod path;
 mod pointer;
 mod poll;
@@ -45,5 +49,7 @@ mod generated {
 pub(crate) use generated::{types, wasi_snapshot_preview1};
 
 pub(crate) use link::add_to_linker;
+#[cfg(feature = "async")]
+pub(crate) use link_async::linker_async;
 #[allow(unused_imports)]
 pub(crate) use wasi_snapshot_preview1::WasiSnapshotPreview1;

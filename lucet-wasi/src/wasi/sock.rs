@@ -73,6 +73,10 @@ impl Socket {
         let mut filled = 0;
         loop {
             if !self.nonblocking {
+                // An async wait retries the whole call: never with data in hand.
+                if filled > 0 && super::wait::deferring() {
+                    break;
+                }
                 wait_for(fd, Ready::Read, deadline)?;
             }
             let got = match rustix::net::recv(fd, &mut buf[filled..], peek | RecvFlags::DONTWAIT) {
