@@ -227,7 +227,10 @@ fn poll_oneoff_waits_once_for_a_relative_clock() {
             .module(&module)
             .build_async()
             .unwrap();
-        assert_eq!(instance.call_async::<(), i32>("sleep", ()).await.unwrap(), 1);
+        assert_eq!(
+            instance.call_async::<(), i32>("sleep", ()).await.unwrap(),
+            1
+        );
         let took = started.elapsed();
         // Generous bounds: at least the 300 ms, and far from twice that.
         assert!(took >= Duration::from_millis(300), "{took:?}");
@@ -299,7 +302,10 @@ fn async_host_functions_await_timers_and_channels() {
             tokio::task::yield_now().await;
             tx.send(37).unwrap();
         });
-        assert_eq!(instance.call_async::<(), u32>("next", ()).await.unwrap(), 42);
+        assert_eq!(
+            instance.call_async::<(), u32>("next", ()).await.unwrap(),
+            42
+        );
         sender.await.unwrap();
     });
 }
@@ -323,7 +329,10 @@ fn dropping_the_future_mid_await_cancels_cleanly() {
             // The guest's fiber was unwound: the host future it awaited is gone.
             assert!(dropped.load(Ordering::SeqCst));
             let e = instance.call_async::<(), u32>("one", ()).await.unwrap_err();
-            assert!(e.to_string().contains("an earlier run was cancelled"), "{e}");
+            assert!(
+                e.to_string().contains("an earlier run was cancelled"),
+                "{e}"
+            );
 
             // The next instance of the module runs as usual.
             let mut fresh = WasiInstance::builder()
@@ -343,7 +352,10 @@ fn dropping_the_future_mid_await_cancels_cleanly() {
             .timeout(Duration::from_millis(100))
             .build_async()
             .unwrap();
-        let e = instance.call_async::<(), u32>("hang", ()).await.unwrap_err();
+        let e = instance
+            .call_async::<(), u32>("hang", ())
+            .await
+            .unwrap_err();
         assert!(matches!(e, Error::Timeout { .. }), "{e:?}");
         assert!(dropped.load(Ordering::SeqCst));
     });

@@ -122,8 +122,8 @@ pub fn hostcall(hc: &Hostcall<'_>) -> TokenStream {
                 borrows.push(quote!(let #v = __frame.memory.#take?;));
                 let described = if is_slice {
                     wasm_params.push(quote!(#a: u32, #n: u32));
-                wasm_names.push(quote!(#a, #n));
-                wasm_types.push(quote!(u32, u32));
+                    wasm_names.push(quote!(#a, #n));
+                    wasm_types.push(quote!(u32, u32));
                     quote!(Slice)
                 } else {
                     wasm_params.push(quote!(#a: u32));

@@ -263,7 +263,10 @@ impl WasiInstance {
 
 /// Runs `f` to completion, or until `deadline` (`None` then). A guest awaiting a host
 /// function passes no interruption check: the deadline cancels the whole call.
-async fn with_deadline<T>(deadline: Option<Instant>, f: impl std::future::Future<Output = T>) -> Option<T> {
+async fn with_deadline<T>(
+    deadline: Option<Instant>,
+    f: impl std::future::Future<Output = T>,
+) -> Option<T> {
     match deadline {
         Some(at) => tokio::time::timeout_at(at.into(), f).await.ok(),
         None => Some(f.await),

@@ -12,11 +12,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::task::Poll;
 
 /// Describes a generated async host function.
-pub fn hostcall_async<T: Any>(
-    sig: &'static Signature,
-    link: LinkFn,
-    takes_data: bool,
-) -> Hostcall {
+pub fn hostcall_async<T: Any>(sig: &'static Signature, link: LinkFn, takes_data: bool) -> Hostcall {
     Hostcall {
         sig,
         data: takes_data.then(|| DataType {
@@ -53,13 +49,13 @@ pub async fn finish<R: HostReturn>(
     future: impl Future<Output = R>,
 ) -> wasmtime::Result<R::Wasm> {
     let mut future = std::pin::pin!(future);
-    let polled = poll_fn(|cx| {
-        match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+    let polled = poll_fn(
+        |cx| match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
             Ok(Poll::Ready(r)) => Poll::Ready(Ok(r)),
             Ok(Poll::Pending) => Poll::Pending,
             Err(panic) => Poll::Ready(Err(panic)),
-        }
-    })
+        },
+    )
     .await;
     let cause = match polled {
         Ok(r) => match r.into_wasm() {

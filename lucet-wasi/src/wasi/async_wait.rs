@@ -12,10 +12,7 @@ use tokio::io::Interest;
 /// instance's `deadline` passes (an error that ends the guest with its timeout). A
 /// descriptor epoll cannot watch (a regular file, `/dev/null`) never blocks: it counts
 /// as ready at once.
-pub(crate) async fn wait(
-    blocked: WouldBlock,
-    deadline: Option<Instant>,
-) -> wasmtime::Result<()> {
+pub(crate) async fn wait(blocked: WouldBlock, deadline: Option<Instant>) -> wasmtime::Result<()> {
     let until = match (blocked.wake, deadline) {
         (Some(w), Some(d)) => Some(w.min(d)),
         (w, d) => w.or(d),
