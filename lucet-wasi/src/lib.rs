@@ -46,6 +46,12 @@
 //! # Ok::<(), lucet_wasi::Error>(())
 //! ```
 
+#![cfg_attr(feature = "async", doc = include_str!("async.md"))]
+#![cfg_attr(
+    not(feature = "async"),
+    doc = "## Async embedding\n\nWith the `async` feature: `run_async` and `call_async` \
+           on tokio, async host functions, and WASI waits that leave the executor free."
+)]
 #![warn(missing_docs)]
 
 #[cfg(not(target_endian = "little"))]
@@ -161,10 +167,19 @@ struct ReadmeDoctests;
 /// [`HostcallError::downcast_ref`]). To give the *guest* an error code instead, return it
 /// as a plain value (`-> i32`).
 ///
+/// **`async fn`** (feature `async`): an async host function awaits (timers, channels,
+/// network) without blocking the executor, in instances built with
+/// `build_async` (a sync instance refuses it with
+/// [`Error::AsyncHostcall`]). Its arguments are copied out of guest memory before it
+/// starts, so it takes `String`, `Vec<T>` and scalars, and the embedder data `&mut T`;
+/// borrowed arguments and the context, which point into guest memory, cannot live across
+/// `.await` and are refused at compile time. It is not callable as a plain fn from Rust.
+///
 /// **Refused at compile time**, each with a message on the offending tokens:
-/// `async`, `unsafe` or `extern` functions, generics, `self`, a context parameter not in
-/// first position, unsupported parameter or return types, named lifetimes, and unknown
-/// attribute arguments; [`hostcalls!`] also refuses two functions with the same import.
+/// `unsafe` or `extern` functions, generics, `self`, a context parameter not in first
+/// position, unsupported parameter or return types, named lifetimes, borrowed arguments
+/// of an `async fn`, and unknown attribute arguments; [`hostcalls!`] also refuses two
+/// functions with the same import.
 pub use lucet_wasi_macros::hostcall;
 
 /// Derives [`GuestType`](trait@GuestType) for a `#[repr(C)]` struct whose fields are all

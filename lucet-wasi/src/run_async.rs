@@ -56,12 +56,13 @@ impl WasiInstanceBuilder {
     /// can serve sync and async instances alike.
     ///
     /// ```
-    /// # async fn demo() -> Result<(), lucet_wasi::Error> {
     /// use lucet_wasi::{WasiInstance, Exit};
+    /// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    /// # rt.block_on(async {
     /// let wat = r#"(module (memory (export "memory") 1) (func (export "_start")))"#;
     /// let mut instance = WasiInstance::builder().module_bytes(wat).build_async()?;
     /// assert_eq!(instance.run_async("_start").await?, Exit::Returned);
-    /// # Ok(()) }
+    /// # Ok::<(), lucet_wasi::Error>(()) }).unwrap();
     /// ```
     pub fn build_async(mut self) -> Result<WasiInstance, Error> {
         self.asynchronous = true;
@@ -162,13 +163,14 @@ impl WasiInstance {
     /// [`build_async`](WasiInstanceBuilder::build_async).
     ///
     /// ```
-    /// # async fn demo() -> Result<(), lucet_wasi::Error> {
     /// use lucet_wasi::WasiInstance;
+    /// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    /// # rt.block_on(async {
     /// let wat = r#"(module (memory (export "memory") 1)
     ///     (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1))))"#;
     /// let mut instance = WasiInstance::builder().module_bytes(wat).build_async()?;
     /// assert_eq!(instance.call_async::<(i32, i32), i32>("add", (2, 3)).await?, 5);
-    /// # Ok(()) }
+    /// # Ok::<(), lucet_wasi::Error>(()) }).unwrap();
     /// ```
     pub async fn call_async<P, R>(&mut self, name: &str, params: P) -> Result<R, Error>
     where
