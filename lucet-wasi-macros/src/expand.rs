@@ -197,6 +197,7 @@ pub fn hostcall(hc: &Hostcall<'_>) -> TokenStream {
             _ => None,
         };
         quote! {
+            ::lucet_wasi::__hostcall_async_link! {
             linker.func_wrap_async(
                 #module,
                 #name,
@@ -213,6 +214,7 @@ pub fn hostcall(hc: &Hostcall<'_>) -> TokenStream {
                     })
                 },
             )?;
+            }
         }
     } else {
         quote! {

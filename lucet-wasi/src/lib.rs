@@ -86,6 +86,29 @@ pub use module::{Engine, EngineConfig, Module};
 pub use size::{Bytes, GiB, KiB, MiB, TiB};
 pub use wasi::{Capture, ExitRequested, Input, Output, WasiCtx};
 
+/// Passes the link code of an async `#[hostcall]` through, or, without the `async`
+/// feature, says that it needs it.
+#[doc(hidden)]
+#[cfg(feature = "async")]
+#[macro_export]
+macro_rules! __hostcall_async_link {
+    ($($t:tt)*) => { $($t)* };
+}
+
+/// Passes the link code of an async `#[hostcall]` through, or, without the `async`
+/// feature, says that it needs it.
+#[doc(hidden)]
+#[cfg(not(feature = "async"))]
+#[macro_export]
+macro_rules! __hostcall_async_link {
+    ($($t:tt)*) => {
+        ::core::compile_error!(
+            "an async #[hostcall] needs the `async` feature of lucet-wasi: \
+             lucet-wasi = { features = [\"async\"] }"
+        )
+    };
+}
+
 /// The README's examples compile as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]

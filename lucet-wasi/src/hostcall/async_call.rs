@@ -4,25 +4,12 @@
 //! guest's fiber, with panics caught like those of sync host functions.
 
 use super::__private::{HostCaller, HostReturn};
-use super::{panic_message, DataType, Hostcall, HostcallFailed, LinkFn, Signature};
+use super::{panic_message, HostcallFailed, Signature};
 use crate::error::HostcallError;
-use std::any::{Any, TypeId};
+use std::any::Any;
 use std::future::{poll_fn, Future};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::task::Poll;
-
-/// Describes a generated async host function.
-pub fn hostcall_async<T: Any>(sig: &'static Signature, link: LinkFn, takes_data: bool) -> Hostcall {
-    Hostcall {
-        sig,
-        data: takes_data.then(|| DataType {
-            id: TypeId::of::<T>(),
-            name: std::any::type_name::<T>(),
-        }),
-        link,
-        asynchronous: true,
-    }
-}
 
 /// The embedder data as an async function's `&mut T` parameter.
 pub fn data_async<'a, T: Any>(

@@ -305,6 +305,23 @@ pub mod __private {
         }
     }
 
+    /// Describes a generated async host function.
+    pub fn hostcall_async<T: Any>(
+        sig: &'static Signature,
+        link: LinkFn,
+        takes_data: bool,
+    ) -> Hostcall {
+        Hostcall {
+            sig,
+            data: takes_data.then(|| DataType {
+                id: TypeId::of::<T>(),
+                name: std::any::type_name::<T>(),
+            }),
+            link,
+            asynchronous: true,
+        }
+    }
+
     /// Runs one call of a host function: sets up its [`Frame`], catches panics, and
     /// turns a failure into the error that ends the instance.
     #[inline]
