@@ -495,3 +495,42 @@ fn run_futures_are_send() {
     drop(send(instance.run_async("_start")));
     drop(send(instance.call_async::<(), ()>("_start", ())));
 }
+
+#[test]
+fn a_guest_waiting_on_sockets_leaves_the_thread_to_others() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let out = Capture::new();
+    current_thread().block_on(async {
+        let guest = WasiInstance::builder()
+            .module(&module("echo_server"))
+            .preopen_socket(listener)
+            .stdout(Output::capture(&out))
+            .run_async("_start");
+        // The client is a task of the same thread: had the guest's accept or receive
+        // blocked the thread, the client could not connect or send.
+        let client = async {
+            for _ in 0..10 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+            for _ in 0..10 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            conn.write_all(b"hello, async sockets").await.unwrap();
+            conn.shutdown().await.unwrap();
+            let mut echoed = Vec::new();
+            conn.read_to_end(&mut echoed).await.unwrap();
+            echoed
+        };
+        let (exit, echoed) = tokio::time::timeout(Duration::from_secs(60), async {
+            tokio::join!(guest, client)
+        })
+        .await
+        .expect("the echo did not complete");
+        assert_eq!(exit.unwrap(), Exit::Returned);
+        assert_eq!(echoed, b"hello, async sockets");
+    });
+    assert_eq!(out.text(), "echoed 20 bytes\n");
+}
