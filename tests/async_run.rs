@@ -534,3 +534,35 @@ fn a_guest_waiting_on_sockets_leaves_the_thread_to_others() {
     });
     assert_eq!(out.text(), "echoed 20 bytes\n");
 }
+
+#[test]
+fn pooled_engines_run_async_guests() {
+    let engine = Engine::new(&EngineConfig {
+        timeout_capable: true,
+        pooling: Some(4),
+        ..EngineConfig::default()
+    })
+    .unwrap();
+    let module = Module::from_file(&engine, rust_guest("args_env")).unwrap();
+    current_thread().block_on(async {
+        for round in 0..3 {
+            // As many at once as the engine has slots.
+            let runs: Vec<_> = (0..4)
+                .map(|i| {
+                    let out = Capture::new();
+                    let run = WasiInstance::builder()
+                        .module(&module)
+                        .arg(format!("{round}-{i}"))
+                        .stdout(Output::capture(&out))
+                        .run_async("_start");
+                    tokio::spawn(async move { (run.await, out) })
+                })
+                .collect();
+            for (i, run) in runs.into_iter().enumerate() {
+                let (exit, out) = run.await.unwrap();
+                assert_eq!(exit.unwrap(), Exit::Returned);
+                assert!(out.text().contains(&format!("arg[1]={round}-{i}\n")));
+            }
+        }
+    });
+}

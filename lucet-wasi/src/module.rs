@@ -115,6 +115,9 @@ impl Engine {
                 // that unmapping costs every other thread.
                 .linear_memory_keep_resident(KEEP_RESIDENT)
                 .table_keep_resident(KEEP_RESIDENT);
+            // One fiber stack per slot for async runs, not Wasmtime's default of 1000.
+            #[cfg(feature = "async")]
+            pool.total_stacks(slots);
             c.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
         }
         let engine = wasmtime::Engine::new(&c)

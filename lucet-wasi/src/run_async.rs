@@ -148,10 +148,10 @@ impl WasiInstance {
         })
         .await;
         self.inner = Some(inner);
+        self.flush()?;
         let result = result.ok_or(Error::Timeout {
             after: timeout.unwrap_or_default(),
         })?;
-        self.flush()?;
         match result {
             Ok(()) => Ok(Exit::Returned),
             Err(e) => outcome(e, timeout, self.memory_size()),
@@ -201,10 +201,10 @@ impl WasiInstance {
         })
         .await;
         self.inner = Some(inner);
+        self.flush()?;
         let result = result.ok_or(Error::Timeout {
             after: timeout.unwrap_or_default(),
         })?;
-        self.flush()?;
         match result {
             Ok(r) => Ok(r),
             Err(Ok(e)) => Err(e),

@@ -2,6 +2,7 @@
 //! guest blocked in WASI leaves its thread to other tasks.
 
 use super::wait::{DeadlineReached, Ready, WouldBlock};
+use crate::module::TICK;
 use std::future::{poll_fn, Future};
 use std::task::Poll;
 use std::time::Instant;
@@ -10,10 +11,11 @@ use tokio::io::Interest;
 
 /// Waits until one of the descriptors is ready, the wake-up time passes, or the
 /// instance's `deadline` passes (an error that ends the guest with its timeout). A
-/// descriptor epoll cannot watch (a regular file, `/dev/null`) never blocks: it counts
-/// as ready at once.
+/// descriptor epoll cannot watch (a regular file) does not block `poll(2)` either, so
+/// the retry finds it ready; should one still be refused, the wait lasts at most a
+/// tick, so the call is retried without spinning.
 pub(crate) async fn wait(blocked: WouldBlock, deadline: Option<Instant>) -> wasmtime::Result<()> {
-    let until = match (blocked.wake, deadline) {
+    let mut until = match (blocked.wake, deadline) {
         (Some(w), Some(d)) => Some(w.min(d)),
         (w, d) => w.or(d),
     };
@@ -27,7 +29,10 @@ pub(crate) async fn wait(blocked: WouldBlock, deadline: Option<Instant>) -> wasm
         // deregisters it before closing it.
         match unsafe { AsyncFd::register_with_interest(fd, interest) } {
             Ok(watch) => watched.push((watch, ready)),
-            Err(_) => return Ok(()),
+            Err(_) => {
+                let tick = Instant::now() + TICK;
+                until = Some(until.map_or(tick, |u| u.min(tick)));
+            }
         }
     }
     let mut sleep = until.map(|at| Box::pin(tokio::time::sleep_until(at.into())));
