@@ -566,3 +566,26 @@ fn pooled_engines_run_async_guests() {
         }
     });
 }
+
+#[test]
+fn stack_overflow_on_a_fiber_is_a_trap() {
+    let wat = r#"(module
+        (memory (export "memory") 1)
+        (func $down (param i64) (result i64)
+            (i64.add (call $down (i64.add (local.get 0) (i64.const 1))) (local.get 0)))
+        (func (export "_start") (drop (call $down (i64.const 0)))))"#;
+    let module = Module::from_bytes(&engine(), wat).unwrap();
+    current_thread().block_on(async {
+        for _ in 0..3 {
+            let e = WasiInstance::builder()
+                .module(&module)
+                .run_async("_start")
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(&e, Error::Trap { message, .. } if message.contains("stack")),
+                "{e:?}"
+            );
+        }
+    });
+}

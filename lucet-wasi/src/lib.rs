@@ -63,6 +63,8 @@ extern crate self as lucet_wasi;
 mod cache;
 mod error;
 mod features;
+#[cfg(feature = "async")]
+mod fiber_stack;
 mod guest_stack;
 mod hostcall;
 mod instance;

@@ -119,6 +119,10 @@ impl Engine {
             #[cfg(feature = "async")]
             pool.total_stacks(slots);
             c.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
+        } else {
+            // Fiber stacks of async runs, reused from run to run.
+            #[cfg(feature = "async")]
+            c.with_host_stack(crate::fiber_stack::creator());
         }
         let engine = wasmtime::Engine::new(&c)
             .map_err(|e| Error::Host(format!("cannot create engine: {e:#}")))?;
