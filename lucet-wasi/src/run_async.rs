@@ -12,7 +12,7 @@
 //!   `wasi/link_async.rs`);
 //! - while an async host function (`#[hostcall] async fn`) awaits.
 //!
-//! Dropping the future cancels the guest: its fiber is unwound and its stack freed.
+//! Dropping the future cancels the guest: its fiber is unwound and its stack released for the next run.
 
 use crate::hostcall::HostcallSet;
 use crate::instance::{outcome, Inner};
