@@ -589,3 +589,61 @@ fn stack_overflow_on_a_fiber_is_a_trap() {
         }
     });
 }
+
+/// The sum of a copied guest array, after a yield.
+#[hostcall]
+async fn total(values: Vec<u32>) -> u32 {
+    tokio::task::yield_now().await;
+    values.iter().sum()
+}
+
+/// Panics after its first `.await`.
+#[hostcall]
+async fn boom() -> u32 {
+    tokio::task::yield_now().await;
+    panic!("boom after an await")
+}
+
+#[test]
+fn async_host_functions_take_copies_and_fail_like_sync_ones() {
+    let wat = r#"(module
+        (import "env" "total" (func $total (param i32 i32) (result i32)))
+        (import "env" "boom" (func $boom (result i32)))
+        (memory (export "memory") 1)
+        (data (i32.const 16) "\01\00\00\00\02\00\00\00\27\00\00\00")
+        (func (export "total") (result i32) (call $total (i32.const 16) (i32.const 3)))
+        (func (export "bad") (result i32) (call $total (i32.const 65532) (i32.const 2)))
+        (func (export "boom") (result i32) (call $boom)))"#;
+    let module = Module::from_bytes(&engine(), wat)
+        .unwrap()
+        .with_hostcalls(&hostcalls![total, boom])
+        .unwrap();
+    current_thread().block_on(async {
+        let instance = || {
+            WasiInstance::builder()
+                .module(&module)
+                .build_async()
+                .unwrap()
+        };
+        assert_eq!(
+            instance().call_async::<(), u32>("total", ()).await.unwrap(),
+            42
+        );
+        let e = instance()
+            .call_async::<(), u32>("bad", ())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&e, Error::HostFunction { function, cause: lucet_wasi::HostcallError::OutOfBounds { .. } } if function == "env::total"),
+            "{e:?}"
+        );
+        let e = instance()
+            .call_async::<(), u32>("boom", ())
+            .await
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "host function `env::boom`: panicked: boom after an await"
+        );
+    });
+}
