@@ -40,7 +40,8 @@ pub struct EngineConfig {
     /// budget](crate::WasiInstanceBuilder::fuel) (default off: metering costs speed).
     pub fuel: bool,
     /// Compile code that checks for interruption (Wasmtime's epochs), so instances can be
-    /// given a [timeout](crate::WasiInstanceBuilder::timeout). Default off: the checks
+    /// given a [timeout](crate::WasiInstanceBuilder::timeout), and async instances (feature
+    /// `async`) can yield to the executor while they compute. Default off: the checks
     /// cost compute-bound code up to a quarter of its speed. Precompiled modules must be
     /// loaded on an engine with the value they were compiled with.
     pub timeout_capable: bool,
