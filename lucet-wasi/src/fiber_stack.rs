@@ -128,3 +128,28 @@ unsafe impl StackCreator for CachedStacks {
 pub(crate) fn creator() -> Arc<CachedStacks> {
     Arc::new(CachedStacks(Arc::default()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stacks_go_back_to_the_spares_and_are_reused() {
+        let stacks = CachedStacks(Arc::default());
+        let first = stacks.new_stack(1 << 20, false).unwrap();
+        let top = first.top();
+        assert_eq!(first.range().len(), 1 << 20);
+        assert_eq!(first.guard_range().end as usize, first.range().start);
+        drop(first);
+        assert_eq!(stacks.0 .0.lock().unwrap().len(), 1);
+        let again = stacks.new_stack(1 << 20, false).unwrap();
+        assert_eq!(again.top(), top);
+        // A zeroed stack is a fresh mapping; a bigger one does not fit the spare.
+        assert_ne!(stacks.new_stack(1 << 20, true).unwrap().top(), top);
+        drop(again);
+        let bigger = stacks.new_stack(2 << 20, false).unwrap();
+        assert_ne!(bigger.top(), top);
+        // Both 1 MiB stacks are spare now, the zeroed one included.
+        assert_eq!(stacks.0 .0.lock().unwrap().len(), 2);
+    }
+}
