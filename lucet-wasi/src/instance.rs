@@ -48,7 +48,8 @@ impl Exit {
 /// the configured wasm stack.
 pub struct WasiInstance {
     /// The guest's state; it travels to the guest thread for each run or call. `None`
-    /// only if a guest thread was lost to an internal error.
+    /// only if a guest thread was lost to an internal error, or an async run's future
+    /// was dropped before it finished.
     pub(crate) inner: Option<Inner>,
     pub(crate) module: Module,
     pub(crate) timeout: Option<Duration>,
