@@ -61,6 +61,9 @@ pub struct WasiInstanceBuilder {
     pub(crate) data_name: &'static str,
     pub(crate) hostcalls: HostcallSet,
     pub(crate) cache: Option<CompileCache>,
+    /// How often an async guest yields to the executor, if set.
+    #[cfg(feature = "async")]
+    pub(crate) yield_interval: Option<Duration>,
 }
 
 impl WasiInstance {
@@ -88,6 +91,8 @@ impl WasiInstance {
             data_name: "()",
             hostcalls: HostcallSet::new(),
             cache: None,
+            #[cfg(feature = "async")]
+            yield_interval: None,
         }
     }
 }
