@@ -664,3 +664,26 @@ fn async_host_functions_take_copies_and_fail_like_sync_ones() {
         );
     });
 }
+
+#[test]
+fn build_async_initialises_a_reactor_once() {
+    let reactor = r#"(module
+        (memory (export "memory") 1)
+        (global $inits (mut i32) (i32.const 0))
+        (func (export "_initialize") (global.set $inits (i32.add (global.get $inits) (i32.const 1))))
+        (func (export "inits") (result i32) (global.get $inits)))"#;
+    current_thread().block_on(async {
+        let mut guest = WasiInstance::builder()
+            .module_bytes(reactor)
+            .build_async()
+            .await
+            .unwrap();
+        assert_eq!(guest.call_async::<(), i32>("inits", ()).await.unwrap(), 1);
+        assert_eq!(guest.call_async::<(), i32>("inits", ()).await.unwrap(), 1);
+        let e = guest
+            .call_async::<(), ()>("_initialize", ())
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("`_initialize` already ran"), "{e}");
+    });
+}
