@@ -26,11 +26,14 @@ if ! dpkg -s $c_packages >/dev/null 2>&1; then
 fi
 
 cargo fmt --all -- --check
-cargo clippy --workspace --all-targets -- -D warnings
-RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
+# Everything, the `async` feature included; then the library without it.
+cargo clippy --workspace --all-targets --all-features -- -D warnings
+cargo clippy -p lucet-wasi --all-targets -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features --quiet
+RUSTDOCFLAGS="-D warnings" cargo doc -p lucet-wasi --no-deps --quiet
 python3 scripts/import_cycles.py   # no import cycle among lucet-wasi/src files
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-cargo test --workspace 2>&1 | tee "$log"
+cargo test --workspace --all-features 2>&1 | tee "$log"
 # One closing line for the whole suite (cargo prints one per test binary).
 awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' "$log"

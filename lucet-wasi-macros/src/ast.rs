@@ -103,6 +103,11 @@ pub struct Hostcall<'a> {
 }
 
 impl<'a> Hostcall<'a> {
+    /// Whether it is an `async fn`.
+    pub fn is_async(&self) -> bool {
+        self.item.sig.asyncness.is_some()
+    }
+
     pub fn parse(item: &'a ItemFn, attrs: Attrs) -> syn::Result<Hostcall<'a>> {
         let ident = &item.sig.ident;
         let mut params = Vec::new();

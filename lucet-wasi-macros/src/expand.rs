@@ -73,12 +73,15 @@ pub fn hostcall(hc: &Hostcall<'_>) -> TokenStream {
     // The closure's wasm parameters, the conversions into Rust values, and the static
     // description of each guest-visible parameter.
     let mut wasm_params = Vec::new();
+    // The same, as names and types apart (an async function takes them as a tuple).
+    let mut wasm_names = Vec::new();
+    // The wasm arguments one by one, for the trace of observed instances.
+    let mut raw = Vec::new();
+    let mut wasm_types = Vec::new();
     let mut copies = Vec::new();
     let mut borrows = Vec::new();
     let mut values = Vec::new();
     let mut described = Vec::new();
-    // The wasm arguments' bits, for the trace.
-    let mut raw = Vec::new();
     for (i, param) in hc.params.iter().enumerate() {
         let v = format_ident!("__v{i}");
         let a = format_ident!("__a{i}");
@@ -89,7 +92,9 @@ pub fn hostcall(hc: &Hostcall<'_>) -> TokenStream {
             Kind::Scalar(s) => {
                 let wasm = s.wasm();
                 wasm_params.push(quote!(#a: #wasm));
+                wasm_names.push(quote!(#a));
                 raw.push(quote!(#a));
+                wasm_types.push(wasm);
                 copies.push(if *s == Scalar::Bool {
                     quote!(let #v = #a != 0;)
                 } else {
@@ -100,8 +105,10 @@ pub fn hostcall(hc: &Hostcall<'_>) -> TokenStream {
             }
             Kind::Str | Kind::String => {
                 wasm_params.push(quote!(#a: u32, #n: u32));
+                wasm_names.push(quote!(#a, #n));
                 raw.push(quote!(#a));
                 raw.push(quote!(#n));
+                wasm_types.push(quote!(u32, u32));
                 if matches!(param.kind, Kind::Str) {
                     borrows.push(quote!(let #v = __frame.memory.take_str(#arg, #a, #n)?;));
                 } else {
@@ -120,12 +127,16 @@ pub fn hostcall(hc: &Hostcall<'_>) -> TokenStream {
                 borrows.push(quote!(let #v = __frame.memory.#take?;));
                 let described = if is_slice {
                     wasm_params.push(quote!(#a: u32, #n: u32));
+                    wasm_names.push(quote!(#a, #n));
                     raw.push(quote!(#a));
                     raw.push(quote!(#n));
+                    wasm_types.push(quote!(u32, u32));
                     quote!(Slice)
                 } else {
                     wasm_params.push(quote!(#a: u32));
+                    wasm_names.push(quote!(#a));
                     raw.push(quote!(#a));
+                    wasm_types.push(quote!(u32));
                     quote!(Ptr)
                 };
                 quote!(#p::ParamKind::#described {
@@ -136,8 +147,10 @@ pub fn hostcall(hc: &Hostcall<'_>) -> TokenStream {
             }
             Kind::Vec { elem } => {
                 wasm_params.push(quote!(#a: u32, #n: u32));
+                wasm_names.push(quote!(#a, #n));
                 raw.push(quote!(#a));
                 raw.push(quote!(#n));
+                wasm_types.push(quote!(u32, u32));
                 copies.push(quote!(let #v = __frame.memory.copy_vec::<#elem>(#arg, #a, #n)?;));
                 quote!(#p::ParamKind::Slice {
                     c: <#elem as ::lucet_wasi::GuestType>::C_NAME,
@@ -186,6 +199,89 @@ pub fn hostcall(hc: &Hostcall<'_>) -> TokenStream {
     } else {
         quote!(__frame)
     };
+    let link = if hc.is_async() {
+        let data_arg = match &hc.first {
+            Some(First::Data(t)) => {
+                Some(quote!(#p::data_async::<#t>(&mut __caller, #hidden::signature())?,))
+            }
+            _ => None,
+        };
+        quote! {
+            ::lucet_wasi::__hostcall_async_link! {
+            linker.func_wrap_async(
+                #module,
+                #name,
+                |mut __caller: #p::HostCaller<'_>, (#(#wasm_names,)*): (#(#wasm_types,)*)| {
+                    ::std::boxed::Box::new(async move {
+                        // Copied out of guest memory before the first `.await`.
+                        let (#(#values,)*) =
+                            #p::enter(&mut __caller, #hidden::signature(), |#frame_binding| {
+                                #(#copies)*
+                                ::core::result::Result::Ok((#(#values,)*))
+                            })?;
+                        #p::finish(#hidden::signature(), #hidden::call(#data_arg #(#values),*))
+                            .await
+                    })
+                },
+            )?;
+            }
+        }
+    } else {
+        quote! {
+            if observed {
+                // Counted and traced: the arguments' bits go to the observer.
+                linker.func_wrap(
+                    #module,
+                    #name,
+                    |mut __caller: #p::HostCaller<'_>, #(#wasm_params),*|
+                        -> #p::WasmResult<<#ret_ty as #p::HostReturn>::Wasm>
+                    {
+                        #p::enter_observed(
+                            &mut __caller,
+                            #hidden::signature(),
+                            [#(#p::raw(#raw)),*],
+                            |#frame_binding| {
+                                #(#copies)*
+                                #(#borrows)*
+                                #p::HostReturn::into_wasm(#hidden::call(#first_arg #(#values),*))
+                            },
+                        )
+                    },
+                )?;
+                return ::core::result::Result::Ok(());
+            }
+            linker.func_wrap(
+                #module,
+                #name,
+                |mut __caller: #p::HostCaller<'_>, #(#wasm_params),*|
+                    -> #p::WasmResult<<#ret_ty as #p::HostReturn>::Wasm>
+                {
+                    #p::enter(&mut __caller, #hidden::signature(), |#frame_binding| {
+                        #(#copies)*
+                        #(#borrows)*
+                        #p::HostReturn::into_wasm(#hidden::call(#first_arg #(#values),*))
+                    })
+                },
+            )?;
+        }
+    };
+    // An async fn is no fn pointer: it is called from Rust through its type.
+    let deref = (!hc.is_async()).then(|| {
+        quote! {
+            impl ::core::ops::Deref for #hidden {
+                type Target = fn(#(#arg_types),*) #output;
+                fn deref(&self) -> &Self::Target {
+                    const CALL: fn(#(#arg_types),*) #output = #hidden::call;
+                    &CALL
+                }
+            }
+        }
+    });
+    let constructor = if hc.is_async() {
+        quote!(hostcall_async)
+    } else {
+        quote!(hostcall)
+    };
     quote! {
         #[doc(hidden)]
         #[allow(non_camel_case_types)]
@@ -218,57 +314,18 @@ pub fn hostcall(hc: &Hostcall<'_>) -> TokenStream {
                 &SIGNATURE
             }
 
+            #[allow(unused_variables)]
             fn link(linker: &mut #p::HostLinker, observed: bool) -> #p::WasmResult<()> {
-                if observed {
-                    // Counted and traced: the arguments' bits go to the observer.
-                    linker.func_wrap(
-                        #module,
-                        #name,
-                        |mut __caller: #p::HostCaller<'_>, #(#wasm_params),*|
-                            -> #p::WasmResult<<#ret_ty as #p::HostReturn>::Wasm>
-                        {
-                            #p::enter_observed(
-                                &mut __caller,
-                                #hidden::signature(),
-                                [#(#p::raw(#raw)),*],
-                                |#frame_binding| {
-                                    #(#copies)*
-                                    #(#borrows)*
-                                    #p::HostReturn::into_wasm(#hidden::call(#first_arg #(#values),*))
-                                },
-                            )
-                        },
-                    )?;
-                    return ::core::result::Result::Ok(());
-                }
-                linker.func_wrap(
-                    #module,
-                    #name,
-                    |mut __caller: #p::HostCaller<'_>, #(#wasm_params),*|
-                        -> #p::WasmResult<<#ret_ty as #p::HostReturn>::Wasm>
-                    {
-                        #p::enter(&mut __caller, #hidden::signature(), |#frame_binding| {
-                            #(#copies)*
-                            #(#borrows)*
-                            #p::HostReturn::into_wasm(#hidden::call(#first_arg #(#values),*))
-                        })
-                    },
-                )?;
+                #link
                 ::core::result::Result::Ok(())
             }
         }
 
-        impl ::core::ops::Deref for #hidden {
-            type Target = fn(#(#arg_types),*) #output;
-            fn deref(&self) -> &Self::Target {
-                const CALL: fn(#(#arg_types),*) #output = #hidden::call;
-                &CALL
-            }
-        }
+        #deref
 
         impl ::core::convert::From<#hidden> for ::lucet_wasi::Hostcall {
             fn from(_: #hidden) -> ::lucet_wasi::Hostcall {
-                #p::hostcall::<#data_ty>(#hidden::signature(), #hidden::link, #takes_data)
+                #p::#constructor::<#data_ty>(#hidden::signature(), #hidden::link, #takes_data)
             }
         }
     }

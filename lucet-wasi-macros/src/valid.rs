@@ -1,6 +1,6 @@
 //! Every misuse of `#[hostcall]`, reported as a `syn::Error` on the offending tokens.
 
-use crate::ast::{Hostcall, Kind, Return};
+use crate::ast::{First, Hostcall, Kind, Return};
 use syn::{Error, FnArg};
 
 /// The most arguments that may borrow guest memory (the runtime tracks them inline).
@@ -16,12 +16,6 @@ const RETURNS: &str = "supported return types: (), i32, u32, i64, u64, f32, f64,
 
 pub fn check(hc: &Hostcall<'_>) -> syn::Result<()> {
     let sig = &hc.item.sig;
-    if let Some(a) = &sig.asyncness {
-        return Err(Error::new_spanned(
-            a,
-            "a #[hostcall] function cannot be `async`: the guest waits for its result synchronously",
-        ));
-    }
     if let Some(u) = &sig.unsafety {
         return Err(Error::new_spanned(
             u,
@@ -80,6 +74,14 @@ pub fn check(hc: &Hostcall<'_>) -> syn::Result<()> {
                     format!("unsupported #[hostcall] parameter type; {PARAMS}"),
                 ))
             }
+            Kind::Str | Kind::Slice { .. } | Kind::Ref { .. } if hc.is_async() => {
+                return Err(Error::new_spanned(
+                    p.ty,
+                    "an async #[hostcall] cannot borrow guest memory across `.await`: take \
+                     `String` or `Vec<T>` (copied before the call) instead of `&str`, `&[T]`, \
+                     `&mut [T]`, `&T` or `&mut T`",
+                ))
+            }
             Kind::Str | Kind::Slice { .. } | Kind::Ref { .. } => borrowed += 1,
             Kind::Scalar(_) | Kind::String | Kind::Vec { .. } => {}
         }
@@ -87,6 +89,15 @@ pub fn check(hc: &Hostcall<'_>) -> syn::Result<()> {
             return Err(Error::new_spanned(
                 p.ty,
                 format!("at most {MAX_BORROWED} parameters may borrow guest memory"),
+            ));
+        }
+    }
+    if let (true, Some(First::Context(_))) = (hc.is_async(), &hc.first) {
+        if let Some(FnArg::Typed(first)) = sig.inputs.first() {
+            return Err(Error::new_spanned(
+                &first.ty,
+                "an async #[hostcall] cannot take a HostContext (it borrows guest memory, \
+                 which cannot live across `.await`): take the embedder data as `&mut T`",
             ));
         }
     }

@@ -12,26 +12,71 @@ use crate::trace::{Observer, Watch};
 use crate::wasi::{self, Input, Output, WasiCtx, WasiCtxBuilder};
 use crate::{Bytes, CompileCache, Error, Exit, Limits, WasiInstance, WasiInstanceBuilder};
 use std::path::PathBuf;
-use wasmtime::InstancePre;
+use std::time::Duration;
+use wasmtime::{InstancePre, Store};
 
 /// Size of a wasm page.
 const WASM_PAGE: u64 = 64 * 1024;
+
+/// An instance ready to be instantiated: its module, store and linking.
+pub(crate) struct Prepared {
+    pub(crate) module: Module,
+    pub(crate) store: Store<StoreData>,
+    pub(crate) pre: InstancePre<StoreData>,
+    pub(crate) timeout: Option<Duration>,
+    /// Run statistics to keep, if asked for (sync instances only).
+    pub(crate) usage: Option<Usage>,
+}
 
 impl WasiInstanceBuilder {
     /// Compiles (or takes) the module, links it, opens the preopens, instantiates it
     /// and, for a reactor, runs its `_initialize`: the instance is ready to
     /// [`run`](WasiInstance::run) or [`call`](WasiInstance::call).
-    pub fn build(mut self) -> Result<WasiInstance, Error> {
+    pub fn build(self) -> Result<WasiInstance, Error> {
+        let Prepared {
+            module,
+            store,
+            pre,
+            timeout,
+            usage,
+        } = self.prepare(false)?;
+        WasiInstance::start(module, store, pre, timeout, usage)
+    }
+
+    /// Builds the instance and runs `entry` (see [`WasiInstance::run`]).
+    pub fn run(self, entry: &str) -> Result<Exit, Error> {
+        self.build()?.run(entry)
+    }
+
+    /// Every step of a build but instantiation, for sync or async (`asynchronous`) runs.
+    pub(crate) fn prepare(mut self, asynchronous: bool) -> Result<Prepared, Error> {
         let source = self.module.take().ok_or(Error::NoModule)?;
-        let (module, limits) = self.engine_module(source)?;
-        check_engine_support(&module, &self)?;
+        let (module, limits) = self.engine_module(source, asynchronous)?;
+        check_engine_support(&module, &self, asynchronous)?;
         check_initial_memory(&module, limits.max_heap)?;
         let watch = self.watch.take().map(|w| *w);
         let watch = watch.filter(|w| w.trace.is_some() || w.stats);
         let pre = match watch {
-            // Counted or traced: the observing variant of every function.
-            Some(_) => module.link_observed(&self.hostcalls)?,
-            None => link(&module, &self.hostcalls)?,
+            Some(_) if asynchronous => {
+                return Err(Error::InvalidArgument(
+                    "trace and collect_stats are not available for async instances yet".into(),
+                ))
+            }
+            // Counted or traced: the observing variant of every function (sync only).
+            Some(_) => {
+                let sets = [module.hostcalls.as_deref(), Some(&self.hostcalls)];
+                if let Some(h) = sets
+                    .into_iter()
+                    .flatten()
+                    .find_map(|s| s.iter().find(|h| h.is_async()))
+                {
+                    return Err(Error::AsyncHostcall {
+                        function: h.signature().function.to_string(),
+                    });
+                }
+                module.link_observed(&self.hostcalls)?
+            }
+            None => link(&module, &self.hostcalls, asynchronous)?,
         };
         for set in [module.hostcalls.as_deref(), Some(&self.hostcalls)]
             .into_iter()
@@ -70,18 +115,22 @@ impl WasiInstanceBuilder {
             Some(w) => watch_guest(w, &mut store, &module, &self.hostcalls, self.fuel)?,
             None => None,
         };
-        let timeout = self.timeout;
-        WasiInstance::start(module, store, pre, timeout, usage)
-    }
-
-    /// Builds the instance and runs `entry` (see [`WasiInstance::run`]).
-    pub fn run(self, entry: &str) -> Result<Exit, Error> {
-        self.build()?.run(entry)
+        Ok(Prepared {
+            module,
+            store,
+            pre,
+            timeout: self.timeout,
+            usage,
+        })
     }
 
     /// The module on an engine that fits the builder's limits, and those limits (for a
     /// compiled module, with the engine's address space and stack).
-    fn engine_module(&self, source: ModuleSource) -> Result<(Module, Limits), Error> {
+    fn engine_module(
+        &self,
+        source: ModuleSource,
+        asynchronous: bool,
+    ) -> Result<(Module, Limits), Error> {
         let mut limits = self.limits;
         match source {
             ModuleSource::Bytes { name, label, bytes } => {
@@ -91,7 +140,8 @@ impl WasiInstanceBuilder {
                     stack: limits.stack,
                     pooling: None,
                     fuel: self.fuel.is_some(),
-                    timeout_capable: self.timeout.is_some(),
+                    // Async runs yield to the executor at the same interruption checks.
+                    timeout_capable: self.timeout.is_some() || asynchronous,
                     wasm: self.wasm.unwrap_or_default(),
                     pool_per_thread: false,
                 })?;
@@ -143,9 +193,20 @@ fn same_as_engine(what: &'static str, set: Bytes, engine: Bytes) -> Result<(), E
     })
 }
 
-/// A timeout and a fuel budget need code compiled for them.
-fn check_engine_support(module: &Module, builder: &WasiInstanceBuilder) -> Result<(), Error> {
+/// A timeout, a fuel budget and async runs need code compiled for them.
+fn check_engine_support(
+    module: &Module,
+    builder: &WasiInstanceBuilder,
+    asynchronous: bool,
+) -> Result<(), Error> {
     let config = module.engine().config();
+    if asynchronous && !config.timeout_capable {
+        return Err(Error::InvalidArgument(
+            "async runs need an engine with EngineConfig { timeout_capable: true, .. }: \
+             its interruption checks are where a busy guest yields to the executor"
+                .into(),
+        ));
+    }
     if builder.timeout.is_some() && !config.timeout_capable {
         return Err(Error::InvalidArgument(
             "a timeout needs an engine with EngineConfig { timeout_capable: true, .. } \
@@ -176,8 +237,28 @@ fn check_initial_memory(module: &Module, max_heap: Bytes) -> Result<(), Error> {
 }
 
 /// The module linked against WASI and its host functions: the module's own linking
-/// when the builder adds none, else linked again with them.
-fn link(module: &Module, hostcalls: &HostcallSet) -> Result<InstancePre<StoreData>, Error> {
+/// when the builder adds none, else linked again with them. Async instances link the
+/// WASI calls that wait as async functions; sync ones refuse async host functions.
+fn link(
+    module: &Module,
+    hostcalls: &HostcallSet,
+    asynchronous: bool,
+) -> Result<InstancePre<StoreData>, Error> {
+    if asynchronous {
+        #[cfg(feature = "async")]
+        return module.instance_pre_async(hostcalls);
+        #[cfg(not(feature = "async"))]
+        unreachable!("async instances need the `async` feature");
+    }
+    if let Some(h) = [module.hostcalls.as_deref(), Some(hostcalls)]
+        .into_iter()
+        .flatten()
+        .find_map(|set| set.iter().find(|h| h.is_async()))
+    {
+        return Err(Error::AsyncHostcall {
+            function: h.signature().function.to_string(),
+        });
+    }
     if hostcalls.is_empty() {
         return Ok(module.instance_pre()?.clone());
     }

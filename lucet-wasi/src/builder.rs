@@ -63,6 +63,9 @@ pub struct WasiInstanceBuilder {
     pub(crate) cache: Option<CompileCache>,
     /// The trace and statistics asked for, if any (boxed: the builder stays small).
     pub(crate) watch: Option<Box<crate::trace::Watch>>,
+    /// How often an async guest yields to the executor, if set.
+    #[cfg(feature = "async")]
+    pub(crate) yield_interval: Option<Duration>,
 }
 
 impl WasiInstance {
@@ -91,6 +94,8 @@ impl WasiInstance {
             hostcalls: HostcallSet::new(),
             cache: None,
             watch: None,
+            #[cfg(feature = "async")]
+            yield_interval: None,
         }
     }
 }

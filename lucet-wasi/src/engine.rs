@@ -39,7 +39,8 @@ pub struct EngineConfig {
     /// budget](crate::WasiInstanceBuilder::fuel) (default off: metering costs speed).
     pub fuel: bool,
     /// Compile code that checks for interruption (Wasmtime's epochs), so instances can be
-    /// given a [timeout](crate::WasiInstanceBuilder::timeout). Default off: the checks
+    /// given a [timeout](crate::WasiInstanceBuilder::timeout), and async instances (feature
+    /// `async`) can yield to the executor while they compute. Default off: the checks
     /// cost compute-bound code up to a quarter of its speed. Precompiled modules must be
     /// loaded on an engine with the value they were compiled with.
     pub timeout_capable: bool,
@@ -80,6 +81,9 @@ pub(crate) struct EngineHandle {
     pub(crate) config: EngineConfig,
     ticker: Once,
     linker: OnceLock<Linker<StoreData>>,
+    /// The WASI linker of async instances (`async` feature).
+    #[cfg(feature = "async")]
+    pub(crate) linker_async: OnceLock<Linker<StoreData>>,
     /// One of a thread's own engines (`pool_per_thread`).
     pub(crate) thread_local: bool,
 }
@@ -93,8 +97,9 @@ impl Engine {
         c.epoch_interruption(config.timeout_capable)
             .memory_reservation(config.heap_address_space.0)
             .max_wasm_stack(config.stack.0 as usize)
-            // Unused (no async), but Wasmtime requires it to be at least the wasm stack.
-            .async_stack_size(config.stack.0 as usize)
+            // The fibers of async runs hold the wasm stack and the host calls made from it;
+            // sync runs do not use it.
+            .async_stack_size(config.stack.0 as usize + crate::guest_stack::HOST_STACK)
             .consume_fuel(config.fuel);
         config.wasm.check()?;
         config.wasm.apply(&mut c);
@@ -110,7 +115,14 @@ impl Engine {
                 // that unmapping costs every other thread.
                 .linear_memory_keep_resident(KEEP_RESIDENT)
                 .table_keep_resident(KEEP_RESIDENT);
+            // One fiber stack per slot for async runs, not Wasmtime's default of 1000.
+            #[cfg(feature = "async")]
+            pool.total_stacks(slots);
             c.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
+        } else {
+            // Fiber stacks of async runs, reused from run to run.
+            #[cfg(feature = "async")]
+            c.with_host_stack(crate::fiber_stack::creator());
         }
         let engine =
             wasmtime::Engine::new(&c).map_err(|e| Error::host("cannot create engine", e))?;
@@ -119,6 +131,8 @@ impl Engine {
             config: *config,
             ticker: Once::new(),
             linker: OnceLock::new(),
+            #[cfg(feature = "async")]
+            linker_async: OnceLock::new(),
             thread_local: false,
         })))
     }

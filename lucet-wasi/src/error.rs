@@ -198,6 +198,12 @@ pub enum Error {
         /// Why not.
         reason: String,
     },
+    /// An async host function was given to an instance built for sync runs.
+    #[error("host function `{function}` is async: build the instance with build_async() and run it with run_async() or call_async()")]
+    AsyncHostcall {
+        /// `module::name` of the function.
+        function: String,
+    },
     /// No module was given to the builder.
     #[error("no module given (use module_file, module_bytes or module)")]
     NoModule,

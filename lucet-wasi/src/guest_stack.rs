@@ -11,6 +11,8 @@ use std::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 const PAGE: usize = 4096;
+/// Native stack the host needs beyond the wasm stack on a guest's stack.
+pub(crate) const HOST_STACK: usize = 2 << 20;
 /// Spare stacks kept per thread (more are only needed by nested runs).
 const SPARES: usize = 2;
 

@@ -10,11 +10,9 @@ use std::time::{Duration, Instant};
 use wasmtime::{ExternType, InstancePre, Store, UpdateDeadline, WasmParams, WasmResults};
 
 /// The export a reactor module initialises itself with (WASI application ABI).
-const INITIALIZE: &str = "_initialize";
+pub(crate) const INITIALIZE: &str = "_initialize";
 /// The entry point of a command module.
 const START: &str = "_start";
-/// Native stack the host needs beyond the wasm stack on the guest's stack.
-const HOST_STACK: usize = 2 << 20;
 
 /// A guest instance: instantiated, linked against WASI, its preopens open, its own
 /// store and memory.
@@ -49,18 +47,21 @@ const HOST_STACK: usize = 2 << 20;
 /// # Ok::<(), lucet_wasi::Error>(())
 /// ```
 pub struct WasiInstance {
-    /// The guest's state; `None` only after an internal error lost it.
-    inner: Option<Inner>,
-    module: Module,
-    timeout: Option<Duration>,
+    /// The guest's state; `None` only after an internal error lost it, or after an async
+    /// run's future was dropped before it finished.
+    pub(crate) inner: Option<Inner>,
+    pub(crate) module: Module,
+    pub(crate) timeout: Option<Duration>,
+    /// `Some(yield interval)` for an instance built for async runs (`build_async`).
+    pub(crate) async_yield: Option<Duration>,
     /// Time spent in the guest, for [`stats`](Self::stats), if asked for.
-    usage: Option<crate::stats::Usage>,
+    pub(crate) usage: Option<crate::stats::Usage>,
 }
 
 /// Everything a run touches.
-struct Inner {
-    store: Store<StoreData>,
-    instance: wasmtime::Instance,
+pub(crate) struct Inner {
+    pub(crate) store: Store<StoreData>,
+    pub(crate) instance: wasmtime::Instance,
 }
 
 impl WasiInstance {
@@ -72,7 +73,7 @@ impl WasiInstance {
         timeout: Option<Duration>,
         mut usage: Option<crate::stats::Usage>,
     ) -> Result<WasiInstance, Error> {
-        let reactor = entry_point(&module, INITIALIZE).is_ok() && !module.exports_func(START);
+        let reactor = is_reactor(&module);
         arm_timeout(&module, timeout, &mut store);
         let span = usage.is_some().then(crate::stats::Span::start);
         let result = on_guest_stack(&module, || {
@@ -93,6 +94,7 @@ impl WasiInstance {
             module,
             timeout,
             usage,
+            async_yield: None,
         };
         match result {
             Ok(instance) => {
@@ -111,6 +113,7 @@ impl WasiInstance {
     /// Runs the exported function `entry` (normally `_start`: no parameters, no results)
     /// to completion.
     pub fn run(&mut self, entry: &str) -> Result<Exit, Error> {
+        self.check_sync()?;
         entry_point(&self.module, entry)?;
         self.refuse_initialize(entry)?;
         let timeout = self.timeout;
@@ -147,6 +150,7 @@ impl WasiInstance {
         name: &str,
         params: P,
     ) -> Result<R, Error> {
+        self.check_sync()?;
         if !self.module.exports_func(name) {
             return Err(Error::NoSuchExport {
                 name: name.to_string(),
@@ -220,7 +224,7 @@ impl WasiInstance {
     }
 
     /// The size of the guest's exported `memory` in bytes, if it has one.
-    fn memory_size(&self) -> Option<u64> {
+    pub(crate) fn memory_size(&self) -> Option<u64> {
         self.memory().map(|m| m.len() as u64)
     }
 
@@ -264,7 +268,7 @@ impl WasiInstance {
 
     /// `_initialize` ran when the instance was built; a second run would initialise the
     /// guest twice.
-    fn refuse_initialize(&self, name: &str) -> Result<(), Error> {
+    pub(crate) fn refuse_initialize(&self, name: &str) -> Result<(), Error> {
         if name == INITIALIZE && !self.module.exports_func(START) {
             return Err(Error::InvalidArgument(
                 "`_initialize` already ran when the instance was built (reactors are \
@@ -295,7 +299,19 @@ impl WasiInstance {
         Ok(result)
     }
 
-    fn flush(&mut self) -> Result<(), Error> {
+    /// Refuses a sync run of an instance built for async runs.
+    fn check_sync(&self) -> Result<(), Error> {
+        match self.async_yield {
+            Some(_) => Err(Error::InvalidArgument(
+                "this instance was built with build_async(): run it with run_async() or \
+                 call_async()"
+                    .into(),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    pub(crate) fn flush(&mut self) -> Result<(), Error> {
         let Some(inner) = self.inner.as_mut() else {
             return Ok(());
         };
@@ -323,8 +339,14 @@ pub(crate) fn entry_point(module: &Module, name: &str) -> Result<(), Error> {
     }
 }
 
+/// Whether `_initialize` must run when the module is instantiated: it exports it (with
+/// no parameters or results) and is not a command.
+pub(crate) fn is_reactor(module: &Module) -> bool {
+    entry_point(module, INITIALIZE).is_ok() && !module.exports_func(START)
+}
+
 /// The error of a call that did not return: a `proc_exit` becomes [`Error::Exited`].
-fn failed_call(outcome: Result<Exit, Error>) -> Error {
+pub(crate) fn failed_call(outcome: Result<Exit, Error>) -> Error {
     match outcome {
         Ok(Exit::Exited(status)) => Error::Exited { status },
         Ok(Exit::Returned) => Error::internal("a failed call returned"),
@@ -358,6 +380,6 @@ fn arm_timeout(module: &Module, timeout: Option<Duration>, store: &mut Store<Sto
 
 /// Runs `f` on a stack that holds the module's engine's wasm stack and the host's calls.
 fn on_guest_stack<R>(module: &Module, f: impl FnOnce() -> R) -> Result<R, Error> {
-    let stack = module.engine().config().stack.0 as usize + HOST_STACK;
+    let stack = module.engine().config().stack.0 as usize + crate::guest_stack::HOST_STACK;
     crate::guest_stack::run(stack, f)
 }

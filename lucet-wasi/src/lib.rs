@@ -14,6 +14,8 @@ mod cache;
 mod engine;
 mod error;
 mod features;
+#[cfg(feature = "async")]
+mod fiber_stack;
 mod format;
 mod guest_stack;
 mod hostcall;
@@ -22,6 +24,8 @@ mod limits;
 mod link;
 mod module;
 mod outcome;
+#[cfg(feature = "async")]
+mod run_async;
 mod size;
 mod stats;
 mod store;
@@ -49,6 +53,29 @@ pub use stats::RunStats;
 pub use trace::RawValue;
 pub use trace::TraceFilter;
 pub use wasi::{Capture, Input, Output};
+
+/// Passes the link code of an async `#[hostcall]` through, or, without the `async`
+/// feature, says that it needs it.
+#[doc(hidden)]
+#[cfg(feature = "async")]
+#[macro_export]
+macro_rules! __hostcall_async_link {
+    ($($t:tt)*) => { $($t)* };
+}
+
+/// Passes the link code of an async `#[hostcall]` through, or, without the `async`
+/// feature, says that it needs it.
+#[doc(hidden)]
+#[cfg(not(feature = "async"))]
+#[macro_export]
+macro_rules! __hostcall_async_link {
+    ($($t:tt)*) => {
+        ::core::compile_error!(
+            "an async #[hostcall] needs the `async` feature of lucet-wasi: \
+             lucet-wasi = { features = [\"async\"] }"
+        )
+    };
+}
 
 /// Turns a plain Rust `fn` into a host function that the guest imports beside WASI.
 ///
@@ -126,10 +153,19 @@ pub use wasi::{Capture, Input, Output};
 /// [`HostcallError::downcast_ref`]). To give the *guest* an error code instead, return it
 /// as a plain value (`-> i32`).
 ///
+/// **`async fn`** (feature `async`): an async host function awaits (timers, channels,
+/// network) without blocking the executor, in instances built with
+/// `build_async` (a sync instance refuses it with
+/// [`Error::AsyncHostcall`]). Its arguments are copied out of guest memory before it
+/// starts, so it takes `String`, `Vec<T>` and scalars, and the embedder data `&mut T`;
+/// borrowed arguments and the context, which point into guest memory, cannot live across
+/// `.await` and are refused at compile time. It is not callable as a plain fn from Rust.
+///
 /// **Refused at compile time**, each with a message on the offending tokens:
-/// `async`, `unsafe` or `extern` functions, generics, `self`, a context parameter not in
-/// first position, unsupported parameter or return types, named lifetimes, and unknown
-/// attribute arguments; [`hostcalls!`] also refuses two functions with the same import.
+/// `unsafe` or `extern` functions, generics, `self`, a context parameter not in first
+/// position, unsupported parameter or return types, named lifetimes, borrowed arguments
+/// of an `async fn`, and unknown attribute arguments; [`hostcalls!`] also refuses two
+/// functions with the same import.
 pub use lucet_wasi_macros::hostcall;
 
 /// Derives [`GuestType`](trait@GuestType) for a `#[repr(C)]` struct whose fields are all

@@ -45,6 +45,32 @@ impl Module {
             .map_err(|e| link_error(&self.engine, linker, &self.inner, e))?;
         Ok(self.pre.get_or_init(|| pre))
     }
+
+    #[cfg(feature = "async")]
+    /// The linked module of an async instance: WASI with its blocking calls made async, the
+    /// module's host functions and `extra`.
+    pub(crate) fn instance_pre_async(
+        &self,
+        extra: &HostcallSet,
+    ) -> Result<InstancePre<StoreData>, Error> {
+        if extra.is_empty() {
+            if let Some(pre) = self.pre_async.get() {
+                return Ok(pre.clone());
+            }
+        }
+        let engine = self.engine();
+        let mut linker = crate::wasi::linker_async(engine)?.clone();
+        let mut all = self.hostcalls.as_deref().cloned().unwrap_or_default();
+        extra.iter().for_each(|h| all.push(*h));
+        all.link(&mut linker)?;
+        let pre = linker
+            .instantiate_pre(&self.inner)
+            .map_err(|e| link_error(engine, &linker, &self.inner, e))?;
+        if extra.is_empty() {
+            return Ok(self.pre_async.get_or_init(|| pre).clone());
+        }
+        Ok(pre)
+    }
 }
 
 impl Module {
@@ -68,7 +94,7 @@ impl Module {
 }
 
 /// Names the first import the linker cannot satisfy; else reports the linker's message.
-fn link_error(
+pub(crate) fn link_error(
     engine: &Engine,
     linker: &Linker<StoreData>,
     module: &wasmtime::Module,

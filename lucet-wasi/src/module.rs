@@ -33,6 +33,9 @@ pub struct Module {
     pub(crate) engine: Engine,
     name: Arc<str>,
     pub(crate) pre: Arc<OnceLock<InstancePre<StoreData>>>,
+    /// Like `pre`, for async instances (`async` feature).
+    #[cfg(feature = "async")]
+    pub(crate) pre_async: Arc<OnceLock<InstancePre<StoreData>>>,
     /// Host functions linked into `pre` beside WASI.
     pub(crate) hostcalls: Option<Arc<HostcallSet>>,
     /// The serialized code, made on first need, for threads' own copies.
@@ -216,6 +219,8 @@ impl Module {
             engine: self.engine.clone(),
             name: self.name.clone(),
             pre: Arc::new(OnceLock::from(pre)),
+            #[cfg(feature = "async")]
+            pre_async: Arc::new(OnceLock::new()),
             hostcalls: Some(Arc::new(hostcalls)),
             artifact: self.artifact.clone(),
         }
@@ -232,6 +237,8 @@ impl Module {
             engine: engine.clone(),
             name: name.into(),
             pre: Arc::new(OnceLock::new()),
+            #[cfg(feature = "async")]
+            pre_async: Arc::new(OnceLock::new()),
             hostcalls: None,
             artifact: Arc::new(OnceLock::new()),
         }

@@ -5,6 +5,8 @@
 
 mod support;
 
+#[cfg(feature = "async")]
+mod async_run;
 mod bad_pointers;
 mod cli;
 mod corpus;

@@ -19,6 +19,9 @@ pub struct WasiCtx {
     /// When the running call must end (its timeout): calls that block wake up by then
     /// and end the guest.
     pub(crate) deadline: Option<Instant>,
+    /// The start of a `poll_oneoff` whose wait was deferred to the async glue, for its
+    /// retry: relative clocks count from the first try, so nothing is waited twice.
+    pub(crate) poll_start: std::cell::Cell<Option<Instant>>,
 }
 
 /// NUL-terminated strings laid out as `args_get`/`environ_get` copy them to the guest.
@@ -54,10 +57,9 @@ impl Stdio<Input> {
     /// The file type the guest sees: the host's stdin's, if inherited (asked only when
     /// the guest asks, so an instance costs no `fstat`).
     pub(crate) fn filetype(&self) -> Filetype {
-        if self.stream.is_inherited() {
-            host_filetype(io::stdin().as_fd())
-        } else {
-            Filetype::Unknown
+        match self.stream.host_fd() {
+            Some(fd) => host_filetype(fd),
+            None => Filetype::Unknown,
         }
     }
 }
@@ -256,6 +258,7 @@ impl WasiCtxBuilder {
                 readdir_calls: 0,
             },
             deadline: None,
+            poll_start: std::cell::Cell::new(None),
         }
     }
 }

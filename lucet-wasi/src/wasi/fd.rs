@@ -119,12 +119,21 @@ impl WasiCtx {
                 Some(buf) => Ok(s.recv(deadline, buf, 0)? as u32),
                 None => Ok(0),
             },
-            Entry::Stdin(input) => read_loop(mem, iovs, |buf, _| {
-                if !once(false) {
-                    return Ok(0);
+            Entry::Stdin(input) => {
+                // An async instance's read of a host stream waits for data on the
+                // executor (see wait::Defer); a sync one blocks in read(2).
+                if super::wait::deferring() {
+                    if let Some(fd) = input.stream.host_fd() {
+                        super::wait::wait_for(fd, super::wait::Ready::Read, deadline)?;
+                    }
                 }
-                input.stream.read(buf)
-            }),
+                read_loop(mem, iovs, |buf, _| {
+                    if !once(false) {
+                        return Ok(0);
+                    }
+                    input.stream.read(buf)
+                })
+            }
             Entry::File(f) => {
                 f.need(Rights::FD_READ)?;
                 let (file, regular) = (f.file.as_fd(), f.regular);

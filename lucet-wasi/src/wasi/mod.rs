@@ -5,6 +5,8 @@
 //! delegating to the area that owns it (one file per area).
 
 mod args;
+#[cfg(feature = "async")]
+mod async_wait;
 mod clock;
 mod ctx;
 mod dir;
@@ -14,6 +16,8 @@ mod fdstat;
 mod file;
 mod iov;
 mod link;
+#[cfg(feature = "async")]
+mod link_async;
 mod observe;
 mod path;
 mod pointer;
@@ -51,5 +55,7 @@ mod generated {
 pub(crate) use generated::{types, wasi_snapshot_preview1};
 
 pub(crate) use link::{add_to_linker, add_to_linker_observed};
+#[cfg(feature = "async")]
+pub(crate) use link_async::linker_async;
 #[allow(unused_imports)]
 pub(crate) use wasi_snapshot_preview1::WasiSnapshotPreview1;

@@ -7,7 +7,7 @@ use super::types::{
     Errno, Event, EventFdReadwrite, Eventrwflags, Eventtype, Fd, Subclockflags, Subscription,
     SubscriptionClock, SubscriptionU,
 };
-use super::wait::{poll_until, Ready};
+use super::wait::{is_would_block, poll_until, Ready};
 use super::{SysErr, WasiCtx};
 use rustix::event::{PollFd, PollFlags};
 use std::io;
@@ -48,7 +48,7 @@ impl WasiCtx {
             return Err(Errno::Inval.into());
         }
         let subs = subs.as_array(n);
-        let start = Instant::now();
+        let start = self.poll_start.take().unwrap_or_else(Instant::now);
         let host = HostStdio {
             stdin: io::stdin(),
             stdout: io::stdout(),
@@ -57,6 +57,7 @@ impl WasiCtx {
 
         // Pass 1: what is ready now, the earliest clock, and the host descriptors to watch.
         let mut pollfds: Vec<PollFd<'_>> = Vec::new();
+        let mut interests: Vec<Ready> = Vec::new();
         let mut wake: Option<Instant> = None;
         let mut ready_now = false;
         for sub in subs.iter() {
@@ -71,7 +72,8 @@ impl WasiCtx {
                     match self.readiness(&host, s.file_descriptor, Ready::Read) {
                         Readiness::Now(..) => ready_now = true,
                         Readiness::Host(fd) => {
-                            pollfds.push(PollFd::from_borrowed_fd(fd, PollFlags::IN))
+                            pollfds.push(PollFd::from_borrowed_fd(fd, PollFlags::IN));
+                            interests.push(Ready::Read);
                         }
                     }
                 }
@@ -79,7 +81,8 @@ impl WasiCtx {
                     match self.readiness(&host, s.file_descriptor, Ready::Write) {
                         Readiness::Now(..) => ready_now = true,
                         Readiness::Host(fd) => {
-                            pollfds.push(PollFd::from_borrowed_fd(fd, PollFlags::OUT))
+                            pollfds.push(PollFd::from_borrowed_fd(fd, PollFlags::OUT));
+                            interests.push(Ready::Write);
                         }
                     }
                 }
@@ -87,7 +90,7 @@ impl WasiCtx {
         }
         if ready_now {
             if !pollfds.is_empty() {
-                poll_until(&mut pollfds, Some(start), None)?;
+                poll_until(&mut pollfds, &interests, Some(start), None)?;
                 rustix::event::poll(
                     &mut pollfds,
                     Some(&rustix::event::Timespec {
@@ -97,7 +100,11 @@ impl WasiCtx {
                 )?;
             }
         } else {
-            poll_until(&mut pollfds, wake, self.deadline)?;
+            let waited = poll_until(&mut pollfds, &interests, wake, self.deadline);
+            if is_would_block(&waited) {
+                self.poll_start.set(Some(start));
+            }
+            waited?;
         }
 
         // Pass 2: one event per satisfied subscription, in subscription order.
@@ -190,6 +197,9 @@ impl WasiCtx {
         match (entry, want) {
             (Entry::Stdin(s), Ready::Read) if s.stream.is_inherited() => {
                 Readiness::Host(host.stdin.as_fd())
+            }
+            (Entry::Stdin(s), Ready::Read) if s.stream.host_fd().is_some() => {
+                Readiness::Host(s.stream.host_fd().expect("checked just now"))
             }
             (Entry::Stdin(_), Ready::Read) => Readiness::Now(Errno::Success, 0),
             (Entry::Stdout(s), Ready::Write) => match s.stream.host_stream() {

@@ -91,6 +91,10 @@ impl Socket {
         };
         let mut filled = 0;
         loop {
+            // An async wait retries the whole call: never with data in hand.
+            if filled > 0 && !self.nonblocking && super::wait::deferring() {
+                break;
+            }
             let chunk = &mut buf[filled..];
             let got = match self.io(fd, Ready::Read, deadline, || {
                 rustix::net::recv(fd, &mut *chunk, peek | RecvFlags::DONTWAIT)

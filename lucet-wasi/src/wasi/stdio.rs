@@ -21,6 +21,8 @@ pub(crate) enum InputKind {
     Null,
     /// Any reader (bytes are a `Cursor`).
     Reader(Box<dyn Read + Send>),
+    /// A host descriptor (pipe, socket, terminal, file).
+    Fd(std::os::fd::OwnedFd),
 }
 
 impl Input {
@@ -41,6 +43,29 @@ impl Input {
         Input(InputKind::Reader(Box::new(reader)))
     }
 
+    /// An input read from a host descriptor: a pipe's read end, a socket, a terminal or
+    /// a file. Unlike a [`reader`](Self::reader), the guest can `poll_oneoff` it, and
+    /// in async runs waiting for its data does not block the executor.
+    ///
+    /// ```
+    /// use lucet_wasi::Input;
+    /// let (read_end, _write_end) = std::io::pipe()?;
+    /// let _from_pipe = Input::from_fd(read_end);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn from_fd(fd: impl Into<std::os::fd::OwnedFd>) -> Input {
+        Input(InputKind::Fd(fd.into()))
+    }
+
+    /// The host descriptor it reads, if any: what `poll_oneoff` and async waits watch.
+    pub(crate) fn host_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+        match &self.0 {
+            InputKind::Inherit => Some(rustix::stdio::stdin()),
+            InputKind::Fd(fd) => Some(fd.as_fd()),
+            _ => None,
+        }
+    }
+
     /// Reads into `buf`, retrying on `EINTR`.
     pub(crate) fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         retry(|| match &mut self.0 {
@@ -49,6 +74,7 @@ impl Input {
             }
             InputKind::Null => Ok(0),
             InputKind::Reader(r) => r.read(buf),
+            InputKind::Fd(fd) => rustix::io::read(&*fd, &mut *buf).map_err(io::Error::from),
         })
     }
 

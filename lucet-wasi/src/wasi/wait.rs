@@ -18,7 +18,7 @@ impl std::fmt::Display for DeadlineReached {
 impl std::error::Error for DeadlineReached {}
 
 /// What to wait for on a descriptor.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum Ready {
     Read,
     Write,
@@ -40,17 +40,32 @@ pub(crate) fn wait_for(
     deadline: Option<Instant>,
 ) -> Result<(), SysErr> {
     let mut fds = [PollFd::new(&fd, ready.flags())];
-    poll_until(&mut fds, None, deadline)?;
+    poll_until(&mut fds, &[ready], None, deadline)?;
     Ok(())
 }
 
 /// Polls `fds` until one is ready, `wake` passes (returns false then), or `deadline`
-/// passes (a trap that ends the guest).
+/// passes (a trap that ends the guest). While [`deferring`], it does not wait: what it
+/// would wait for is returned as [`WouldBlock`]; `interests` are what each of `fds`
+/// waits for.
 pub(crate) fn poll_until(
     fds: &mut [PollFd<'_>],
+    interests: &[Ready],
     wake: Option<Instant>,
     deadline: Option<Instant>,
 ) -> Result<bool, SysErr> {
+    if deferring() {
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Err(SysErr::Trap(wasmtime::Error::new(DeadlineReached)));
+        }
+        if !fds.is_empty() && poll_now(fds)? {
+            return Ok(true);
+        }
+        if wake.is_some_and(|w| Instant::now() >= w) {
+            return Ok(false);
+        }
+        return Err(would_block(fds, interests, wake));
+    }
     loop {
         let now = Instant::now();
         if deadline.is_some_and(|d| now >= d) {
@@ -79,5 +94,84 @@ fn timespec(d: Duration) -> Timespec {
     Timespec {
         tv_sec: d.as_secs().min(i64::MAX as u64) as i64,
         tv_nsec: d.subsec_nanos() as _,
+    }
+}
+
+thread_local! {
+    /// Set while an async instance makes a WASI call (see [`Defer`]).
+    static DEFER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// While alive, waits on this thread do not block: a call that would wait fails with
+/// [`WouldBlock`] instead, for the async glue to await it and try the call again. It
+/// lives within one synchronous WASI call (no `.await` in between), so the thread-local
+/// flag cannot leak to another guest.
+pub(crate) struct Defer(());
+
+impl Defer {
+    #[cfg_attr(not(feature = "async"), allow(dead_code))]
+    pub(crate) fn enter() -> Defer {
+        DEFER.with(|d| d.set(true));
+        Defer(())
+    }
+}
+
+impl Drop for Defer {
+    fn drop(&mut self) {
+        DEFER.with(|d| d.set(false));
+    }
+}
+
+/// Whether waits are deferred to the async glue (see [`Defer`]).
+pub(crate) fn deferring() -> bool {
+    DEFER.with(|d| d.get())
+}
+
+/// What a deferred wait waits for: any of `fds` ready, or `wake` (whichever first).
+/// Descriptors are duplicates, so they outlive the call that made them.
+#[derive(Debug)]
+#[cfg_attr(not(feature = "async"), allow(dead_code))]
+pub(crate) struct WouldBlock {
+    pub(crate) fds: Vec<(std::os::fd::OwnedFd, Ready)>,
+    pub(crate) wake: Option<Instant>,
+}
+
+impl std::fmt::Display for WouldBlock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("internal error: a deferred wait escaped the async glue")
+    }
+}
+
+impl std::error::Error for WouldBlock {}
+
+/// The deferred form of a wait on `fds` (with their interests) until `wake`.
+fn would_block(fds: &[PollFd<'_>], interests: &[Ready], wake: Option<Instant>) -> SysErr {
+    let mut dups = Vec::with_capacity(fds.len());
+    for (p, ready) in fds.iter().zip(interests) {
+        match rustix::io::fcntl_dupfd_cloexec(p, 0) {
+            Ok(fd) => dups.push((fd, *ready)),
+            Err(e) => return e.into(),
+        }
+    }
+    SysErr::Trap(wasmtime::Error::new(WouldBlock { fds: dups, wake }))
+}
+
+/// Whether `r` is a deferred wait.
+pub(crate) fn is_would_block<T>(r: &Result<T, SysErr>) -> bool {
+    matches!(r, Err(SysErr::Trap(e)) if e.is::<WouldBlock>())
+}
+
+/// Polls without waiting; `Ok(true)` if any is ready.
+fn poll_now(fds: &mut [PollFd<'_>]) -> Result<bool, SysErr> {
+    let zero = Timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    loop {
+        match rustix::event::poll(fds, Some(&zero)) {
+            Ok(n) => return Ok(n > 0),
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(e) => return Err(e.into()),
+        }
     }
 }

@@ -1,0 +1,64 @@
+//! The async side of `#[hostcall]` (`async` feature): what the code generated for an
+//! `async fn` calls. Its arguments are copied out of guest memory before the first
+//! `.await` (guest memory cannot be borrowed across it); its future is polled on the
+//! guest's fiber, with panics caught like those of sync host functions.
+
+use super::__private::{HostCaller, HostReturn};
+use super::error::HostcallError;
+use super::{panic_message, HostcallFailed, Signature};
+use std::any::Any;
+use std::future::{poll_fn, Future};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::task::Poll;
+
+/// The embedder data as an async function's `&mut T` parameter.
+pub fn data_async<'a, T: Any>(
+    caller: &'a mut HostCaller<'_>,
+    sig: &'static Signature,
+) -> wasmtime::Result<&'a mut T> {
+    let store = caller.data_mut();
+    let found = store.data_name;
+    store.data.downcast_mut().ok_or_else(|| {
+        failed(
+            sig,
+            HostcallError::WrongData {
+                expected: std::any::type_name::<T>(),
+                found,
+            },
+        )
+    })
+}
+
+/// Awaits an async host function's future, catching its panics, and converts what it
+/// returns into its wasm result (or the error that ends the instance).
+pub async fn finish<R: HostReturn>(
+    sig: &'static Signature,
+    future: impl Future<Output = R>,
+) -> wasmtime::Result<R::Wasm> {
+    let mut future = std::pin::pin!(future);
+    let polled = poll_fn(
+        |cx| match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+            Ok(Poll::Ready(r)) => Poll::Ready(Ok(r)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(panic) => Poll::Ready(Err(panic)),
+        },
+    )
+    .await;
+    let cause = match polled {
+        Ok(r) => match r.into_wasm() {
+            Ok(wasm) => return Ok(wasm),
+            Err(cause) => cause,
+        },
+        Err(panic) => HostcallError::Panicked {
+            message: panic_message(&*panic),
+        },
+    };
+    Err(failed(sig, cause))
+}
+
+fn failed(sig: &'static Signature, cause: HostcallError) -> wasmtime::Error {
+    wasmtime::Error::new(HostcallFailed {
+        function: sig.function,
+        cause,
+    })
+}
