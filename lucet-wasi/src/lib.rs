@@ -39,7 +39,7 @@ pub use engine::{Engine, EngineConfig};
 pub use error::Error;
 pub use features::WasmFeatures;
 #[doc(hidden)]
-pub use hostcall::__private as __private_hostcall;
+pub use hostcall::private as __private_hostcall;
 pub use hostcall::{
     GuestMemory, GuestOutput, GuestType, HostContext, Hostcall, HostcallError, HostcallSet,
 };

@@ -3,9 +3,9 @@
 //! `.await` (guest memory cannot be borrowed across it); its future is polled on the
 //! guest's fiber, with panics caught like those of sync host functions.
 
-use super::__private::{HostCaller, HostReturn};
-use super::error::HostcallError;
 use super::{panic_message, HostcallFailed, Signature};
+use super::{HostCaller, HostReturn};
+use crate::hostcall::HostcallError;
 use std::any::Any;
 use std::future::{poll_fn, Future};
 use std::panic::{catch_unwind, AssertUnwindSafe};
