@@ -23,6 +23,7 @@ mod instance;
 mod limits;
 mod link;
 mod module;
+mod observe;
 mod outcome;
 #[cfg(feature = "async")]
 mod run_async;

@@ -1,9 +1,9 @@
 //! Watching a guest: the strace-like call trace (`--trace`) and syscall counts (`--stats`).
 //!
 //! Both live in one [`Observer`] that the store holds only when asked for. Such an
-//! instance is linked with the observing variant of every function (`wasi/observe.rs`
-//! for WASI, `hostcall/observe.rs` for `#[hostcall]`); every other instance runs the
-//! plain glue, untouched by this module. This file is the part that knows no store:
+//! instance is linked with the observing variant of every function (`observe.rs`, for
+//! WASI and `#[hostcall]` alike); every other instance runs the plain glue, untouched
+//! by this module. This file is the part that knows no store:
 //! the decoder and the line format, the filter, the counts.
 //!
 //! Decoding treats every guest value as hostile: a pointer is read only through

@@ -14,7 +14,6 @@ mod context;
 mod error;
 mod guest_type;
 mod memory;
-mod observe;
 #[doc(hidden)]
 pub mod private;
 mod set;

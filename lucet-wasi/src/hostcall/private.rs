@@ -57,7 +57,7 @@ pub fn enter_observed<R: crate::RawValue, const N: usize>(
     args: [u64; N],
     body: impl FnOnce(Frame<'_>) -> Result<R, HostcallError>,
 ) -> wasmtime::Result<R> {
-    super::observe::observe_hostcall(caller, sig, &args, |caller| enter(caller, sig, body))
+    crate::observe::observe_hostcall(caller, sig, &args, |caller| enter(caller, sig, body))
 }
 
 /// A wasm argument's bits, for the trace.

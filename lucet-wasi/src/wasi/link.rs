@@ -6,9 +6,9 @@
 //! on every call; this one takes the memory cached in the store at instantiation and
 //! calls the ABI function directly.
 
-use super::observe::observe_wasi;
 use super::wasi_snapshot_preview1 as abi;
 use super::WasiCtx;
+use crate::observe::observe_wasi;
 use crate::store::StoreData;
 use crate::trace::{self, RawValue};
 use wasmtime::{Caller, Linker, WasmTy};
@@ -30,7 +30,7 @@ fn enter<'a>(
 /// Defines `link0` .. `link9`: register an ABI function taking that many wasm arguments.
 ///
 /// `observed` registers the variant that counts and traces each call
-/// (`observe.rs`), for the instances that asked for it; the plain variant is
+/// (`crate::observe`), for the instances that asked for it; the plain variant is
 /// the same code as if tracing did not exist.
 macro_rules! linkers {
     ($($name:ident($($arg:ident),*);)*) => {$(

@@ -18,7 +18,6 @@ mod iov;
 mod link;
 #[cfg(feature = "async")]
 mod link_async;
-mod observe;
 mod path;
 mod pointer;
 mod poll;

@@ -1,13 +1,61 @@
-//! The observing variant of a `#[hostcall]` function's entry, for instances that trace
-//! or count calls: the call's line shows each parameter as its [`Signature`] describes
-//! it.
+//! The observing variants of the glue, for instances that trace or count calls (the
+//! plain glue never comes here): `wasi/link.rs` registers [`observe_wasi`] around each
+//! WASI function, and `#[hostcall]`'s expansion calls [`observe_hostcall`] through
+//! `hostcall/private.rs`. Each counts the call, traces it if the filter lets it
+//! through (`trace.rs` writes the line), and runs it.
 
-use super::{ParamKind, Scalar, Signature};
+use crate::hostcall::{ParamKind, Scalar, Signature};
 use crate::store::StoreData;
 use crate::trace::{escaped, fault, string_arg, Mem, RawValue, DATA_CAP};
+use crate::wasi::WasiCtx;
 use std::fmt::Write as _;
 use std::time::Instant;
 use wasmtime::Caller;
+
+/// The guest's memory (empty if it has none) and WASI state, the observer taken out.
+fn view<'a>(caller: &'a mut Caller<'_, StoreData>) -> (Mem<'a>, &'a WasiCtx) {
+    match StoreData::memory(caller) {
+        Some(memory) => {
+            let (bytes, store) = memory.data_and_store_mut(caller);
+            (Mem(bytes), &store.wasi)
+        }
+        None => (Mem(&[]), &caller.data().wasi),
+    }
+}
+
+/// A WASI call of an observed instance: counts it, traces it if the filter lets it
+/// through, and runs it (`call`). `id` indexes `trace::WASI`; `args` are its wasm
+/// arguments.
+#[cold]
+#[inline(never)]
+pub(crate) fn observe_wasi<R: RawValue>(
+    caller: &mut Caller<'_, StoreData>,
+    id: usize,
+    args: &[u64],
+    call: impl FnOnce(&mut Caller<'_, StoreData>) -> wasmtime::Result<R>,
+) -> wasmtime::Result<R> {
+    let Some(mut obs) = caller.data_mut().observer.take() else {
+        return call(caller);
+    };
+    if let Some(c) = &mut obs.counts {
+        c.wasi[id] += 1;
+    }
+    let result = match obs.tracer.as_mut().filter(|t| t.wasi[id]) {
+        None => call(caller),
+        Some(t) => {
+            let (mem, wasi) = view(caller);
+            t.begin_wasi(id, args, mem, wasi);
+            let start = Instant::now();
+            let result = call(caller);
+            let took = start.elapsed();
+            let (mem, wasi) = view(caller);
+            t.end_wasi(id, args, result.as_ref().map(|r| r.raw()), mem, wasi, took);
+            result
+        }
+    };
+    caller.data_mut().observer = Some(obs);
+    result
+}
 
 /// A host function's call in an observed instance: counts it, traces it if the filter
 /// names it (by `name` or `module::name`), and runs it (`call`).
