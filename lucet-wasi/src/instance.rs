@@ -117,8 +117,7 @@ impl WasiInstance {
         entry_point(&self.module, entry)?;
         self.refuse_initialize(entry)?;
         let timeout = self.timeout;
-        let _span = tracing::debug_span!("run", module = self.module.name(), entry).entered();
-        tracing::debug!("running");
+        tracing::debug!(module = self.module.name(), entry, "running");
         let result = self.on_guest_stack(|inner| {
             inner
                 .instance
@@ -158,8 +157,7 @@ impl WasiInstance {
         }
         self.refuse_initialize(name)?;
         let timeout = self.timeout;
-        let _span =
-            tracing::debug_span!("call", module = self.module.name(), export = name).entered();
+        tracing::debug!(module = self.module.name(), export = name, "calling");
         let result = self.on_guest_stack(|inner| {
             let func = inner
                 .instance
