@@ -108,7 +108,6 @@ struct RunArgs {
     #[arg(long)]
     stats: bool,
 
-    /// The module: .wasm, .wat or precompiled (recognised by content)
     /// Compile the module without the compile cache, and store nothing in it. The cache
     /// (on by default for .wasm and .wat) lives in $LUCET_WASI_CACHE_DIR, else
     /// $XDG_CACHE_HOME/lucet-wasi, else ~/.cache/lucet-wasi

@@ -1,0 +1,238 @@
+//! Watching a guest: the strace-like call trace (`--trace`) and syscall counts (`--stats`).
+//!
+//! Both live in one [`Observer`] that the store holds only when asked for. Such an
+//! instance is linked with the observing variant of every function (`observe.rs`, for
+//! WASI and `#[hostcall]` alike); every other instance runs the plain glue, untouched
+//! by this module. This file is the part that knows no store:
+//! the decoder and the line format, the filter, the counts.
+//!
+//! Decoding treats every guest value as hostile: a pointer is read only through
+//! [`Mem`], which checks bounds and prints `<fault>` instead of failing, and what is
+//! read is capped (paths at [`PATH_CAP`] bytes, data at [`DATA_CAP`]), so nothing the
+//! trace allocates is sized by the guest.
+
+mod line;
+mod names;
+mod table;
+
+pub use line::RawValue;
+pub(crate) use line::*;
+pub(crate) use names::*;
+pub(crate) use table::*;
+
+use std::collections::HashMap;
+use std::io::Write;
+
+/// Which calls a trace shows: WASI functions by name (`path_open`), host functions by
+/// import name (`log`) or `module::name` (`env::log`). The default shows every call.
+///
+/// ```
+/// use lucet_wasi::TraceFilter;
+/// let filter: TraceFilter = "path_open,fd_readdir".parse()?;
+/// assert!(filter.matches("path_open") && !filter.matches("fd_write"));
+/// assert!(TraceFilter::all().matches("fd_write"));
+/// # Ok::<(), lucet_wasi::Error>(())
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TraceFilter {
+    /// `None`: everything.
+    names: Option<Vec<String>>,
+}
+
+impl TraceFilter {
+    /// Shows every call.
+    pub fn all() -> TraceFilter {
+        TraceFilter { names: None }
+    }
+
+    /// Shows only the calls named.
+    pub fn only<I, S>(names: I) -> TraceFilter
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        TraceFilter {
+            names: Some(names.into_iter().map(Into::into).collect()),
+        }
+    }
+
+    /// Whether the call `name` (a WASI function, or a host function's `name` or
+    /// `module::name`) is shown.
+    pub fn matches(&self, name: &str) -> bool {
+        match &self.names {
+            None => true,
+            Some(names) => names.iter().any(|n| n == name),
+        }
+    }
+
+    /// The names of the `wasi_snapshot_preview1` functions, which a filter may name.
+    pub fn wasi_functions() -> impl Iterator<Item = &'static str> {
+        WASI.iter().map(|d| d.name)
+    }
+
+    /// The first name that is neither a WASI function nor `known`, if any: a typo
+    /// would trace nothing.
+    pub(crate) fn unknown(&self, known: impl Fn(&str) -> bool) -> Option<&str> {
+        let names = self.names.as_deref().unwrap_or_default();
+        names
+            .iter()
+            .map(String::as_str)
+            .find(|n| !is_wasi(n) && !known(n))
+    }
+}
+
+impl std::str::FromStr for TraceFilter {
+    type Err = crate::Error;
+
+    /// A comma-separated list of call names (`path_open,fd_readdir`); an empty list is
+    /// refused.
+    fn from_str(s: &str) -> Result<TraceFilter, crate::Error> {
+        let names: Vec<String> = s
+            .split(',')
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(String::from)
+            .collect();
+        if names.is_empty() {
+            return Err(crate::Error::InvalidArgument(
+                "a trace filter names at least one call".into(),
+            ));
+        }
+        Ok(TraceFilter::only(names))
+    }
+}
+
+/// What a builder was asked to watch.
+#[derive(Default)]
+pub(crate) struct Watch {
+    pub(crate) trace: Option<Box<dyn Write + Send>>,
+    pub(crate) filter: TraceFilter,
+    pub(crate) stats: bool,
+}
+
+/// What a store watches: calls to count, and the trace, either or both.
+pub(crate) struct Observer {
+    pub(crate) counts: Option<Counts>,
+    pub(crate) tracer: Option<Tracer>,
+}
+
+/// Calls made, by function.
+#[derive(Clone)]
+pub(crate) struct Counts {
+    pub(crate) wasi: [u64; WASI_CALLS],
+    /// Host functions by `module::name`, in the order first called.
+    pub(crate) host: Vec<(&'static str, u64)>,
+}
+
+impl Counts {
+    /// Every function called at least once, with its count, most called first.
+    pub(crate) fn by_name(&self) -> Vec<(String, u64)> {
+        let mut all: Vec<(String, u64)> = WASI
+            .iter()
+            .zip(self.wasi)
+            .filter(|(_, n)| *n > 0)
+            .map(|(d, n)| (d.name.to_string(), n))
+            .chain(self.host.iter().map(|(f, n)| (f.to_string(), *n)))
+            .collect();
+        all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        all
+    }
+}
+
+impl Observer {
+    /// An observer counting calls if `count`, tracing into `trace` if given.
+    pub(crate) fn new(count: bool, trace: Option<(Box<dyn Write + Send>, TraceFilter)>) -> Self {
+        Observer {
+            counts: count.then(|| Counts {
+                wasi: [0; WASI_CALLS],
+                host: Vec::new(),
+            }),
+            tracer: trace.map(|(out, filter)| Tracer {
+                wasi: std::array::from_fn(|i| filter.matches(WASI[i].name)),
+                out,
+                filter,
+                line: String::with_capacity(256),
+                paths: HashMap::new(),
+            }),
+        }
+    }
+
+    /// The counts so far, if counting.
+    pub(crate) fn counts(&self) -> Option<&Counts> {
+        self.counts.as_ref()
+    }
+
+    /// Flushes the trace.
+    pub(crate) fn flush(&mut self) {
+        if let Some(t) = &mut self.tracer {
+            let _ = t.out.flush();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn names_flags_and_escapes() {
+        let mut s = String::new();
+        flag_names(
+            &mut s,
+            &["CREAT", "DIRECTORY", "EXCL", "TRUNC"],
+            0b1001 | 0x100,
+        );
+        assert_eq!(s, "CREAT|TRUNC|0x100");
+        s.clear();
+        rights(&mut s, (1 << 30) - 1 - 2);
+        assert_eq!(s, "ALL&~(FD_READ)");
+        s.clear();
+        rights(&mut s, 2 | 64);
+        assert_eq!(s, "FD_READ|FD_WRITE");
+        s.clear();
+        errno_name(&mut s, 44);
+        errno_name(&mut s, 900);
+        assert_eq!(s, "ENOENT900");
+        s.clear();
+        escaped(&mut s, b"a\"\\\x1b\xff\n", 4);
+        assert_eq!(s, r#""a\"\\\x1b"..."#);
+    }
+
+    #[test]
+    fn memory_reads_are_checked() {
+        let mem = Mem(&[1, 0, 0, 0, 8, 0, 0, 0, 0xaa, 0xbb]);
+        assert_eq!(mem.u32(0), Some(1));
+        assert_eq!(mem.u32(7), None);
+        assert_eq!(mem.u64(u64::MAX), None);
+        assert_eq!(mem.bytes(u64::MAX - 1, 4), None);
+        let mut buf = [0; DATA_CAP];
+        // One iovec {ptr 1, len 8}: bytes 1..9.
+        assert_eq!(mem.gather(0, 1, 100, &mut buf), Some(8));
+        assert_eq!(mem.gather(0, 2, 100, &mut buf), None);
+        assert_eq!(mem.gather(u64::MAX, u64::MAX, 100, &mut buf), None);
+        assert_eq!(mem.total(0, 1), Some(8));
+        assert_eq!(mem.total(0, u64::MAX), None);
+    }
+
+    /// Every function decoded with hostile arguments: no panic, and nothing read out
+    /// of bounds shows as anything but a fault.
+    #[test]
+    fn hostile_arguments_never_panic() {
+        let wasi = crate::wasi::WasiCtxBuilder::empty().build();
+        let memory = vec![0xffu8; 4096];
+        let values = [0, 1, 4090, 4096, 0xffff_fff0, u32::MAX as u64, u64::MAX];
+        let obs = Observer::new(false, Some((Box::new(Vec::new()), TraceFilter::all())));
+        let mut t = obs.tracer.unwrap();
+        for id in 0..WASI_CALLS {
+            for &v in &values {
+                let args = [v; 9];
+                t.begin_wasi(id, &args, Mem(&memory), &wasi);
+                t.end_wasi(id, &args, Ok(Some(0)), Mem(&memory), &wasi, Duration::ZERO);
+                t.begin_wasi(id, &args, Mem(&memory), &wasi);
+                t.end_wasi(id, &args, Ok(Some(8)), Mem(&memory), &wasi, Duration::ZERO);
+            }
+        }
+        assert!(t.paths.values().all(|p| p.len() <= PATH_CAP));
+    }
+}

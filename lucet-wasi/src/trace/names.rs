@@ -1,0 +1,317 @@
+//! Showing values: errno, flag and enum names, escaped bytes, and guest memory read
+//! without trusting it.
+
+use super::table::{DATA_CAP, PATH_CAP};
+use std::fmt::Write as _;
+
+pub(crate) const ERRNO: [&str; 77] = [
+    "SUCCESS",
+    "2BIG",
+    "ACCES",
+    "ADDRINUSE",
+    "ADDRNOTAVAIL",
+    "AFNOSUPPORT",
+    "AGAIN",
+    "ALREADY",
+    "BADF",
+    "BADMSG",
+    "BUSY",
+    "CANCELED",
+    "CHILD",
+    "CONNABORTED",
+    "CONNREFUSED",
+    "CONNRESET",
+    "DEADLK",
+    "DESTADDRREQ",
+    "DOM",
+    "DQUOT",
+    "EXIST",
+    "FAULT",
+    "FBIG",
+    "HOSTUNREACH",
+    "IDRM",
+    "ILSEQ",
+    "INPROGRESS",
+    "INTR",
+    "INVAL",
+    "IO",
+    "ISCONN",
+    "ISDIR",
+    "LOOP",
+    "MFILE",
+    "MLINK",
+    "MSGSIZE",
+    "MULTIHOP",
+    "NAMETOOLONG",
+    "NETDOWN",
+    "NETRESET",
+    "NETUNREACH",
+    "NFILE",
+    "NOBUFS",
+    "NODEV",
+    "NOENT",
+    "NOEXEC",
+    "NOLCK",
+    "NOLINK",
+    "NOMEM",
+    "NOMSG",
+    "NOPROTOOPT",
+    "NOSPC",
+    "NOSYS",
+    "NOTCONN",
+    "NOTDIR",
+    "NOTEMPTY",
+    "NOTRECOVERABLE",
+    "NOTSOCK",
+    "NOTSUP",
+    "NOTTY",
+    "NXIO",
+    "OVERFLOW",
+    "OWNERDEAD",
+    "PERM",
+    "PIPE",
+    "PROTO",
+    "PROTONOSUPPORT",
+    "PROTOTYPE",
+    "RANGE",
+    "ROFS",
+    "SPIPE",
+    "SRCH",
+    "STALE",
+    "TIMEDOUT",
+    "TXTBSY",
+    "XDEV",
+    "NOTCAPABLE",
+];
+
+pub(crate) const RIGHTS: [&str; 30] = [
+    "FD_DATASYNC",
+    "FD_READ",
+    "FD_SEEK",
+    "FD_FDSTAT_SET_FLAGS",
+    "FD_SYNC",
+    "FD_TELL",
+    "FD_WRITE",
+    "FD_ADVISE",
+    "FD_ALLOCATE",
+    "PATH_CREATE_DIRECTORY",
+    "PATH_CREATE_FILE",
+    "PATH_LINK_SOURCE",
+    "PATH_LINK_TARGET",
+    "PATH_OPEN",
+    "FD_READDIR",
+    "PATH_READLINK",
+    "PATH_RENAME_SOURCE",
+    "PATH_RENAME_TARGET",
+    "PATH_FILESTAT_GET",
+    "PATH_FILESTAT_SET_SIZE",
+    "PATH_FILESTAT_SET_TIMES",
+    "FD_FILESTAT_GET",
+    "FD_FILESTAT_SET_SIZE",
+    "FD_FILESTAT_SET_TIMES",
+    "PATH_SYMLINK",
+    "PATH_REMOVE_DIRECTORY",
+    "PATH_UNLINK_FILE",
+    "POLL_FD_READWRITE",
+    "SOCK_SHUTDOWN",
+    "SOCK_ACCEPT",
+];
+
+pub(crate) const SIGNALS: [&str; 31] = [
+    "NONE", "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV",
+    "USR2", "PIPE", "ALRM", "TERM", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG", "XCPU",
+    "XFSZ", "VTALRM", "PROF", "WINCH", "POLL", "PWR", "SYS",
+];
+
+pub(crate) const FILETYPES: [&str; 8] = [
+    "UNKNOWN",
+    "BLOCK_DEVICE",
+    "CHARACTER_DEVICE",
+    "DIRECTORY",
+    "REGULAR_FILE",
+    "SOCKET_DGRAM",
+    "SOCKET_STREAM",
+    "SYMBOLIC_LINK",
+];
+
+/// The errno's name, as `ENOENT`.
+pub(crate) fn errno_name(out: &mut String, code: i32) {
+    match usize::try_from(code).ok().and_then(|i| ERRNO.get(i)) {
+        Some(name) => {
+            out.push('E');
+            out.push_str(name);
+        }
+        None => {
+            let _ = write!(out, "{code}");
+        }
+    }
+}
+
+/// One value of an enumeration, or its number if out of range.
+pub(crate) fn enum_name(out: &mut String, names: &[&str], v: u64) {
+    match usize::try_from(v).ok().and_then(|i| names.get(i)) {
+        Some(name) => out.push_str(name),
+        None => {
+            let _ = write!(out, "{v}");
+        }
+    }
+}
+
+/// Flags as `A|B`, unknown bits in hex, `0` for none.
+pub(crate) fn flag_names(out: &mut String, names: &[&str], v: u64) {
+    if v == 0 {
+        out.push('0');
+        return;
+    }
+    let mut first = true;
+    let mut sep = |out: &mut String| {
+        if !first {
+            out.push('|');
+        }
+        first = false;
+    };
+    for (bit, name) in names.iter().enumerate() {
+        if v & (1 << bit) != 0 {
+            sep(out);
+            out.push_str(name);
+        }
+    }
+    let known = if names.len() >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << names.len()) - 1
+    };
+    if v & !known != 0 {
+        sep(out);
+        let _ = write!(out, "{:#x}", v & !known);
+    }
+}
+
+/// Rights: by name when few are set; else as `ALL` less the ones missing
+/// (`ALL&~(FD_WRITE|FD_ALLOCATE)`), as wasi-libc asks for nearly all of them.
+pub(crate) fn rights(out: &mut String, v: u64) {
+    let all = (1u64 << RIGHTS.len()) - 1;
+    if v & !all != 0 || (v.count_ones() as usize) <= RIGHTS.len() / 2 {
+        flag_names(out, &RIGHTS, v);
+    } else if v == all {
+        out.push_str("ALL");
+    } else {
+        out.push_str("ALL&~(");
+        flag_names(out, &RIGHTS, all & !v);
+        out.push(')');
+    }
+}
+
+/// Bytes as a quoted string: printable ASCII as is, the rest escaped (`\n`, `\x1b`),
+/// so that no guest data reaches a terminal raw. At most `cap` bytes, then `...`.
+pub(crate) fn escaped(out: &mut String, bytes: &[u8], cap: usize) {
+    out.push('"');
+    escape_into(out, &bytes[..bytes.len().min(cap)]);
+    out.push('"');
+    if bytes.len() > cap {
+        out.push_str("...");
+    }
+}
+
+pub(crate) fn escape_into(out: &mut String, bytes: &[u8]) {
+    for &b in bytes {
+        match b {
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            b'\\' => out.push_str("\\\\"),
+            b'"' => out.push_str("\\\""),
+            0x20..=0x7e => out.push(b as char),
+            _ => {
+                let _ = write!(out, "\\x{b:02x}");
+            }
+        }
+    }
+}
+
+// ----------------------------------------------------------------------------- memory
+
+/// Guest memory as the trace reads it: every access checked, nothing trusted.
+#[derive(Clone, Copy)]
+pub(crate) struct Mem<'a>(pub(crate) &'a [u8]);
+
+impl<'a> Mem<'a> {
+    pub(crate) fn bytes(self, ptr: u64, len: u64) -> Option<&'a [u8]> {
+        let start = usize::try_from(ptr).ok()?;
+        let end = start.checked_add(usize::try_from(len).ok()?)?;
+        self.0.get(start..end)
+    }
+
+    pub(crate) fn u8(self, ptr: u64) -> Option<u8> {
+        Some(self.bytes(ptr, 1)?[0])
+    }
+
+    pub(crate) fn u16(self, ptr: u64) -> Option<u16> {
+        Some(u16::from_le_bytes(self.bytes(ptr, 2)?.try_into().ok()?))
+    }
+
+    pub(crate) fn u32(self, ptr: u64) -> Option<u32> {
+        Some(u32::from_le_bytes(self.bytes(ptr, 4)?.try_into().ok()?))
+    }
+
+    pub(crate) fn u64(self, ptr: u64) -> Option<u64> {
+        Some(u64::from_le_bytes(self.bytes(ptr, 8)?.try_into().ok()?))
+    }
+
+    /// Up to `cap` bytes of the string at `ptr`, and whether it is all there.
+    pub(crate) fn string(self, ptr: u64, len: u64, cap: usize) -> Option<&'a [u8]> {
+        self.bytes(ptr, len.min(cap as u64))
+    }
+
+    /// The first `limit` bytes (at most [`DATA_CAP`]) of the buffers of an iovec array,
+    /// copied into `buf`; the count copied, or `None` if the array is out of bounds.
+    pub(crate) fn gather(
+        self,
+        iovs: u64,
+        count: u64,
+        limit: u64,
+        buf: &mut [u8; DATA_CAP],
+    ) -> Option<usize> {
+        let mut n = 0;
+        let limit = limit.min(DATA_CAP as u64) as usize;
+        for i in 0..count {
+            if n >= limit {
+                break;
+            }
+            let entry = iovs.checked_add(i.checked_mul(8)?)?;
+            let (ptr, len) = (self.u32(entry)?, self.u32(entry.checked_add(4)?)?);
+            let take = (len as usize).min(limit - n);
+            let data = self.bytes(u64::from(ptr), take as u64)?;
+            buf[n..n + take].copy_from_slice(data);
+            n += take;
+        }
+        Some(n)
+    }
+
+    /// The total length of an iovec array's buffers; `None` if out of bounds. Looks at
+    /// no more than the first 1024 entries (preview1 allows no more).
+    pub(crate) fn total(self, iovs: u64, count: u64) -> Option<u64> {
+        let mut total = 0u64;
+        for i in 0..count.min(1024) {
+            total = total.saturating_add(u64::from(self.u32(iovs.checked_add(i * 8 + 4)?)?));
+        }
+        Some(total)
+    }
+}
+
+pub(crate) fn fault(out: &mut String, ptr: u64) {
+    let _ = write!(out, "{ptr:#x} <fault>");
+}
+
+/// A string argument: quoted and escaped, `...` after the first [`PATH_CAP`] bytes.
+pub(crate) fn string_arg(out: &mut String, mem: Mem<'_>, ptr: u64, len: u64) {
+    match mem.string(ptr, len, PATH_CAP) {
+        Some(s) => {
+            escaped(out, s, PATH_CAP);
+            if len > PATH_CAP as u64 {
+                out.push_str("...");
+            }
+        }
+        None => fault(out, ptr),
+    }
+}
