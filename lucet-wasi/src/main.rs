@@ -7,6 +7,10 @@ use lucet_wasi::{
 };
 use std::path::PathBuf;
 use std::process::ExitCode;
+
+#[path = "cli/parse.rs"]
+mod parse;
+use parse::{parse_dir, parse_duration, parse_env, parse_limit, parse_trace_filter, parse_wasm};
 use std::time::Duration;
 
 const SIZES: &str = "Sizes are a whole number with an optional unit, case-insensitive: \
@@ -156,60 +160,6 @@ impl WasmArg {
     fn features(&self) -> WasmFeatures {
         self.features.unwrap_or_default()
     }
-}
-
-fn parse_wasm(s: &str) -> Result<WasmFeatures, String> {
-    WasmFeatures::default().switch(s).map_err(|e| e.to_string())
-}
-
-/// A size flag: parsed, and a multiple of 4 KiB (rules across flags are checked later).
-fn parse_limit(s: &str) -> Result<Bytes, String> {
-    let size: Bytes = s.parse().map_err(|e: Error| e.to_string())?;
-    lucet_wasi::check_size("size", size).map_err(|e| e.to_string())?;
-    Ok(size)
-}
-
-/// `PATH`, `GUEST:HOST` or `GUEST:HOST:ro` (read-only) → (guest, host, read-only). The
-/// host part may itself contain `:`.
-fn parse_dir(s: &str) -> Result<(String, PathBuf, bool), String> {
-    let (spec, readonly) = match s.strip_suffix(":ro") {
-        Some(rest) if rest.contains(':') => (rest, true),
-        _ => (s, false),
-    };
-    match spec.split_once(':') {
-        None if !spec.is_empty() => Ok((spec.to_string(), PathBuf::from(spec), false)),
-        Some((guest, host)) if !guest.is_empty() && !host.is_empty() => {
-            Ok((guest.to_string(), PathBuf::from(host), readonly))
-        }
-        _ => Err("expected PATH, GUEST:HOST or GUEST:HOST:ro, with no part empty".into()),
-    }
-}
-
-/// A trace filter naming WASI functions only (the CLI has no host functions).
-fn parse_trace_filter(s: &str) -> Result<TraceFilter, String> {
-    let filter: TraceFilter = s.parse().map_err(|e: Error| e.to_string())?;
-    for name in s.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-        if !TraceFilter::wasi_functions().any(|f| f == name) {
-            return Err(format!("`{name}` is not a wasi_snapshot_preview1 function"));
-        }
-    }
-    Ok(filter)
-}
-
-fn parse_env(s: &str) -> Result<(String, String), String> {
-    match s.split_once('=') {
-        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
-        _ => Err("expected KEY=VALUE with a non-empty KEY".into()),
-    }
-}
-
-fn parse_duration(s: &str) -> Result<Duration, String> {
-    let d =
-        humantime::parse_duration(s).map_err(|e| format!("{e} (expected e.g. `1s`, `500ms`)"))?;
-    if d.is_zero() {
-        return Err("must be longer than zero".into());
-    }
-    Ok(d)
 }
 
 fn main() -> ExitCode {
@@ -385,48 +335,5 @@ fn report(e: &Error) {
         if !backtrace.is_empty() {
             eprint!("wasm backtrace:\n{backtrace}");
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dir_specs() {
-        let dir = |s: &str| parse_dir(s).map(|(g, h, ro)| (g, h.display().to_string(), ro));
-        assert_eq!(dir("data"), Ok(("data".into(), "data".into(), false)));
-        assert_eq!(
-            dir("/sandbox:/srv/data"),
-            Ok(("/sandbox".into(), "/srv/data".into(), false))
-        );
-        assert_eq!(
-            dir("/sandbox:/srv/data:ro"),
-            Ok(("/sandbox".into(), "/srv/data".into(), true))
-        );
-        // The host part may contain ':'; a bare PATH is never read-only.
-        assert_eq!(dir("/g:/a:b"), Ok(("/g".into(), "/a:b".into(), false)));
-        assert_eq!(dir("/g:/a:b:ro"), Ok(("/g".into(), "/a:b".into(), true)));
-        assert_eq!(dir("x:ro"), Ok(("x".into(), "ro".into(), false)));
-        for bad in ["", ":/host", "/guest:", ":", ":ro"] {
-            assert!(dir(bad).is_err(), "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn limits_envs_and_durations() {
-        assert_eq!(parse_limit("2 GiB"), Ok(Bytes(2 << 30)));
-        assert_eq!(
-            parse_limit("3000"),
-            Err("size 3000 bytes: not a multiple of 4 KiB".into())
-        );
-        assert!(parse_limit("lots").is_err());
-        assert_eq!(parse_env("K=a=b"), Ok(("K".into(), "a=b".into())));
-        assert_eq!(parse_env("K="), Ok(("K".into(), String::new())));
-        assert!(parse_env("=v").is_err());
-        assert!(parse_env("novalue").is_err());
-        assert_eq!(parse_duration("1500ms"), Ok(Duration::from_millis(1500)));
-        assert!(parse_duration("0s").is_err());
-        assert!(parse_duration("soon").is_err());
     }
 }
