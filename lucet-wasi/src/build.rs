@@ -6,12 +6,11 @@ use crate::builder::ModuleSource;
 use crate::engine::{Engine, EngineConfig};
 use crate::hostcall::HostcallSet;
 use crate::module::Module;
+use crate::setup::GuestSetup;
 use crate::stats::Usage;
 use crate::store::StoreData;
 use crate::trace::{Observer, Watch};
-use crate::wasi::{self, Input, Output, WasiCtx, WasiCtxBuilder};
 use crate::{Bytes, CompileCache, Error, Exit, Limits, WasiInstance, WasiInstanceBuilder};
-use std::path::PathBuf;
 use std::time::Duration;
 use wasmtime::{InstancePre, Store};
 
@@ -267,7 +266,6 @@ fn link(
     module.link(&all)
 }
 
-/// What the guest's WASI context is made of.
 /// Gives `store` its observer (after checking the trace filter against the WASI
 /// functions and the host functions `module` and `extra` hold); the run statistics to
 /// keep, if asked for. `fuel` is the budget given, if any.
@@ -306,88 +304,4 @@ fn watch_guest(
     let trace = watch.trace.map(|out| (out, watch.filter));
     store.data_mut().observer = Some(Box::new(Observer::new(watch.stats, trace)));
     Ok(usage)
-}
-
-struct GuestSetup {
-    argv0: String,
-    args: Vec<String>,
-    env: Vec<(String, String)>,
-    inherit_env: bool,
-    preopens: Vec<(String, PathBuf, bool)>,
-    sockets: Vec<std::net::TcpListener>,
-    stdin: Input,
-    stdout: Output,
-    stderr: Output,
-}
-
-impl GuestSetup {
-    /// Checks arguments and environment, opens the preopens.
-    fn wasi_ctx(self) -> Result<WasiCtx, Error> {
-        let mut args = wasi::StringList::default();
-        for a in std::iter::once(self.argv0).chain(self.args) {
-            args.push(&no_nul("argument", a)?);
-        }
-        let mut vars: Vec<(String, String)> = Vec::new();
-        if self.inherit_env {
-            vars.extend(
-                std::env::vars_os()
-                    .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
-            );
-        }
-        for (k, v) in self.env {
-            vars.retain(|(key, _)| *key != k);
-            vars.push((k, v));
-        }
-        let mut env = wasi::StringList::default();
-        for (k, v) in vars {
-            if k.is_empty() || k.contains('=') {
-                return Err(Error::InvalidArgument(format!(
-                    "environment variable name {k:?}: must be non-empty and contain no '='"
-                )));
-            }
-            env.push(&no_nul("environment variable", format!("{k}={v}"))?);
-        }
-        if args.blob.len() > u32::MAX as usize / 2 || env.blob.len() > u32::MAX as usize / 2 {
-            return Err(Error::InvalidArgument(
-                "arguments or environment too large".into(),
-            ));
-        }
-        let mut preopens = Vec::with_capacity(self.preopens.len());
-        for (guest, host, readonly) in self.preopens {
-            match wasi::open_preopen(&host) {
-                Ok(dir) => preopens.push(wasi::Preopen {
-                    dir,
-                    guest_path: guest,
-                    readonly,
-                }),
-                Err(source) => {
-                    return Err(Error::Preopen {
-                        guest,
-                        host,
-                        source,
-                    })
-                }
-            }
-        }
-        Ok(WasiCtxBuilder {
-            args,
-            env,
-            stdin: self.stdin,
-            stdout: self.stdout,
-            stderr: self.stderr,
-            preopens,
-            sockets: self.sockets,
-        }
-        .build())
-    }
-}
-
-/// Arguments and environment entries are C strings in the guest: no NUL inside.
-fn no_nul(what: &str, s: String) -> Result<String, Error> {
-    if s.contains('\0') {
-        return Err(Error::InvalidArgument(format!(
-            "{what} {s:?}: contains a NUL byte"
-        )));
-    }
-    Ok(s)
 }

@@ -17,6 +17,7 @@ mod features;
 #[cfg(feature = "async")]
 mod fiber_stack;
 mod format;
+mod guest_memory;
 mod guest_stack;
 mod hostcall;
 mod instance;
@@ -27,6 +28,7 @@ mod observe;
 mod outcome;
 #[cfg(feature = "async")]
 mod run_async;
+mod setup;
 mod size;
 mod stats;
 mod store;
