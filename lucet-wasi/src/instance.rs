@@ -88,16 +88,28 @@ impl WasiInstance {
         if let (Some(span), Some(usage)) = (span, &mut usage) {
             span.end(usage);
         }
-        let mut this = WasiInstance {
-            inner: None,
-            module,
-            timeout,
-            usage,
-            async_yield: None,
-        };
+        WasiInstance::started(module, store, result, timeout, usage, None)
+    }
+
+    /// The instance an instantiation gave, its output flushed; or the error it ended
+    /// with (a `proc_exit` is [`Error::Exited`]). Shared by sync and async builds.
+    pub(crate) fn started(
+        module: Module,
+        mut store: Store<StoreData>,
+        result: wasmtime::Result<wasmtime::Instance>,
+        timeout: Option<Duration>,
+        usage: Option<crate::stats::Usage>,
+        async_yield: Option<Duration>,
+    ) -> Result<WasiInstance, Error> {
         match result {
             Ok(instance) => {
-                this.inner = Some(Inner { store, instance });
+                let mut this = WasiInstance {
+                    inner: Some(Inner { store, instance }),
+                    module,
+                    timeout,
+                    usage,
+                    async_yield,
+                };
                 this.flush()?;
                 Ok(this)
             }

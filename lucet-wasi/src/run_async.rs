@@ -64,27 +64,12 @@ impl WasiInstanceBuilder {
             Ok(instance)
         })
         .await;
-        let flushed = store.data_mut().wasi.fds.flush_outputs();
-        let instance = match result {
-            None => {
-                return Err(Error::Timeout {
-                    after: timeout.unwrap_or_default(),
-                })
-            }
-            Some(Ok(instance)) => instance,
-            Some(Err(e)) => {
-                let memory = store.data().memory.map(|m| m.data_size(&store) as u64);
-                return Err(failed_call(outcome(e, timeout, memory)));
-            }
+        let Some(result) = result else {
+            return Err(Error::Timeout {
+                after: timeout.unwrap_or_default(),
+            });
         };
-        flushed.map_err(|e| Error::host("cannot flush the guest's output", e))?;
-        Ok(WasiInstance {
-            inner: Some(Inner { store, instance }),
-            module,
-            timeout,
-            async_yield: Some(interval),
-            usage: None,
-        })
+        WasiInstance::started(module, store, result, timeout, None, Some(interval))
     }
 
     /// Builds the instance and runs `entry` without blocking the executor (see

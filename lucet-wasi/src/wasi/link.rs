@@ -13,11 +13,12 @@ use crate::store::StoreData;
 use crate::trace::{self, RawValue};
 use wasmtime::{Caller, Linker, WasmTy};
 
-const MODULE: &str = "wasi_snapshot_preview1";
+/// The import module of every WASI function.
+pub(super) const MODULE: &str = "wasi_snapshot_preview1";
 
 /// The guest's memory and WASI state for one call.
 #[inline]
-fn enter<'a>(
+pub(super) fn enter<'a>(
     caller: &'a mut Caller<'_, StoreData>,
 ) -> wasmtime::Result<(wiggle::GuestMemory<'a>, &'a mut WasiCtx)> {
     let Some(memory) = StoreData::memory(caller) else {

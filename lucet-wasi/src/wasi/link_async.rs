@@ -7,6 +7,7 @@
 //! again, which now finds its descriptor ready or its clock passed. `poll_oneoff`
 //! keeps its start time across the retry, so relative clocks are not waited twice.
 
+use super::link::{enter, MODULE};
 use super::wait::{Defer, WouldBlock};
 use super::wasi_snapshot_preview1 as abi;
 use super::WasiCtx;
@@ -14,8 +15,6 @@ use crate::engine::Engine;
 use crate::store::StoreData;
 use crate::Error;
 use wasmtime::{Caller, Linker, WasmTy};
-
-const MODULE: &str = "wasi_snapshot_preview1";
 
 /// The async WASI linker of `engine`, built once.
 pub(crate) fn linker_async(engine: &Engine) -> Result<&Linker<StoreData>, Error> {
@@ -27,17 +26,6 @@ pub(crate) fn linker_async(engine: &Engine) -> Result<&Linker<StoreData>, Error>
     add_blocking(&mut linker).map_err(|e| Error::host("cannot set up WASI", e))?;
     linker.allow_shadowing(false);
     Ok(engine.0.linker_async.get_or_init(|| linker))
-}
-
-/// The guest's memory and WASI state for one try of a call.
-fn enter<'a>(
-    caller: &'a mut Caller<'_, StoreData>,
-) -> wasmtime::Result<(wiggle::GuestMemory<'a>, &'a mut WasiCtx)> {
-    let Some(memory) = StoreData::memory(caller) else {
-        wasmtime::bail!("the guest exports no memory, which WASI needs")
-    };
-    let (bytes, store) = memory.data_and_store_mut(caller);
-    Ok((wiggle::GuestMemory::Unshared(bytes), &mut store.wasi))
 }
 
 /// Defines `async3`, `async4`, `async6`: register an ABI function taking that many wasm
