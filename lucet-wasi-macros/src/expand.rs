@@ -319,13 +319,15 @@ pub fn hostcall(hc: &Hostcall<'_>) -> TokenStream {
                 #link
                 ::core::result::Result::Ok(())
             }
+
+            const LINK: #p::HostLinkFn = #hidden::link;
         }
 
         #deref
 
         impl ::core::convert::From<#hidden> for ::lucet_wasi::Hostcall {
             fn from(_: #hidden) -> ::lucet_wasi::Hostcall {
-                #p::#constructor::<#data_ty>(#hidden::signature(), #hidden::link, #takes_data)
+                #p::#constructor::<#data_ty>(#hidden::signature(), &#hidden::LINK, #takes_data)
             }
         }
     }

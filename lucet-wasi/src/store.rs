@@ -1,9 +1,17 @@
-//! What the Wasmtime store of a guest holds: its WASI state, its heap limiter, the
-//! embedder's data and, once instantiated, its exported memory.
+//! What the Wasmtime store of a guest holds: its WASI context, its heap limiter, the
+//! embedder's data, its exported memory once instantiated, and its observer if it is
+//! watched; and how the WASI glue ([`WasiView`]) and the host-function glue
+//! ([`HostView`]) see it.
+//!
+//! This is where the layers below meet: `wasi/`, `hostcall/` and `observe/` know no
+//! store type; `module/` links for this one and `instance/` fills it.
 
-use crate::wasi::{WasiCtx, WasiCtxBuilder};
+use crate::hostcall::private::{HostParts, HostView};
+use crate::hostcall::Signature;
+use crate::observe::Observer;
+use crate::wasi::{RawValue, WasiCtx, WasiCtxBuilder, WasiView};
 use std::any::Any;
-use wasmtime::{Caller, Extern, Memory, ResourceLimiter, Store};
+use wasmtime::{Caller, Memory, ResourceLimiter, Store};
 
 /// The store data of every guest instance.
 #[doc(hidden)]
@@ -14,12 +22,12 @@ pub struct StoreData {
     pub(crate) data: Box<dyn Any + Send>,
     /// The type name of `data`, for error messages.
     pub(crate) data_name: &'static str,
-    /// The guest's exported `memory`, cached at instantiation so that host functions
-    /// never look it up by name.
+    /// The guest's exported `memory`, cached at instantiation so that the glue never
+    /// looks it up by name.
     pub(crate) memory: Option<Memory>,
-    /// Counts and traces calls, when asked to (see `trace.rs`); `None` costs a call one
-    /// branch.
-    pub(crate) observer: Option<Box<crate::trace::Observer>>,
+    /// Counts and traces calls, when asked to (see `observe/`); `None` costs a call one
+    /// branch, and only in instances linked with the observing glue.
+    pub(crate) observer: Option<Box<Observer>>,
 }
 
 /// The most table elements a guest may grow a table to.
@@ -84,19 +92,6 @@ impl StoreData {
         store
     }
 
-    /// The calling guest's exported `memory`: the one cached at instantiation, looked up
-    /// by name only before that (from a start function).
-    #[inline]
-    pub(crate) fn memory(caller: &mut Caller<'_, StoreData>) -> Option<Memory> {
-        caller
-            .data()
-            .memory
-            .or_else(|| match caller.get_export("memory") {
-                Some(Extern::Memory(m)) => Some(m),
-                _ => None,
-            })
-    }
-
     /// Bytes of linear memory approved so far, all memories together: the peak, as
     /// memories never shrink.
     pub(crate) fn heap_peak(&self) -> u64 {
@@ -112,5 +107,62 @@ impl StoreData {
             Box::new(()),
             "()",
         )
+    }
+}
+
+impl WasiView for StoreData {
+    #[inline]
+    fn ctx(&mut self) -> &mut WasiCtx {
+        &mut self.wasi
+    }
+
+    #[inline]
+    fn memory(&self) -> Option<Memory> {
+        self.memory
+    }
+
+    fn observe<R: RawValue>(
+        caller: &mut Caller<'_, Self>,
+        id: usize,
+        args: &[u64],
+        call: impl FnOnce(&mut Caller<'_, Self>) -> wasmtime::Result<R>,
+    ) -> wasmtime::Result<R> {
+        // The observer is taken out of the store for the call, which needs the store.
+        let Some(mut observer) = caller.data_mut().observer.take() else {
+            return call(caller);
+        };
+        let result = observer.wasi_call(caller, id, args, call);
+        caller.data_mut().observer = Some(observer);
+        result
+    }
+}
+
+impl HostView for StoreData {
+    #[inline]
+    fn memory(&self) -> Option<Memory> {
+        self.memory
+    }
+
+    #[inline]
+    fn parts(&mut self) -> HostParts<'_> {
+        HostParts {
+            data: &mut *self.data,
+            data_name: self.data_name,
+            wasi: &mut self.wasi,
+        }
+    }
+
+    fn observe<R: RawValue>(
+        caller: &mut Caller<'_, Self>,
+        sig: &'static Signature,
+        args: &[u64],
+        call: impl FnOnce(&mut Caller<'_, Self>) -> wasmtime::Result<R>,
+    ) -> wasmtime::Result<R> {
+        let Some(mut observer) = caller.data_mut().observer.take() else {
+            return call(caller);
+        };
+        let result = observer.host_call(caller, sig, args, call);
+        caller.data_mut().observer = Some(observer);
+        result
     }
 }

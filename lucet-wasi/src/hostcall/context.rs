@@ -113,7 +113,7 @@ pub struct GuestOutput<'a> {
 }
 
 impl GuestOutput<'_> {
-    fn stream(&mut self) -> io::Result<&mut crate::Output> {
+    fn stream(&mut self) -> io::Result<&mut crate::wasi::Output> {
         self.wasi.fds.output(self.fd).ok_or_else(|| {
             io::Error::new(
                 io::ErrorKind::BrokenPipe,

@@ -1,6 +1,6 @@
 //! Guest memory as a host function sees it: bounds-, alignment- and alias-checked views.
 
-use super::error::HostcallError;
+use crate::error::HostcallError;
 use super::guest_type::GuestType;
 use std::marker::PhantomData;
 use std::mem::{align_of, size_of};

@@ -11,7 +11,6 @@
 
 mod bindings;
 mod context;
-mod error;
 mod guest_type;
 mod memory;
 #[doc(hidden)]
@@ -20,14 +19,13 @@ mod set;
 mod signature;
 
 pub use context::{GuestOutput, HostContext};
-pub use error::HostcallError;
+pub use crate::error::HostcallError;
 pub use guest_type::GuestType;
 pub use memory::GuestMemory;
 pub use set::HostcallSet;
 #[doc(hidden)]
 pub use signature::{Param, ParamKind, Scalar, Signature};
 
-use crate::store::StoreData;
 use crate::Error;
 use std::any::{Any, TypeId};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -48,13 +46,16 @@ use wasmtime::{Caller, Linker};
 pub struct Hostcall {
     sig: &'static Signature,
     data: Option<DataType>,
-    link: LinkFn,
+    /// The generated function that adds it to a linker: a `LinkFn<S>` for the store
+    /// data type `S` of the crate's instances (this module knows no store type).
+    link: &'static (dyn Any + Send + Sync),
     /// An `async fn`: only async instances can link it.
     asynchronous: bool,
 }
 
-/// Adds the function to a linker; `true`: the variant that counts and traces calls.
-type LinkFn = fn(&mut Linker<StoreData>, bool) -> wasmtime::Result<()>;
+/// Adds a host function to a linker of stores with data `S`; `true`: the variant that
+/// counts and traces calls ([`HostView::observe`]).
+pub type LinkFn<S> = fn(&mut Linker<S>, bool) -> wasmtime::Result<()>;
 
 /// The embedder data type a host function takes.
 #[derive(Clone, Copy)]
@@ -85,9 +86,17 @@ impl Hostcall {
         self.asynchronous
     }
 
-    pub(crate) fn link(&self, linker: &mut Linker<StoreData>, observed: bool) -> Result<(), Error> {
-        (self.link)(linker, observed).map_err(|e| Error::Link {
-            reason: format!("host function `{}`: {e:#}", self.sig.function),
+    /// Adds the function to `linker` (in the observed variant, if `observed`).
+    pub(crate) fn link<S: 'static>(&self, linker: &mut Linker<S>, observed: bool) -> Result<(), Error> {
+        let Some(link) = self.link.downcast_ref::<LinkFn<S>>() else {
+            return Err(Error::internal(format!(
+                "host function `{}` was made for another store type",
+                self.sig.function
+            )));
+        };
+        link(linker, observed).map_err(|source| Error::Link {
+            function: Some(self.sig.function.to_string()),
+            source: source.into(),
         })
     }
 

@@ -1,10 +1,8 @@
 //! [`HostcallSet`]: host functions attached together.
 
 use super::Hostcall;
-use crate::store::StoreData;
 use crate::Error;
 use std::any::Any;
-use wasmtime::Linker;
 
 /// Host functions to attach together, to a [`Module`](crate::Module) or a builder, and
 /// to generate the guest's import declarations from.
@@ -73,19 +71,6 @@ impl HostcallSet {
             }
         }
         Ok(())
-    }
-
-    /// Adds every function of the set to `linker`.
-    pub(crate) fn link(&self, linker: &mut Linker<StoreData>) -> Result<(), Error> {
-        self.check_unique()?;
-        self.calls.iter().try_for_each(|h| h.link(linker, false))
-    }
-
-    /// Adds every function of the set to `linker`, in the variant that counts and
-    /// traces calls.
-    pub(crate) fn link_observed(&self, linker: &mut Linker<StoreData>) -> Result<(), Error> {
-        self.check_unique()?;
-        self.calls.iter().try_for_each(|h| h.link(linker, true))
     }
 
     /// Refuses embedder data that a function of the set cannot take.

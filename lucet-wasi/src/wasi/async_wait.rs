@@ -2,18 +2,21 @@
 //! guest blocked in WASI leaves its thread to other tasks.
 
 use super::wait::{DeadlineReached, Ready, WouldBlock};
-use crate::engine::TICK;
 use std::future::{poll_fn, Future};
 use std::task::Poll;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
+
+/// The longest a wait lasts for a descriptor epoll cannot watch, before the call is
+/// retried.
+const RETRY: Duration = Duration::from_millis(10);
 
 /// Waits until one of the descriptors is ready, the wake-up time passes, or the
 /// instance's `deadline` passes (an error that ends the guest with its timeout). A
 /// descriptor epoll cannot watch (a regular file) does not block `poll(2)` either, so
-/// the retry finds it ready; should one still be refused, the wait lasts at most a
-/// tick, so the call is retried without spinning.
+/// the retry finds it ready; should one still be refused, the wait lasts at most
+/// [`RETRY`], so the call is retried without spinning.
 pub(crate) async fn wait(blocked: WouldBlock, deadline: Option<Instant>) -> wasmtime::Result<()> {
     let mut until = match (blocked.wake, deadline) {
         (Some(w), Some(d)) => Some(w.min(d)),
@@ -30,8 +33,8 @@ pub(crate) async fn wait(blocked: WouldBlock, deadline: Option<Instant>) -> wasm
         match unsafe { AsyncFd::register_with_interest(fd, interest) } {
             Ok(watch) => watched.push((watch, ready)),
             Err(_) => {
-                let tick = Instant::now() + TICK;
-                until = Some(until.map_or(tick, |u| u.min(tick)));
+                let retry = Instant::now() + RETRY;
+                until = Some(until.map_or(retry, |u| u.min(retry)));
             }
         }
     }

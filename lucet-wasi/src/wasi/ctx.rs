@@ -6,6 +6,7 @@ use super::file::{FileFd, FileId};
 use super::rights::preopen_rights;
 use super::stdio::{HostStream, Input, Output};
 use super::types::{Errno, Fd, Filetype};
+use super::wait::Waits;
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::path::Path;
@@ -16,12 +17,19 @@ pub struct WasiCtx {
     pub(crate) args: StringList,
     pub(crate) env: StringList,
     pub(crate) fds: FdTable,
-    /// When the running call must end (its timeout): calls that block wake up by then
-    /// and end the guest.
-    pub(crate) deadline: Option<Instant>,
+    /// How blocking calls wait: the running call's deadline (its timeout), and whether
+    /// the async glue takes the waits over.
+    pub(crate) waits: Waits,
     /// The start of a `poll_oneoff` whose wait was deferred to the async glue, for its
     /// retry: relative clocks count from the first try, so nothing is waited twice.
     pub(crate) poll_start: std::cell::Cell<Option<Instant>>,
+}
+
+impl WasiCtx {
+    /// Sets when the guest's running call must end (its timeout), or none.
+    pub(crate) fn set_deadline(&mut self, deadline: Option<Instant>) {
+        self.waits.deadline = deadline;
+    }
 }
 
 /// NUL-terminated strings laid out as `args_get`/`environ_get` copy them to the guest.
@@ -45,7 +53,7 @@ pub(crate) enum Entry {
     Stdout(Stdio<Output>),
     Dir(DirFd),
     File(FileFd),
-    Socket(super::socket::Socket),
+    Socket(super::tcp::Socket),
 }
 
 /// A standard stream.
@@ -248,7 +256,7 @@ impl WasiCtxBuilder {
         entries.extend(
             self.sockets
                 .into_iter()
-                .map(|l| Some(Entry::Socket(super::socket::Socket::listener(l)))),
+                .map(|l| Some(Entry::Socket(super::tcp::Socket::listener(l)))),
         );
         WasiCtx {
             args: self.args,
@@ -257,7 +265,7 @@ impl WasiCtxBuilder {
                 entries,
                 readdir_calls: 0,
             },
-            deadline: None,
+            waits: Waits::default(),
             poll_start: std::cell::Cell::new(None),
         }
     }

@@ -1,6 +1,6 @@
 //! `fd_read`, `fd_write`, `fd_pread`, `fd_pwrite`, `fd_seek`, `fd_tell`, `fd_readdir`,
 //! `fd_renumber`, `fd_close`, `fd_prestat_*`: moving data through open descriptors.
-//! (Flags, rights and metadata: `fdstat.rs`.)
+//! (Flags, rights and metadata: `fd_meta.rs`.)
 
 use super::ctx::Entry;
 use super::dir::{DirFd, Listing};
@@ -49,14 +49,14 @@ impl WasiCtx {
         iovs: GuestPtr<[Ciovec]>,
     ) -> Result<u32, SysErr> {
         let mut slices = [IoSlice::new(&[]); GATHER];
-        let deadline = self.deadline;
+        let waits = self.waits;
         match self.fds.get_mut(fd)? {
             Entry::Socket(s) => {
                 let n = gather(mem, iovs, &mut slices)?;
                 if n == 0 {
                     return Ok(0);
                 }
-                Ok(s.send(deadline, &slices[..n])? as u32)
+                Ok(s.send(waits, &slices[..n])? as u32)
             }
             Entry::Stdout(out) => {
                 let n = gather(mem, iovs, &mut slices)?;
@@ -113,18 +113,18 @@ impl WasiCtx {
         // A stream fills one buffer: a second read could block with data in hand.
         let mut first = true;
         let mut once = move |regular: bool| regular || std::mem::take(&mut first);
-        let deadline = self.deadline;
+        let waits = self.waits;
         match self.fds.get_mut(fd)? {
             Entry::Socket(s) => match first_buffer(mem, iovs)? {
-                Some(buf) => Ok(s.recv(deadline, buf, 0)? as u32),
+                Some(buf) => Ok(s.recv(waits, buf, 0)? as u32),
                 None => Ok(0),
             },
             Entry::Stdin(input) => {
                 // An async instance's read of a host stream waits for data on the
-                // executor (see wait::Defer); a sync one blocks in read(2).
-                if super::wait::deferring() {
+                // executor (see `Waits::defer`); a sync one blocks in read(2).
+                if waits.defer {
                     if let Some(fd) = input.stream.host_fd() {
-                        super::wait::wait_for(fd, super::wait::Ready::Read, deadline)?;
+                        super::wait::wait_for(fd, super::wait::Ready::Read, waits)?;
                     }
                 }
                 read_loop(mem, iovs, |buf, _| {

@@ -1,40 +1,29 @@
-//! The WASI linker of async instances: the sync one (link.rs), with the calls that can
-//! block linked async.
+//! The WASI glue of async instances: the calls that can block, linked async over the
+//! sync glue (link.rs).
 //!
-//! Each such call is first made as usual, with waits deferred (`wait::Defer`): if it
-//! would block, it fails with `WouldBlock` (what it waits for) before any side effect.
-//! The glue then awaits that on the executor (`async_wait::wait`) and makes the call
-//! again, which now finds its descriptor ready or its clock passed. `poll_oneoff`
+//! Each such call is first made as usual with its waits deferred ([`Waits::defer`]):
+//! if it would block, it fails with `WouldBlock` (what it waits for) before any side
+//! effect. The glue then awaits that on the executor (`async_wait::wait`) and makes the
+//! call again, which now finds its descriptor ready or its clock passed. `poll_oneoff`
 //! keeps its start time across the retry, so relative clocks are not waited twice.
+//!
+//! [`Waits::defer`]: super::wait::Waits::defer
 
-use super::link::{enter, MODULE};
-use super::wait::{Defer, WouldBlock};
+use super::link::{enter, function_id, raw, RawValue, WasiView, MODULE};
+use super::wait::WouldBlock;
 use super::wasi_snapshot_preview1 as abi;
 use super::WasiCtx;
-use crate::engine::Engine;
-use crate::store::StoreData;
-use crate::Error;
 use wasmtime::{Caller, Linker, WasmTy};
 
-/// The async WASI linker of `engine`, built once.
-pub(crate) fn linker_async(engine: &Engine) -> Result<&Linker<StoreData>, Error> {
-    if let Some(l) = engine.0.linker_async.get() {
-        return Ok(l);
-    }
-    let mut linker = engine.linker()?.clone();
-    linker.allow_shadowing(true);
-    add_blocking(&mut linker).map_err(|e| Error::host("cannot set up WASI", e))?;
-    linker.allow_shadowing(false);
-    Ok(engine.0.linker_async.get_or_init(|| linker))
-}
-
 /// Defines `async3`, `async4`, `async6`: register an ABI function taking that many wasm
-/// arguments, tried without waiting and retried after an async wait.
+/// arguments, tried without waiting and retried after an async wait. Observed instances
+/// get each try observed (a retried call shows as two).
 macro_rules! async_linkers {
     ($($name:ident($($arg:ident),*);)*) => {$(
         #[allow(non_snake_case)]
-        fn $name<F, $($arg,)* R>(
-            linker: &mut Linker<StoreData>,
+        fn $name<S: WasiView, F, $($arg,)* R>(
+            linker: &mut Linker<S>,
+            observed: bool,
             name: &str,
             f: F,
         ) -> wasmtime::Result<()>
@@ -44,19 +33,30 @@ macro_rules! async_linkers {
                 + Sync
                 + Copy
                 + 'static,
-            $($arg: WasmTy + Send + Copy + 'static,)*
-            R: WasmTy + Send + 'static,
+            $($arg: WasmTy + RawValue + Send + Copy + 'static,)*
+            R: WasmTy + RawValue + Send + 'static,
         {
+            let id = function_id(name)
+                .ok_or_else(|| wasmtime::format_err!("`{name}` is not a preview1 function"))?;
+            let attempt = move |caller: &mut Caller<'_, S>, $($arg: $arg),*| -> wasmtime::Result<R> {
+                let (mut memory, wasi) = enter(caller)?;
+                wasi.waits.defer = true;
+                let tried = f(wasi, &mut memory, $($arg),*);
+                wasi.waits.defer = false;
+                tried
+            };
             linker.func_wrap_async(
                 MODULE,
                 name,
-                move |mut caller: Caller<'_, StoreData>, ($($arg,)*): ($($arg,)*)| {
+                move |mut caller: Caller<'_, S>, ($($arg,)*): ($($arg,)*)| {
                     Box::new(async move {
                         loop {
-                            let tried = {
-                                let (mut memory, wasi) = enter(&mut caller)?;
-                                let _defer = Defer::enter();
-                                f(wasi, &mut memory, $($arg),*)
+                            let tried = if observed {
+                                S::observe(&mut caller, id, &[$(raw($arg)),*], |caller| {
+                                    attempt(caller, $($arg),*)
+                                })
+                            } else {
+                                attempt(&mut caller, $($arg),*)
                             };
                             let blocked = match tried {
                                 Err(e) if e.is::<WouldBlock>() => e
@@ -64,7 +64,7 @@ macro_rules! async_linkers {
                                     .expect("checked just now"),
                                 done => return done,
                             };
-                            let deadline = caller.data().wasi.deadline;
+                            let deadline = caller.data_mut().ctx().waits.deadline;
                             super::async_wait::wait(blocked, deadline).await?;
                         }
                     })
@@ -81,11 +81,17 @@ async_linkers! {
     async6(A1, A2, A3, A4, A5, A6);
 }
 
-/// Replaces the calls that can block with their async forms.
-fn add_blocking(linker: &mut Linker<StoreData>) -> wasmtime::Result<()> {
-    async4(linker, "fd_read", abi::fd_read)?;
-    async4(linker, "poll_oneoff", abi::poll_oneoff)?;
-    async3(linker, "sock_accept", abi::sock_accept)?;
-    async6(linker, "sock_recv", abi::sock_recv)?;
+/// Replaces, in a linker that has the sync glue, the calls that can block with their
+/// async forms (observed, if `observed`).
+pub fn add_blocking_async<S: WasiView>(
+    linker: &mut Linker<S>,
+    observed: bool,
+) -> wasmtime::Result<()> {
+    linker.allow_shadowing(true);
+    async4(linker, observed, "fd_read", abi::fd_read)?;
+    async4(linker, observed, "poll_oneoff", abi::poll_oneoff)?;
+    async3(linker, observed, "sock_accept", abi::sock_accept)?;
+    async6(linker, observed, "sock_recv", abi::sock_recv)?;
+    linker.allow_shadowing(false);
     Ok(())
 }

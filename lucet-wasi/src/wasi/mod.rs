@@ -12,8 +12,9 @@ mod ctx;
 mod dir;
 mod errno;
 mod fd;
-mod fdstat;
+mod fd_meta;
 mod file;
+mod host_meta;
 mod iov;
 mod link;
 #[cfg(feature = "async")]
@@ -26,18 +27,21 @@ mod proc;
 mod random;
 mod rights;
 mod sock;
-mod socket;
-mod stat;
 mod stdio;
+mod tcp;
 mod wait;
 
 pub(crate) use ctx::WasiCtx;
 pub(crate) use ctx::{open_preopen, Preopen, StringList, WasiCtxBuilder};
 pub(crate) use errno::SysErr;
+pub(crate) use link::{add_to_linker, function_id, Arg, Glue, Pointee, WasiView, FUNCTIONS, FUNCTION_COUNT};
+pub use link::RawValue;
+#[cfg(feature = "async")]
+pub(crate) use link_async::add_blocking_async;
 pub(crate) use pointer::BadPointer;
 pub(crate) use proc::ExitRequested;
 pub use stdio::{Capture, Input, Output};
-pub(crate) use wait::DeadlineReached;
+pub(crate) use wait::{is_deferred, DeadlineReached};
 
 // The generated ABI functions mirror preview1's signatures, some of which are long.
 #[allow(clippy::too_many_arguments)]
@@ -53,8 +57,5 @@ mod generated {
 }
 pub(crate) use generated::{types, wasi_snapshot_preview1};
 
-pub(crate) use link::{add_to_linker, add_to_linker_observed};
-#[cfg(feature = "async")]
-pub(crate) use link_async::linker_async;
 #[allow(unused_imports)]
 pub(crate) use wasi_snapshot_preview1::WasiSnapshotPreview1;

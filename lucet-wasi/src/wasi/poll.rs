@@ -7,7 +7,7 @@ use super::types::{
     Errno, Event, EventFdReadwrite, Eventrwflags, Eventtype, Fd, Subclockflags, Subscription,
     SubscriptionClock, SubscriptionU,
 };
-use super::wait::{is_would_block, poll_until, Ready};
+use super::wait::{is_would_block, poll_until, Ready, Waits};
 use super::{SysErr, WasiCtx};
 use rustix::event::{PollFd, PollFlags};
 use std::io;
@@ -90,7 +90,7 @@ impl WasiCtx {
         }
         if ready_now {
             if !pollfds.is_empty() {
-                poll_until(&mut pollfds, &interests, Some(start), None)?;
+                poll_until(&mut pollfds, &interests, Some(start), Waits { deadline: None, ..self.waits })?;
                 rustix::event::poll(
                     &mut pollfds,
                     Some(&rustix::event::Timespec {
@@ -100,7 +100,7 @@ impl WasiCtx {
                 )?;
             }
         } else {
-            let waited = poll_until(&mut pollfds, &interests, wake, self.deadline);
+            let waited = poll_until(&mut pollfds, &interests, wake, self.waits);
             if is_would_block(&waited) {
                 self.poll_start.set(Some(start));
             }

@@ -1,9 +1,9 @@
 //! `sock_*`: TCP sockets handed to the guest by the host, and the connections accepted
-//! from them. (The socket descriptor itself: `socket.rs`.)
+//! from them. (The socket descriptor itself: `tcp.rs`.)
 
 use super::ctx::Entry;
 use super::iov::{first_buffer, gather, GATHER};
-use super::socket::Socket;
+use super::tcp::Socket;
 use super::types::{Ciovec, Errno, Fd, Fdflags, Iovec, Roflags};
 use super::{SysErr, WasiCtx};
 use std::io::IoSlice;
@@ -26,7 +26,7 @@ impl WasiCtx {
             return Err(Errno::Inval.into());
         }
         let socket = self.socket(fd)?;
-        let accepted = socket.accept(self.deadline, flags.contains(Fdflags::NONBLOCK))?;
+        let accepted = socket.accept(self.waits, flags.contains(Fdflags::NONBLOCK))?;
         Ok(self.fds.insert(Entry::Socket(accepted))?)
     }
 
@@ -37,10 +37,10 @@ impl WasiCtx {
         iovs: GuestPtr<[Iovec]>,
         flags: u32,
     ) -> Result<(u32, Roflags), SysErr> {
-        let deadline = self.deadline;
+        let waits = self.waits;
         let socket = self.socket(fd)?;
         let n = match first_buffer(mem, iovs)? {
-            Some(buf) => socket.recv(deadline, buf, flags)?,
+            Some(buf) => socket.recv(waits, buf, flags)?,
             None => 0,
         };
         Ok((n as u32, Roflags::empty()))
@@ -62,7 +62,7 @@ impl WasiCtx {
         if n == 0 {
             return Ok(0);
         }
-        Ok(socket.send(self.deadline, &slices[..n])? as u32)
+        Ok(socket.send(self.waits, &slices[..n])? as u32)
     }
 
     pub(super) fn sock_shutdown(&mut self, fd: Fd, how: u32) -> Result<(), SysErr> {

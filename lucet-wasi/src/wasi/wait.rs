@@ -33,28 +33,38 @@ impl Ready {
     }
 }
 
-/// Waits until `fd` is ready (or has an error/hangup to report), or traps at `deadline`.
-pub(crate) fn wait_for(
-    fd: BorrowedFd<'_>,
-    ready: Ready,
-    deadline: Option<Instant>,
-) -> Result<(), SysErr> {
+/// How the blocking calls of one guest wait: until when, and whether at all.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Waits {
+    /// When the running call must end (the instance's timeout): a call blocked in the
+    /// host wakes up by then and ends the guest.
+    pub(crate) deadline: Option<Instant>,
+    /// Set by the async glue around each call it makes: a call that would wait fails
+    /// with [`WouldBlock`] instead (before any side effect), for the glue to await what
+    /// it waits for on the executor and make the call again.
+    pub(crate) defer: bool,
+}
+
+/// Waits until `fd` is ready (or has an error/hangup to report), or traps at the
+/// deadline.
+pub(crate) fn wait_for(fd: BorrowedFd<'_>, ready: Ready, waits: Waits) -> Result<(), SysErr> {
     let mut fds = [PollFd::new(&fd, ready.flags())];
-    poll_until(&mut fds, &[ready], None, deadline)?;
+    poll_until(&mut fds, &[ready], None, waits)?;
     Ok(())
 }
 
-/// Polls `fds` until one is ready, `wake` passes (returns false then), or `deadline`
-/// passes (a trap that ends the guest). While [`deferring`], it does not wait: what it
+/// Polls `fds` until one is ready, `wake` passes (returns false then), or the deadline
+/// passes (a trap that ends the guest). With [`Waits::defer`], it does not wait: what it
 /// would wait for is returned as [`WouldBlock`]; `interests` are what each of `fds`
 /// waits for.
 pub(crate) fn poll_until(
     fds: &mut [PollFd<'_>],
     interests: &[Ready],
     wake: Option<Instant>,
-    deadline: Option<Instant>,
+    waits: Waits,
 ) -> Result<bool, SysErr> {
-    if deferring() {
+    let deadline = waits.deadline;
+    if waits.defer {
         if deadline.is_some_and(|d| Instant::now() >= d) {
             return Err(SysErr::Trap(wasmtime::Error::new(DeadlineReached)));
         }
@@ -97,40 +107,9 @@ fn timespec(d: Duration) -> Timespec {
     }
 }
 
-thread_local! {
-    /// Set while an async instance makes a WASI call (see [`Defer`]).
-    static DEFER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// While alive, waits on this thread do not block: a call that would wait fails with
-/// [`WouldBlock`] instead, for the async glue to await it and try the call again. It
-/// lives within one synchronous WASI call (no `.await` in between), so the thread-local
-/// flag cannot leak to another guest.
-pub(crate) struct Defer(());
-
-impl Defer {
-    #[cfg_attr(not(feature = "async"), allow(dead_code))]
-    pub(crate) fn enter() -> Defer {
-        DEFER.with(|d| d.set(true));
-        Defer(())
-    }
-}
-
-impl Drop for Defer {
-    fn drop(&mut self) {
-        DEFER.with(|d| d.set(false));
-    }
-}
-
-/// Whether waits are deferred to the async glue (see [`Defer`]).
-pub(crate) fn deferring() -> bool {
-    DEFER.with(|d| d.get())
-}
-
 /// What a deferred wait waits for: any of `fds` ready, or `wake` (whichever first).
 /// Descriptors are duplicates, so they outlive the call that made them.
 #[derive(Debug)]
-#[cfg_attr(not(feature = "async"), allow(dead_code))]
 pub(crate) struct WouldBlock {
     pub(crate) fds: Vec<(std::os::fd::OwnedFd, Ready)>,
     pub(crate) wake: Option<Instant>,
@@ -154,6 +133,11 @@ fn would_block(fds: &[PollFd<'_>], interests: &[Ready], wake: Option<Instant>) -
         }
     }
     SysErr::Trap(wasmtime::Error::new(WouldBlock { fds: dups, wake }))
+}
+
+/// Whether a call ended in a deferred wait (which the async glue retries: not a result).
+pub(crate) fn is_deferred(e: &wasmtime::Error) -> bool {
+    e.is::<WouldBlock>()
 }
 
 /// Whether `r` is a deferred wait.

@@ -4,21 +4,25 @@
 //! guest's fiber, with panics caught like those of sync host functions.
 
 use super::{panic_message, HostcallFailed, Signature};
-use super::{HostCaller, HostReturn};
+use super::{HostParts, HostReturn, HostView};
 use crate::hostcall::HostcallError;
+use wasmtime::Caller;
 use std::any::Any;
 use std::future::{poll_fn, Future};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::task::Poll;
 
 /// The embedder data as an async function's `&mut T` parameter.
-pub fn data_async<'a, T: Any>(
-    caller: &'a mut HostCaller<'_>,
+pub fn data_async<'a, T: Any, S: HostView>(
+    caller: &'a mut Caller<'_, S>,
     sig: &'static Signature,
 ) -> wasmtime::Result<&'a mut T> {
-    let store = caller.data_mut();
-    let found = store.data_name;
-    store.data.downcast_mut().ok_or_else(|| {
+    let HostParts {
+        data,
+        data_name: found,
+        ..
+    } = caller.data_mut().parts();
+    data.downcast_mut().ok_or_else(|| {
         failed(
             sig,
             HostcallError::WrongData {

@@ -2,7 +2,7 @@
 //! host, with the guest's blocking calls waiting in `poll(2)`.
 
 use super::types::Errno;
-use super::wait::{wait_for, Ready};
+use super::wait::{wait_for, Ready, Waits};
 use super::SysErr;
 use rustix::net::{RecvFlags, SendFlags};
 use std::io::IoSlice;
@@ -59,12 +59,12 @@ impl Socket {
         &self,
         fd: BorrowedFd<'_>,
         ready: Ready,
-        deadline: Option<std::time::Instant>,
+        waits: Waits,
         mut op: impl FnMut() -> Result<T, rustix::io::Errno>,
     ) -> Result<Result<T, rustix::io::Errno>, SysErr> {
         loop {
             if !self.nonblocking {
-                wait_for(fd, ready, deadline)?;
+                wait_for(fd, ready, waits)?;
             }
             match op() {
                 Err(rustix::io::Errno::AGAIN | rustix::io::Errno::INTR) if !self.nonblocking => {}
@@ -76,7 +76,7 @@ impl Socket {
     /// Receives into `buf` (at most one buffer per call, as a short read).
     pub(crate) fn recv(
         &self,
-        deadline: Option<std::time::Instant>,
+        waits: Waits,
         buf: &mut [u8],
         flags: u32,
     ) -> Result<usize, SysErr> {
@@ -92,11 +92,11 @@ impl Socket {
         let mut filled = 0;
         loop {
             // An async wait retries the whole call: never with data in hand.
-            if filled > 0 && !self.nonblocking && super::wait::deferring() {
+            if filled > 0 && !self.nonblocking && waits.defer {
                 break;
             }
             let chunk = &mut buf[filled..];
-            let got = match self.io(fd, Ready::Read, deadline, || {
+            let got = match self.io(fd, Ready::Read, waits, || {
                 rustix::net::recv(fd, &mut *chunk, peek | RecvFlags::DONTWAIT)
             })? {
                 Ok((n, _)) => n,
@@ -119,11 +119,11 @@ impl Socket {
     /// Sends from `bufs` without raising SIGPIPE in the host.
     pub(crate) fn send(
         &self,
-        deadline: Option<std::time::Instant>,
+        waits: Waits,
         bufs: &[IoSlice<'_>],
     ) -> Result<usize, SysErr> {
         let fd = self.stream()?;
-        let sent = self.io(fd, Ready::Write, deadline, || {
+        let sent = self.io(fd, Ready::Write, waits, || {
             let mut control = rustix::net::SendAncillaryBuffer::default();
             rustix::net::sendmsg(
                 fd,
@@ -140,14 +140,14 @@ impl Socket {
     /// guest if `nonblocking`.
     pub(crate) fn accept(
         &self,
-        deadline: Option<std::time::Instant>,
+        waits: Waits,
         nonblocking: bool,
     ) -> Result<Socket, SysErr> {
         let Kind::Listener(listener) = &self.kind else {
             return Err(Errno::Inval.into());
         };
         let flags = rustix::net::SocketFlags::CLOEXEC | rustix::net::SocketFlags::NONBLOCK;
-        let owned = self.io(listener.as_fd(), Ready::Read, deadline, || {
+        let owned = self.io(listener.as_fd(), Ready::Read, waits, || {
             rustix::net::accept_with(listener.as_fd(), flags)
         })??;
         let stream = TcpStream::from(owned);

@@ -1,30 +1,26 @@
-//! [`WasiInstanceBuilder::build`], as named steps: find or compile the module, check it
-//! against the engine and the limits, link it, make the guest's WASI context and
-//! store, and instantiate.
+//! [`WasiInstanceBuilder::build`], as named steps shared by sync and async builds: find
+//! or compile the module, check it against the engine and the limits, link it, make the
+//! guest's WASI context and store, and instantiate.
 
-use crate::builder::ModuleSource;
+use super::builder::ModuleSource;
+use super::{Parts, WasiInstance};
 use crate::engine::{Engine, EngineConfig};
-use crate::hostcall::HostcallSet;
-use crate::module::Module;
-use crate::setup::GuestSetup;
-use crate::stats::Usage;
+use crate::error::{ArgumentProblem, EngineSetting, LimitRule};
+use crate::module::{Linking, Module};
+use crate::observe::{Observer, Usage, Watch};
 use crate::store::StoreData;
-use crate::trace::{Observer, Watch};
-use crate::{Bytes, CompileCache, Error, Exit, Limits, WasiInstance, WasiInstanceBuilder};
-use std::time::Duration;
+use crate::wasi::{self, WasiCtx, WasiCtxBuilder};
+use crate::{Bytes, Error, Exit, Limits, WasiInstanceBuilder};
 use wasmtime::{InstancePre, Store};
 
 /// Size of a wasm page.
 const WASM_PAGE: u64 = 64 * 1024;
 
-/// An instance ready to be instantiated: its module, store and linking.
-pub(crate) struct Prepared {
-    pub(crate) module: Module,
-    pub(crate) store: Store<StoreData>,
-    pub(crate) pre: InstancePre<StoreData>,
-    pub(crate) timeout: Option<Duration>,
-    /// Run statistics to keep, if asked for (sync instances only).
-    pub(crate) usage: Option<Usage>,
+/// An instance ready to be instantiated: its store, its linking and the rest.
+pub(super) struct Prepared {
+    pub(super) parts: Parts,
+    pub(super) store: Store<StoreData>,
+    pub(super) pre: InstancePre<StoreData>,
 }
 
 impl WasiInstanceBuilder {
@@ -32,14 +28,8 @@ impl WasiInstanceBuilder {
     /// and, for a reactor, runs its `_initialize`: the instance is ready to
     /// [`run`](WasiInstance::run) or [`call`](WasiInstance::call).
     pub fn build(self) -> Result<WasiInstance, Error> {
-        let Prepared {
-            module,
-            store,
-            pre,
-            timeout,
-            usage,
-        } = self.prepare(false)?;
-        WasiInstance::start(module, store, pre, timeout, usage)
+        let Prepared { parts, store, pre } = self.prepare(false)?;
+        WasiInstance::start(parts, store, pre)
     }
 
     /// Builds the instance and runs `entry` (see [`WasiInstance::run`]).
@@ -48,35 +38,18 @@ impl WasiInstanceBuilder {
     }
 
     /// Every step of a build but instantiation, for sync or async (`asynchronous`) runs.
-    pub(crate) fn prepare(mut self, asynchronous: bool) -> Result<Prepared, Error> {
+    pub(super) fn prepare(mut self, asynchronous: bool) -> Result<Prepared, Error> {
         let source = self.module.take().ok_or(Error::NoModule)?;
         let (module, limits) = self.engine_module(source, asynchronous)?;
         check_engine_support(&module, &self, asynchronous)?;
         check_initial_memory(&module, limits.max_heap)?;
         let watch = self.watch.take().map(|w| *w);
         let watch = watch.filter(|w| w.trace.is_some() || w.stats);
-        let pre = match watch {
-            Some(_) if asynchronous => {
-                return Err(Error::InvalidArgument(
-                    "trace and collect_stats are not available for async instances yet".into(),
-                ))
-            }
-            // Counted or traced: the observing variant of every function (sync only).
-            Some(_) => {
-                let sets = [module.hostcalls.as_deref(), Some(&self.hostcalls)];
-                if let Some(h) = sets
-                    .into_iter()
-                    .flatten()
-                    .find_map(|s| s.iter().find(|h| h.is_async()))
-                {
-                    return Err(Error::AsyncHostcall {
-                        function: h.signature().function.to_string(),
-                    });
-                }
-                module.link_observed(&self.hostcalls)?
-            }
-            None => link(&module, &self.hostcalls, asynchronous)?,
+        let linking = Linking {
+            asynchronous,
+            observed: watch.is_some(),
         };
+        let pre = module.linked(&self.hostcalls, linking)?;
         for set in [module.hostcalls.as_deref(), Some(&self.hostcalls)]
             .into_iter()
             .flatten()
@@ -85,42 +58,101 @@ impl WasiInstanceBuilder {
         }
         let argv0 = self
             .program_name
+            .take()
             .unwrap_or_else(|| module.name().to_string());
-        let ctx = GuestSetup {
-            argv0,
-            args: self.args,
-            env: self.env,
-            inherit_env: self.inherit_env,
-            preopens: self.preopens,
-            sockets: self.sockets,
-            stdin: self.stdin,
-            stdout: self.stdout,
-            stderr: self.stderr,
-        }
-        .wasi_ctx()?;
-        let mut store = StoreData::store(
-            &module.engine().0.engine,
-            ctx,
-            limits.max_heap.0,
-            self.data,
+        let hostcalls = std::mem::take(&mut self.hostcalls);
+        let fuel = self.fuel;
+        let timeout = self.timeout;
+        let (data, data_name) = (
+            std::mem::replace(&mut self.data, Box::new(())),
             self.data_name,
         );
+        let ctx = self.wasi_ctx(argv0)?;
+        let mut store =
+            StoreData::store(&module.engine().0.engine, ctx, limits.max_heap.0, data, data_name);
         if module.engine().config().fuel {
             store
-                .set_fuel(self.fuel.unwrap_or(u64::MAX))
+                .set_fuel(fuel.unwrap_or(u64::MAX))
                 .map_err(|e| Error::host("cannot set fuel", e))?;
         }
         let usage = match watch {
-            Some(w) => watch_guest(w, &mut store, &module, &self.hostcalls, self.fuel)?,
+            Some(w) => watch_guest(w, &mut store, &module, &hostcalls, fuel)?,
             None => None,
         };
         Ok(Prepared {
-            module,
+            parts: Parts {
+                module,
+                timeout,
+                usage,
+                async_yield: None,
+            },
             store,
             pre,
-            timeout: self.timeout,
-            usage,
         })
+    }
+
+    /// The guest's WASI context: arguments and environment checked, preopens opened.
+    fn wasi_ctx(self, argv0: String) -> Result<WasiCtx, Error> {
+        let mut args = wasi::StringList::default();
+        for a in std::iter::once(argv0).chain(self.args) {
+            args.push(&no_nul("argument", a)?);
+        }
+        let mut vars: Vec<(String, String)> = Vec::new();
+        if self.inherit_env {
+            vars.extend(
+                std::env::vars_os()
+                    .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
+            );
+        }
+        for (k, v) in self.env {
+            vars.retain(|(key, _)| *key != k);
+            vars.push((k, v));
+        }
+        let mut env = wasi::StringList::default();
+        for (k, v) in vars {
+            if k.is_empty() || k.contains('=') {
+                return Err(Error::GuestArgument {
+                    what: "environment variable",
+                    value: k,
+                    problem: ArgumentProblem::BadName,
+                });
+            }
+            env.push(&no_nul("environment variable", format!("{k}={v}"))?);
+        }
+        if args.blob.len() > u32::MAX as usize / 2 || env.blob.len() > u32::MAX as usize / 2 {
+            return Err(Error::GuestArgument {
+                what: "arguments",
+                value: String::new(),
+                problem: ArgumentProblem::TooLarge,
+            });
+        }
+        let mut preopens = Vec::with_capacity(self.preopens.len());
+        for (guest, host, readonly) in self.preopens {
+            match wasi::open_preopen(&host) {
+                Ok(dir) => preopens.push(wasi::Preopen {
+                    dir,
+                    guest_path: guest,
+                    readonly,
+                }),
+                Err(source) => {
+                    return Err(Error::Preopen {
+                        guest,
+                        host,
+                        source,
+                    })
+                }
+            }
+        }
+        Ok(WasiCtxBuilder {
+            args,
+            env,
+            stdin: self.stdin,
+            stdout: self.stdout,
+            stderr: self.stderr,
+            preopens,
+            sockets: self.sockets,
+        }
+        .build())
     }
 
     /// The module on an engine that fits the builder's limits, and those limits (for a
@@ -144,18 +176,16 @@ impl WasiInstanceBuilder {
                     wasm: self.wasm.unwrap_or_default(),
                     pool_per_thread: false,
                 })?;
-                let cache: Option<&CompileCache> = self.cache.as_ref();
+                let cache = self.cache.as_ref();
                 let module = Module::compile(&engine, name, &label, &bytes, cache)?;
                 Ok((module, limits))
             }
             ModuleSource::Compiled(module) => {
                 let config = module.engine().config();
                 if self.wasm.is_some_and(|w| w != config.wasm) {
-                    return Err(Error::InvalidArgument(
-                        "the wasm features differ from the module's engine: they are \
-                         engine-wide, set them in the EngineConfig"
-                            .into(),
-                    ));
+                    return Err(Error::EngineLacks {
+                        needed: EngineSetting::WasmFeatures,
+                    });
                 }
                 if self.address_space_set {
                     same_as_engine(
@@ -185,10 +215,7 @@ fn same_as_engine(what: &'static str, set: Bytes, engine: Bytes) -> Result<(), E
     Err(Error::InvalidLimit {
         what,
         value: set,
-        reason: format!(
-            "the compiled module's engine has {engine}; it is engine-wide: set it in the \
-             EngineConfig the module is compiled with"
-        ),
+        rule: LimitRule::DiffersFromEngine { engine },
     })
 }
 
@@ -199,24 +226,15 @@ fn check_engine_support(
     asynchronous: bool,
 ) -> Result<(), Error> {
     let config = module.engine().config();
+    let lacks = |needed| Err(Error::EngineLacks { needed });
     if asynchronous && !config.timeout_capable {
-        return Err(Error::InvalidArgument(
-            "async runs need an engine with EngineConfig { timeout_capable: true, .. }: \
-             its interruption checks are where a busy guest yields to the executor"
-                .into(),
-        ));
+        return lacks(EngineSetting::TimeoutForAsync);
     }
     if builder.timeout.is_some() && !config.timeout_capable {
-        return Err(Error::InvalidArgument(
-            "a timeout needs an engine with EngineConfig { timeout_capable: true, .. } \
-             (this module's engine compiled it without interruption checks)"
-                .into(),
-        ));
+        return lacks(EngineSetting::TimeoutForTimeout);
     }
     if builder.fuel.is_some() && !config.fuel {
-        return Err(Error::InvalidArgument(
-            "a fuel budget needs an engine with EngineConfig { fuel: true, .. }".into(),
-        ));
+        return lacks(EngineSetting::Fuel);
     }
     Ok(())
 }
@@ -235,37 +253,6 @@ fn check_initial_memory(module: &Module, max_heap: Bytes) -> Result<(), Error> {
     Ok(())
 }
 
-/// The module linked against WASI and its host functions: the module's own linking
-/// when the builder adds none, else linked again with them. Async instances link the
-/// WASI calls that wait as async functions; sync ones refuse async host functions.
-fn link(
-    module: &Module,
-    hostcalls: &HostcallSet,
-    asynchronous: bool,
-) -> Result<InstancePre<StoreData>, Error> {
-    if asynchronous {
-        #[cfg(feature = "async")]
-        return module.instance_pre_async(hostcalls);
-        #[cfg(not(feature = "async"))]
-        unreachable!("async instances need the `async` feature");
-    }
-    if let Some(h) = [module.hostcalls.as_deref(), Some(hostcalls)]
-        .into_iter()
-        .flatten()
-        .find_map(|set| set.iter().find(|h| h.is_async()))
-    {
-        return Err(Error::AsyncHostcall {
-            function: h.signature().function.to_string(),
-        });
-    }
-    if hostcalls.is_empty() {
-        return Ok(module.instance_pre()?.clone());
-    }
-    let mut all = module.hostcalls.as_deref().cloned().unwrap_or_default();
-    hostcalls.iter().for_each(|h| all.push(*h));
-    module.link(&all)
-}
-
 /// Gives `store` its observer (after checking the trace filter against the WASI
 /// functions and the host functions `module` and `extra` hold); the run statistics to
 /// keep, if asked for. `fuel` is the budget given, if any.
@@ -275,7 +262,7 @@ fn watch_guest(
     watch: Watch,
     store: &mut wasmtime::Store<StoreData>,
     module: &Module,
-    extra: &HostcallSet,
+    extra: &crate::hostcall::HostcallSet,
     fuel: Option<u64>,
 ) -> Result<Option<Usage>, Error> {
     if watch.trace.is_some() {
@@ -287,10 +274,9 @@ fn watch_guest(
                 .any(|h| h.name() == name || h.signature().function == name)
         };
         if let Some(name) = watch.filter.unknown(known) {
-            return Err(Error::InvalidArgument(format!(
-                "trace filter: `{name}` is neither a wasi_snapshot_preview1 function nor a \
-                 host function of this instance"
-            )));
+            return Err(Error::TraceFilter {
+                name: Some(name.to_string()),
+            });
         }
     }
     let usage = watch.stats.then(|| Usage {
@@ -304,4 +290,16 @@ fn watch_guest(
     let trace = watch.trace.map(|out| (out, watch.filter));
     store.data_mut().observer = Some(Box::new(Observer::new(watch.stats, trace)));
     Ok(usage)
+}
+
+/// Arguments and environment entries are C strings in the guest: no NUL inside.
+fn no_nul(what: &'static str, s: String) -> Result<String, Error> {
+    if s.contains('\0') {
+        return Err(Error::GuestArgument {
+            what,
+            value: s,
+            problem: ArgumentProblem::NulByte,
+        });
+    }
+    Ok(s)
 }

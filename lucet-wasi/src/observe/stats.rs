@@ -111,11 +111,27 @@ fn thread_cpu() -> Duration {
     Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
 }
 
-/// The `tracing` event for how a run ended.
-pub(crate) fn log_outcome(exit: &Result<crate::Exit, crate::Error>) {
-    match exit {
-        Ok(crate::Exit::Returned) => tracing::debug!(status = 0, "returned"),
-        Ok(crate::Exit::Exited(status)) => tracing::debug!(status, "exited"),
-        Err(e) => tracing::debug!(error = %e, "failed"),
-    }
+/// Runs `f`, adding its wall time and the CPU time of every poll (on whichever thread
+/// polls it) to `usage`, if given.
+#[cfg(feature = "async")]
+pub(crate) async fn measured<T>(
+    usage: Option<&mut Usage>,
+    f: impl std::future::Future<Output = T>,
+) -> T {
+    let Some(usage) = usage else {
+        return f.await;
+    };
+    let wall = Instant::now();
+    let mut cpu = Duration::ZERO;
+    let mut f = std::pin::pin!(f);
+    let out = std::future::poll_fn(|cx| {
+        let start = thread_cpu();
+        let polled = f.as_mut().poll(cx);
+        cpu += thread_cpu().saturating_sub(start);
+        polled
+    })
+    .await;
+    usage.wall += wall.elapsed();
+    usage.cpu += cpu;
+    out
 }

@@ -1,7 +1,8 @@
 //! Heap, address-space and stack limits, and their validation.
 
+use crate::error::LimitRule;
 use crate::size::UNITS;
-use crate::{Bytes, Error, GiB, KiB, MiB};
+use crate::{Bytes, Error, GiB, MiB};
 use std::str::FromStr;
 
 /// The resource limits of a guest.
@@ -32,9 +33,9 @@ pub struct Limits {
 }
 
 /// The granularity of every limit.
-pub const PAGE: u64 = 4096;
+pub(crate) const PAGE: u64 = 4096;
 /// The largest stack we run a guest with: the host thread must be able to hold it.
-pub const MAX_STACK: Bytes = Bytes(1 << 30);
+pub(crate) const MAX_STACK: Bytes = Bytes(1 << 30);
 
 impl Default for Limits {
     fn default() -> Self {
@@ -56,10 +57,9 @@ impl Limits {
             return Err(invalid(
                 "max heap size",
                 self.max_heap,
-                format!(
-                    "larger than the heap address space ({})",
-                    self.heap_address_space
-                ),
+                LimitRule::AboveAddressSpace {
+                    address_space: self.heap_address_space,
+                },
             ));
         }
         Ok(())
@@ -67,9 +67,9 @@ impl Limits {
 }
 
 /// Checks the 4 KiB granularity of one size.
-pub fn check_size(what: &'static str, size: Bytes) -> Result<(), Error> {
+pub(crate) fn check_size(what: &'static str, size: Bytes) -> Result<(), Error> {
     if !size.0.is_multiple_of(PAGE) {
-        return Err(invalid(what, size, format!("not a multiple of {}", KiB(4))));
+        return Err(invalid(what, size, LimitRule::NotPageMultiple));
     }
     Ok(())
 }
@@ -78,24 +78,20 @@ pub fn check_size(what: &'static str, size: Bytes) -> Result<(), Error> {
 pub(crate) fn check_stack(stack: Bytes) -> Result<(), Error> {
     check_size("stack size", stack)?;
     if stack.0 == 0 {
-        return Err(invalid("stack size", stack, "must not be zero".into()));
+        return Err(invalid("stack size", stack, LimitRule::Zero));
     }
     if stack > MAX_STACK {
         return Err(invalid(
             "stack size",
             stack,
-            format!("larger than the maximum of {MAX_STACK}"),
+            LimitRule::AboveMaximum { max: MAX_STACK },
         ));
     }
     Ok(())
 }
 
-fn invalid(what: &'static str, value: Bytes, reason: String) -> Error {
-    Error::InvalidLimit {
-        what,
-        value,
-        reason,
-    }
+fn invalid(what: &'static str, value: Bytes, rule: LimitRule) -> Error {
+    Error::InvalidLimit { what, value, rule }
 }
 
 impl FromStr for Bytes {

@@ -11,6 +11,7 @@
 //! version.
 
 use crate::engine::Engine;
+use crate::error::CacheProblem;
 use crate::Error;
 use sha2::{Digest, Sha256};
 use std::fs;
@@ -41,24 +42,27 @@ impl CompileCache {
     /// may write to it: its entries are native code that will be run.
     pub fn new(dir: impl Into<PathBuf>) -> Result<CompileCache, Error> {
         let dir = dir.into();
-        let refuse = |reason: String| Error::Cache {
+        let refuse = |problem, source| Error::Cache {
             dir: dir.clone(),
-            reason,
+            problem,
+            source,
         };
         fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
             .create(&dir)
-            .map_err(|e| refuse(format!("cannot create it: {e}")))?;
-        let meta = fs::metadata(&dir).map_err(|e| refuse(e.to_string()))?;
+            .map_err(|e| refuse(CacheProblem::CannotCreate, Some(e)))?;
+        let meta = fs::metadata(&dir).map_err(|e| refuse(CacheProblem::CannotInspect, Some(e)))?;
         if meta.uid() != rustix::process::geteuid().as_raw() {
-            return Err(refuse("owned by another user".into()));
+            return Err(refuse(CacheProblem::OwnedByOther, None));
         }
         if meta.mode() & 0o022 != 0 {
-            return Err(refuse(format!(
-                "writable by other users (mode {:o}): its entries are native code",
-                meta.mode() & 0o777
-            )));
+            return Err(refuse(
+                CacheProblem::WritableByOthers {
+                    mode: meta.mode() & 0o777,
+                },
+                None,
+            ));
         }
         Ok(CompileCache { dir })
     }

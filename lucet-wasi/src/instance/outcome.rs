@@ -1,11 +1,11 @@
 //! How a run ended: [`Exit`] for a normal end, or the [`Error`] a failed run maps to.
 
-use crate::backtrace::Backtrace;
+use crate::error::WasmBacktrace;
 use crate::hostcall::HostcallFailed;
 use crate::wasi::{BadPointer, DeadlineReached, ExitRequested};
 use crate::Error;
 use std::time::Duration;
-use wasmtime::{Trap, WasmBacktrace};
+use wasmtime::Trap;
 
 /// How a guest's run ended, when it did not fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,11 +40,10 @@ pub(crate) fn outcome(
     timeout: Option<Duration>,
     memory: Option<u64>,
 ) -> Result<Exit, Error> {
-    if let Some(limit) = e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>() {
-        return Err(Error::PoolExhausted {
-            reason: limit.to_string(),
-        });
-    }
+    let e = match e.downcast::<wasmtime::PoolConcurrencyLimitError>() {
+        Ok(source) => return Err(Error::PoolExhausted { source }),
+        Err(e) => e,
+    };
     if let Some(ExitRequested(status)) = e.downcast_ref::<ExitRequested>() {
         return Ok(Exit::Exited(*status));
     }
@@ -61,8 +60,8 @@ pub(crate) fn outcome(
         Err(e) => e,
     };
     let backtrace = e
-        .downcast_ref::<WasmBacktrace>()
-        .map(Backtrace::capture)
+        .downcast_ref::<wasmtime::WasmBacktrace>()
+        .map(WasmBacktrace::capture)
         .unwrap_or_default();
     // A bad pointer, found by our syscall code or by wiggle's glue: one line.
     let bad_pointer = e.downcast_ref::<BadPointer>().cloned().or_else(|| {
@@ -104,5 +103,14 @@ pub(crate) fn outcome(
                 .join(": "),
             backtrace,
         }),
+    }
+}
+
+/// The `tracing` event for how a run ended.
+pub(crate) fn log_outcome(exit: &Result<Exit, Error>) {
+    match exit {
+        Ok(Exit::Returned) => tracing::debug!(status = 0, "returned"),
+        Ok(Exit::Exited(status)) => tracing::debug!(status, "exited"),
+        Err(e) => tracing::debug!(error = %e, "failed"),
     }
 }

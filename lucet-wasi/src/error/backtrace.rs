@@ -1,7 +1,7 @@
-//! [`Backtrace`]: the wasm frames where a guest stopped, as data.
+//! [`WasmBacktrace`]: the wasm frames where a guest stopped, as data.
 
 use std::fmt;
-use wasmtime::WasmBacktrace;
+
 
 /// The wasm call stack where a guest stopped, innermost frame first.
 ///
@@ -19,14 +19,14 @@ use wasmtime::WasmBacktrace;
 /// # Ok::<(), lucet_wasi::Error>(())
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Backtrace {
-    frames: Vec<Frame>,
+pub struct WasmBacktrace {
+    frames: Vec<FrameInfo>,
 }
 
-/// One frame of a [`Backtrace`].
+/// One frame of a [`WasmBacktrace`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct Frame {
+pub struct FrameInfo {
     /// The function's index in the module.
     pub func_index: u32,
     /// Its name from the module's name section, demangled (Rust and C++), if it has one.
@@ -35,9 +35,9 @@ pub struct Frame {
     pub module_offset: Option<usize>,
 }
 
-impl Backtrace {
+impl WasmBacktrace {
     /// The frames, innermost first.
-    pub fn frames(&self) -> &[Frame] {
+    pub fn frames(&self) -> &[FrameInfo] {
         &self.frames
     }
 
@@ -46,11 +46,11 @@ impl Backtrace {
         self.frames.is_empty()
     }
 
-    pub(crate) fn capture(bt: &WasmBacktrace) -> Backtrace {
+    pub(crate) fn capture(bt: &wasmtime::WasmBacktrace) -> WasmBacktrace {
         let frames = bt
             .frames()
             .iter()
-            .map(|frame| Frame {
+            .map(|frame| FrameInfo {
                 func_index: frame.func_index(),
                 function: frame
                     .func_name()
@@ -58,11 +58,11 @@ impl Backtrace {
                 module_offset: frame.module_offset(),
             })
             .collect();
-        Backtrace { frames }
+        WasmBacktrace { frames }
     }
 }
 
-impl fmt::Display for Backtrace {
+impl fmt::Display for WasmBacktrace {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, frame) in self.frames.iter().enumerate() {
             write!(f, "  {i:>3}: {frame}")?;
@@ -72,7 +72,7 @@ impl fmt::Display for Backtrace {
     }
 }
 
-impl fmt::Display for Frame {
+impl fmt::Display for FrameInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.function {
             Some(name) => f.write_str(name)?,

@@ -1,5 +1,6 @@
 //! The WebAssembly 3.0 proposals an engine accepts, each switchable.
 
+use crate::error::FeatureProblem;
 use crate::Error;
 
 /// The proposals standardised in WebAssembly 3.0 that Wasmtime supports, as switches of
@@ -88,7 +89,7 @@ impl WasmFeatures {
 
     /// These features with some switched: a comma-separated list of `name=y` or
     /// `name=n` (also `yes`/`no`, `on`/`off`, `true`/`false`; a bare `name` is `y`).
-    /// An unknown name or value is [`Error::InvalidArgument`] naming it and the choices.
+    /// An unknown name or value is [`Error::WasmFeature`] naming it and the choices.
     pub fn switch(mut self, switches: &str) -> Result<Self, Error> {
         for item in switches.split(',').map(str::trim).filter(|s| !s.is_empty()) {
             let (name, value) = item.split_once('=').unwrap_or((item, "y"));
@@ -96,17 +97,18 @@ impl WasmFeatures {
                 "y" | "yes" | "on" | "true" => true,
                 "n" | "no" | "off" | "false" => false,
                 other => {
-                    return Err(Error::InvalidArgument(format!(
-                        "wasm feature {name}={other}: the value must be y or n"
-                    )))
+                    return Err(Error::WasmFeature(FeatureProblem::BadValue {
+                        name: name.to_string(),
+                        value: other.to_string(),
+                    }))
                 }
             };
             let name = name.trim();
             *self.slot(name).ok_or_else(|| {
-                Error::InvalidArgument(format!(
-                    "unknown wasm feature {name:?} (known: {})",
-                    Self::NAMES.join(", ")
-                ))
+                Error::WasmFeature(FeatureProblem::UnknownName {
+                    name: name.to_string(),
+                    known: &Self::NAMES,
+                })
             })? = on;
         }
         self.check()?;
@@ -116,9 +118,8 @@ impl WasmFeatures {
     /// Refuses combinations Wasmtime cannot honour.
     pub(crate) fn check(&self) -> Result<(), Error> {
         if self.gc && !self.function_references {
-            return Err(Error::InvalidArgument(
-                "wasm feature gc needs function-references (switch gc off too, or keep function-references on)"
-                    .into(),
+            return Err(Error::WasmFeature(
+                FeatureProblem::GcNeedsFunctionReferences,
             ));
         }
         Ok(())
@@ -134,12 +135,6 @@ impl WasmFeatures {
             .wasm_memory64(self.memory64)
             .wasm_relaxed_simd(self.relaxed_simd)
             .wasm_extended_const(self.extended_const);
-    }
-
-    /// Our name for a feature as Wasmtime's messages spell it (`tail_call`).
-    pub(crate) fn from_wasmtime_name(name: &str) -> Option<&'static str> {
-        let dashed = name.to_ascii_lowercase().replace('_', "-");
-        Self::NAMES.into_iter().find(|n| *n == dashed)
     }
 }
 

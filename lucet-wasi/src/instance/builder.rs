@@ -4,7 +4,8 @@
 use crate::hostcall::{Hostcall, HostcallSet};
 use crate::module::Module;
 use crate::wasi::{Input, Output};
-use crate::{Bytes, CompileCache, Error, Limits, WasiInstance, WasmFeatures};
+use super::WasiInstance;
+use crate::{Bytes, CompileCache, Error, Limits, WasmFeatures};
 use std::any::Any;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -38,34 +39,34 @@ pub(crate) enum ModuleSource {
 /// # Ok::<(), lucet_wasi::Error>(())
 /// ```
 pub struct WasiInstanceBuilder {
-    pub(crate) module: Option<ModuleSource>,
-    pub(crate) program_name: Option<String>,
-    pub(crate) args: Vec<String>,
-    pub(crate) env: Vec<(String, String)>,
-    pub(crate) inherit_env: bool,
+    pub(super) module: Option<ModuleSource>,
+    pub(super) program_name: Option<String>,
+    pub(super) args: Vec<String>,
+    pub(super) env: Vec<(String, String)>,
+    pub(super) inherit_env: bool,
     /// Guest path, host path, read-only.
-    pub(crate) preopens: Vec<(String, PathBuf, bool)>,
-    pub(crate) sockets: Vec<std::net::TcpListener>,
-    pub(crate) limits: Limits,
+    pub(super) preopens: Vec<(String, PathBuf, bool)>,
+    pub(super) sockets: Vec<std::net::TcpListener>,
+    pub(super) limits: Limits,
     /// Whether the address space / the stack were set (they are engine-wide).
-    pub(crate) address_space_set: bool,
-    pub(crate) stack_set: bool,
+    pub(super) address_space_set: bool,
+    pub(super) stack_set: bool,
     /// The wasm proposals asked for, if set (they are engine-wide too).
-    pub(crate) wasm: Option<WasmFeatures>,
-    pub(crate) timeout: Option<Duration>,
-    pub(crate) fuel: Option<u64>,
-    pub(crate) stdin: Input,
-    pub(crate) stdout: Output,
-    pub(crate) stderr: Output,
-    pub(crate) data: Box<dyn Any + Send>,
-    pub(crate) data_name: &'static str,
-    pub(crate) hostcalls: HostcallSet,
-    pub(crate) cache: Option<CompileCache>,
+    pub(super) wasm: Option<WasmFeatures>,
+    pub(super) timeout: Option<Duration>,
+    pub(super) fuel: Option<u64>,
+    pub(super) stdin: Input,
+    pub(super) stdout: Output,
+    pub(super) stderr: Output,
+    pub(super) data: Box<dyn Any + Send>,
+    pub(super) data_name: &'static str,
+    pub(super) hostcalls: HostcallSet,
+    pub(super) cache: Option<CompileCache>,
     /// The trace and statistics asked for, if any (boxed: the builder stays small).
-    pub(crate) watch: Option<Box<crate::trace::Watch>>,
+    pub(super) watch: Option<Box<crate::observe::Watch>>,
     /// How often an async guest yields to the executor, if set.
     #[cfg(feature = "async")]
-    pub(crate) yield_interval: Option<Duration>,
+    pub(super) yield_interval: Option<Duration>,
 }
 
 impl WasiInstance {
@@ -106,9 +107,9 @@ impl WasiInstanceBuilder {
     pub fn module_file(mut self, path: impl AsRef<Path>) -> Result<Self, Error> {
         let path = path.as_ref();
         self.module = Some(ModuleSource::Bytes {
-            name: crate::format::file_name(path),
+            name: crate::module::file_name(path),
             label: path.display().to_string(),
-            bytes: crate::format::read_file(path)?,
+            bytes: crate::module::read_file(path)?,
         });
         Ok(self)
     }

@@ -1,25 +1,29 @@
-//! Watching a guest: the strace-like call trace (`--trace`) and syscall counts (`--stats`).
+//! Watching a guest: the strace-like call trace (`--trace`), call counts and run
+//! statistics (`--stats`).
 //!
 //! Both live in one [`Observer`] that the store holds only when asked for. Such an
-//! instance is linked with the observing variant of every function (`observe.rs`, for
-//! WASI and `#[hostcall]` alike); every other instance runs the plain glue, untouched
-//! by this module. This file is the part that knows no store:
-//! the decoder and the line format, the filter, the counts.
+//! instance is linked with the observing variant of every function (WASI and
+//! `#[hostcall]` alike), whose hooks come here (`glue.rs`); every other instance runs the
+//! plain glue, untouched by this module. It knows no store, module or instance: the
+//! hooks are generic over the views the WASI and host-function glue define.
 //!
 //! Decoding treats every guest value as hostile: a pointer is read only through
-//! [`Mem`], which checks bounds and prints `<fault>` instead of failing, and what is
-//! read is capped (paths at [`PATH_CAP`] bytes, data at [`DATA_CAP`]), so nothing the
+//! `Mem`, which checks bounds and prints `<fault>` instead of failing, and what is
+//! read is capped (paths at `PATH_CAP` bytes, data at `DATA_CAP`), so nothing the
 //! trace allocates is sized by the guest.
 
+mod glue;
 mod line;
 mod names;
-mod table;
+mod stats;
 
-pub use line::RawValue;
-pub(crate) use line::*;
-pub(crate) use names::*;
-pub(crate) use table::*;
+pub use stats::RunStats;
+#[cfg(feature = "async")]
+pub(crate) use stats::measured;
+pub(crate) use stats::{Span, Usage};
 
+use crate::wasi::{function_id, FUNCTIONS, FUNCTION_COUNT};
+use line::Tracer;
 use std::collections::HashMap;
 use std::io::Write;
 
@@ -67,7 +71,7 @@ impl TraceFilter {
 
     /// The names of the `wasi_snapshot_preview1` functions, which a filter may name.
     pub fn wasi_functions() -> impl Iterator<Item = &'static str> {
-        WASI.iter().map(|d| d.name)
+        FUNCTIONS.iter().map(|f| f.name)
     }
 
     /// The first name that is neither a WASI function nor `known`, if any: a typo
@@ -77,7 +81,7 @@ impl TraceFilter {
         names
             .iter()
             .map(String::as_str)
-            .find(|n| !is_wasi(n) && !known(n))
+            .find(|n| function_id(n).is_none() && !known(n))
     }
 }
 
@@ -94,9 +98,7 @@ impl std::str::FromStr for TraceFilter {
             .map(String::from)
             .collect();
         if names.is_empty() {
-            return Err(crate::Error::InvalidArgument(
-                "a trace filter names at least one call".into(),
-            ));
+            return Err(crate::Error::TraceFilter { name: None });
         }
         Ok(TraceFilter::only(names))
     }
@@ -119,7 +121,7 @@ pub(crate) struct Observer {
 /// Calls made, by function.
 #[derive(Clone)]
 pub(crate) struct Counts {
-    pub(crate) wasi: [u64; WASI_CALLS],
+    pub(crate) wasi: [u64; FUNCTION_COUNT],
     /// Host functions by `module::name`, in the order first called.
     pub(crate) host: Vec<(&'static str, u64)>,
 }
@@ -127,11 +129,11 @@ pub(crate) struct Counts {
 impl Counts {
     /// Every function called at least once, with its count, most called first.
     pub(crate) fn by_name(&self) -> Vec<(String, u64)> {
-        let mut all: Vec<(String, u64)> = WASI
+        let mut all: Vec<(String, u64)> = FUNCTIONS
             .iter()
             .zip(self.wasi)
             .filter(|(_, n)| *n > 0)
-            .map(|(d, n)| (d.name.to_string(), n))
+            .map(|(f, n)| (f.name.to_string(), n))
             .chain(self.host.iter().map(|(f, n)| (f.to_string(), *n)))
             .collect();
         all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
@@ -144,11 +146,11 @@ impl Observer {
     pub(crate) fn new(count: bool, trace: Option<(Box<dyn Write + Send>, TraceFilter)>) -> Self {
         Observer {
             counts: count.then(|| Counts {
-                wasi: [0; WASI_CALLS],
+                wasi: [0; FUNCTION_COUNT],
                 host: Vec::new(),
             }),
             tracer: trace.map(|(out, filter)| Tracer {
-                wasi: std::array::from_fn(|i| filter.matches(WASI[i].name)),
+                wasi: std::array::from_fn(|i| filter.matches(FUNCTIONS[i].name)),
                 out,
                 filter,
                 line: String::with_capacity(256),
@@ -172,6 +174,8 @@ impl Observer {
 
 #[cfg(test)]
 mod tests {
+    use super::line::*;
+    use super::names::*;
     use super::*;
     use std::time::Duration;
 
@@ -224,7 +228,7 @@ mod tests {
         let values = [0, 1, 4090, 4096, 0xffff_fff0, u32::MAX as u64, u64::MAX];
         let obs = Observer::new(false, Some((Box::new(Vec::new()), TraceFilter::all())));
         let mut t = obs.tracer.unwrap();
-        for id in 0..WASI_CALLS {
+        for id in 0..FUNCTION_COUNT {
             for &v in &values {
                 let args = [v; 9];
                 t.begin_wasi(id, &args, Mem(&memory), &wasi);

@@ -1,13 +1,17 @@
 //! Writing one line per call: name, decoded arguments, result and duration.
 
 use super::names::*;
-use super::table::*;
 use super::TraceFilter;
-use crate::wasi::{ExitRequested, WasiCtx};
+use crate::wasi::{Arg, ExitRequested, Pointee, WasiCtx, FUNCTIONS, FUNCTION_COUNT};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::Write;
 use std::time::Duration;
+
+/// The most bytes of a path (or other string) the trace shows.
+pub(crate) const PATH_CAP: usize = 256;
+/// The most bytes of data (a write's or read's buffer) the trace shows.
+pub(crate) const DATA_CAP: usize = 32;
 
 /// Writes the trace.
 pub(crate) struct Tracer {
@@ -18,50 +22,16 @@ pub(crate) struct Tracer {
     /// The guest path each fd was opened with, where known (capped at [`PATH_CAP`]).
     pub(crate) paths: HashMap<u32, Vec<u8>>,
     /// Which WASI functions the filter lets through, by id.
-    pub(crate) wasi: [bool; WASI_CALLS],
+    pub(crate) wasi: [bool; FUNCTION_COUNT],
 }
 
 /// Formats a host function's result from its bits.
 pub(crate) type ValueFormat<'a> = &'a dyn Fn(&mut String, u64);
 
-/// A wasm value as the trace sees it: its bits, zero-extended.
-#[doc(hidden)]
-pub trait RawValue: Copy {
-    /// The value's bits (floats as their bit patterns), or `None` for `()`.
-    fn raw(self) -> Option<u64>;
-}
-
-macro_rules! raw {
-    ($($t:ty => $e:expr),*) => {$(
-        impl RawValue for $t {
-            #[inline]
-            fn raw(self) -> Option<u64> {
-                #[allow(clippy::redundant_closure_call)]
-                Some(($e)(self))
-            }
-        }
-    )*};
-}
-raw!(
-    i32 => |v: i32| v as u32 as u64,
-    u32 => |v: u32| v as u64,
-    i64 => |v: i64| v as u64,
-    u64 => |v: u64| v,
-    f32 => |v: f32| v.to_bits() as u64,
-    f64 => |v: f64| v.to_bits()
-);
-
-impl RawValue for () {
-    #[inline]
-    fn raw(self) -> Option<u64> {
-        None
-    }
-}
-
 impl Tracer {
     /// Starts the line of WASI call `id`: its name and decoded arguments.
     pub(crate) fn begin_wasi(&mut self, id: usize, args: &[u64], mem: Mem<'_>, wasi: &WasiCtx) {
-        let desc = &WASI[id];
+        let desc = &FUNCTIONS[id];
         let mut line = std::mem::take(&mut self.line);
         line.clear();
         line.push_str(desc.name);
@@ -70,11 +40,8 @@ impl Tracer {
         let mut first = true;
         for kind in desc.args {
             let a = |k: usize| args.get(i + k).copied().unwrap_or(0);
-            let words = match kind {
-                Str | Ciovs | Iovs | Buf | NameBuf => 2,
-                _ => 1,
-            };
-            if !matches!(kind, Out(..)) {
+            let words = kind.words();
+            if !matches!(kind, Arg::Out(..)) {
                 if !first {
                     line.push_str(", ");
                 }
@@ -82,18 +49,18 @@ impl Tracer {
             }
             let out = &mut line;
             match *kind {
-                Fd => self.fd(out, a(0) as u32, wasi),
-                U32 | U64 => {
+                Arg::Fd => self.fd(out, a(0) as u32, wasi),
+                Arg::U32 | Arg::U64 => {
                     let _ = write!(out, "{}", a(0));
                 }
-                I64 => {
+                Arg::I64 => {
                     let _ = write!(out, "{}", a(0) as i64);
                 }
-                Ptr => {
+                Arg::Ptr => {
                     let _ = write!(out, "{:#x}", a(0));
                 }
-                Str => string_arg(out, mem, a(0), a(1)),
-                Ciovs => {
+                Arg::Str => string_arg(out, mem, a(0), a(1)),
+                Arg::Ciovs => {
                     let mut buf = [0; DATA_CAP];
                     match (
                         mem.total(a(0), a(1)),
@@ -109,22 +76,22 @@ impl Tracer {
                         _ => fault(out, a(0)),
                     }
                 }
-                Iovs => match mem.total(a(0), a(1)) {
+                Arg::Iovs => match mem.total(a(0), a(1)) {
                     Some(total) => {
                         let _ = write!(out, "[{} iovec, {total} bytes]", a(1));
                     }
                     None => fault(out, a(0)),
                 },
-                Buf | NameBuf => {
+                Arg::Buf | Arg::NameBuf => {
                     let _ = write!(out, "{:#x}, {}", a(0), a(1));
                 }
-                Clock => enum_name(
+                Arg::Clock => enum_name(
                     out,
                     &["REALTIME", "MONOTONIC", "PROCESS_CPUTIME", "THREAD_CPUTIME"],
                     a(0),
                 ),
-                Whence => enum_name(out, &["SET", "CUR", "END"], a(0)),
-                Advice => enum_name(
+                Arg::Whence => enum_name(out, &["SET", "CUR", "END"], a(0)),
+                Arg::Advice => enum_name(
                     out,
                     &[
                         "NORMAL",
@@ -136,15 +103,15 @@ impl Tracer {
                     ],
                     a(0),
                 ),
-                Signal => enum_name(out, &SIGNALS, a(0)),
-                Lookup => flag_names(out, &["SYMLINK_FOLLOW"], a(0)),
-                Oflags => flag_names(out, &["CREAT", "DIRECTORY", "EXCL", "TRUNC"], a(0)),
-                Rights => rights(out, a(0)),
-                Fdflags => flag_names(out, &["APPEND", "DSYNC", "NONBLOCK", "RSYNC", "SYNC"], a(0)),
-                Fstflags => flag_names(out, &["ATIM", "ATIM_NOW", "MTIM", "MTIM_NOW"], a(0)),
-                Riflags => flag_names(out, &["RECV_PEEK", "RECV_WAITALL"], a(0)),
-                Sdflags => flag_names(out, &["RD", "WR"], a(0)),
-                Out(..) => {}
+                Arg::Signal => enum_name(out, &SIGNALS, a(0)),
+                Arg::Lookup => flag_names(out, &["SYMLINK_FOLLOW"], a(0)),
+                Arg::Oflags => flag_names(out, &["CREAT", "DIRECTORY", "EXCL", "TRUNC"], a(0)),
+                Arg::Rights => rights(out, a(0)),
+                Arg::Fdflags => flag_names(out, &["APPEND", "DSYNC", "NONBLOCK", "RSYNC", "SYNC"], a(0)),
+                Arg::Fstflags => flag_names(out, &["ATIM", "ATIM_NOW", "MTIM", "MTIM_NOW"], a(0)),
+                Arg::Riflags => flag_names(out, &["RECV_PEEK", "RECV_WAITALL"], a(0)),
+                Arg::Sdflags => flag_names(out, &["RD", "WR"], a(0)),
+                Arg::Out(..) => {}
             }
             i += words;
         }
@@ -193,7 +160,7 @@ impl Tracer {
         if ok {
             self.track_fds(id, args, mem, wasi);
         }
-        let desc = &WASI[id];
+        let desc = &FUNCTIONS[id];
         self.end(result, took, None, |out, paths| {
             if !ok {
                 return;
@@ -203,13 +170,10 @@ impl Tracer {
             for kind in desc.args {
                 let at = i;
                 let a = |k: usize| args.get(at + k).copied().unwrap_or(0);
-                match *kind {
-                    Str | Ciovs | Iovs | Buf | NameBuf => i += 2,
-                    _ => i += 1,
-                }
+                i += kind.words();
                 let (label, what) = match *kind {
-                    Out(label, what) => (label, what),
-                    NameBuf => {
+                    Arg::Out(label, what) => (label, what),
+                    Arg::NameBuf => {
                         out.push_str(if first { " (" } else { ", " });
                         first = false;
                         out.push_str("name ");
@@ -227,13 +191,13 @@ impl Tracer {
                 out.push(' ');
                 let p = a(0);
                 let shown = match what {
-                    O::U32 => mem.u32(p).map(|v| {
+                    Pointee::U32 => mem.u32(p).map(|v| {
                         let _ = write!(out, "{v}");
                     }),
-                    O::U64 => mem.u64(p).map(|v| {
+                    Pointee::U64 => mem.u64(p).map(|v| {
                         let _ = write!(out, "{v}");
                     }),
-                    O::Fd => mem.u32(p).map(|v| {
+                    Pointee::Fd => mem.u32(p).map(|v| {
                         let _ = write!(out, "{v}");
                         if let Some(path) = paths.get(&v) {
                             out.push('<');
@@ -241,10 +205,10 @@ impl Tracer {
                             out.push('>');
                         }
                     }),
-                    O::Roflags => mem.u16(p).map(|v| {
+                    Pointee::Roflags => mem.u16(p).map(|v| {
                         flag_names(out, &["RECV_DATA_TRUNCATED"], v.into());
                     }),
-                    O::Fdstat => (|| {
+                    Pointee::Fdstat => (|| {
                         let (ft, flags) = (mem.u8(p)?, mem.u16(p.checked_add(2)?)?);
                         out.push('{');
                         enum_name(out, &FILETYPES, ft.into());
@@ -257,7 +221,7 @@ impl Tracer {
                         out.push('}');
                         Some(())
                     })(),
-                    O::Filestat => (|| {
+                    Pointee::Filestat => (|| {
                         let (ft, size) =
                             (mem.u8(p.checked_add(16)?)?, mem.u64(p.checked_add(32)?)?);
                         out.push('{');
@@ -265,7 +229,7 @@ impl Tracer {
                         let _ = write!(out, ", size {size}}}");
                         Some(())
                     })(),
-                    O::Prestat => (|| {
+                    Pointee::Prestat => (|| {
                         let (tag, len) = (mem.u8(p)?, mem.u32(p.checked_add(4)?)?);
                         if tag == 0 {
                             let _ = write!(out, "{{DIR, name_len {len}}}");
@@ -301,9 +265,14 @@ impl Tracer {
         });
     }
 
+    /// Drops the line begun: the call will be made again (and traced then).
+    pub(crate) fn discard(&mut self) {
+        self.line.clear();
+    }
+
     /// Keeps `paths` in step with the fd table after a successful call.
     fn track_fds(&mut self, id: usize, args: &[u64], mem: Mem<'_>, wasi: &WasiCtx) {
-        match WASI[id].name {
+        match FUNCTIONS[id].name {
             "path_open" => {
                 let Some(fd) = mem.u32(args[8]) else { return };
                 let mut path = Vec::new();

@@ -2,7 +2,8 @@
 //! refusals in our terms.
 
 use crate::engine::{Engine, EngineConfig};
-use crate::{Error, WasmFeatures};
+use crate::error::PrecompiledProblem;
+use crate::Error;
 use std::path::Path;
 
 /// A module's name from its path: the file name.
@@ -57,27 +58,26 @@ pub(crate) fn compile(
     name: &str,
     bytes: &[u8],
 ) -> Result<wasmtime::Module, Error> {
-    let invalid = |reason: String| Error::InvalidModule {
-        name: name.to_string(),
-        reason,
-    };
     match detect(bytes) {
         Format::Binary | Format::Text => {
             let start = std::time::Instant::now();
             let module =
-                wasmtime::Module::new(engine, bytes).map_err(|e| invalid(format!("{e:#}")))?;
+                wasmtime::Module::new(engine, bytes).map_err(|e| Error::InvalidModule {
+                    name: name.to_string(),
+                    switched_off: None,
+                    source: e.into(),
+                })?;
             tracing::debug!(module = name, bytes = bytes.len(), took = ?start.elapsed(), "compiled");
             Ok(module)
         }
         Format::Precompiled => Err(Error::Precompiled {
             name: name.to_string(),
-            reason: "precompiled modules are native code and load only through the unsafe \
-                     Module::from_precompiled_file (the CLI runs them directly)"
-                .into(),
+            problem: PrecompiledProblem::NeedsUnsafeLoader,
+            source: None,
         }),
-        Format::Component => Err(invalid(
-            "this is a WebAssembly component; lucet-wasi runs core modules (wasm32-wasip1)".into(),
-        )),
+        Format::Component => Err(Error::Component {
+            name: name.to_string(),
+        }),
         Format::Unknown => Err(Error::NotWasm {
             name: name.to_string(),
         }),
@@ -92,26 +92,46 @@ pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, Error> {
     })
 }
 
-/// Why Wasmtime refused a precompiled module, in our terms where we know them.
-pub(crate) fn precompiled_reason(e: &wasmtime::Error) -> String {
-    let reason = format!("{e:#}");
-    if reason.contains("compiled without epoch interruption but it is enabled") {
-        "it was compiled without timeout support, but this engine has it (EngineConfig { \
-         timeout_capable: true }); compile it with `lucet-wasi compile --timeout-capable`"
-            .into()
-    } else if reason.contains("compiled with epoch interruption but it is not enabled") {
-        "it was compiled with timeout support (`lucet-wasi compile --timeout-capable`), but \
-         this engine has none; load it with EngineConfig { timeout_capable: true }"
-            .into()
-    } else {
-        explain_precompiled(&reason)
+/// Why Wasmtime refused a precompiled module with `e` on `engine`: found by trying the
+/// engines that differ from it in one setting the CLI and the builder choose (timeout
+/// support, a switched-off proposal), never by reading Wasmtime's message. `load` loads
+/// the artifact on an engine.
+pub(crate) fn precompiled_problem(
+    engine: &Engine,
+    load: impl Fn(&wasmtime::Engine) -> wasmtime::Result<()>,
+) -> PrecompiledProblem {
+    let config = engine.config();
+    let loads_with = |other: EngineConfig| {
+        Engine::shared(&other).is_ok_and(|other| load(&other.0.engine).is_ok())
+    };
+    if loads_with(EngineConfig {
+        timeout_capable: !config.timeout_capable,
+        ..*config
+    }) {
+        return PrecompiledProblem::TimeoutSupport {
+            artifact: !config.timeout_capable,
+        };
     }
+    for (proposal, on) in config.wasm.iter() {
+        let Ok(wasm) = config.wasm.switch(&format!("{proposal}=y")) else {
+            continue;
+        };
+        if !on && loads_with(EngineConfig { wasm, ..*config }) {
+            return PrecompiledProblem::ProposalOff { proposal };
+        }
+    }
+    PrecompiledProblem::Incompatible
 }
 
 /// When a module is invalid and some proposals are switched off, finds the one whose
 /// switch would make it valid and says so; otherwise returns the error as it is.
 pub(crate) fn name_switched_off_proposal(engine: &Engine, bytes: &[u8], e: Error) -> Error {
-    let Error::InvalidModule { name, reason } = e else {
+    let Error::InvalidModule {
+        name,
+        switched_off: None,
+        source,
+    } = e
+    else {
         return e;
     };
     let config = engine.config();
@@ -132,30 +152,15 @@ pub(crate) fn name_switched_off_proposal(engine: &Engine, bytes: &[u8], e: Error
         if valid {
             return Error::InvalidModule {
                 name,
-                reason: format!(
-                    "it uses the WebAssembly `{proposal}` proposal, which is switched off \
-                     (--wasm {proposal}=n): {reason}"
-                ),
+                switched_off: Some(proposal),
+                source,
             };
         }
     }
-    Error::InvalidModule { name, reason }
-}
-
-/// Wasmtime's refusal of a precompiled module made with other wasm switches, in our
-/// terms; other reasons pass through.
-fn explain_precompiled(reason: &str) -> String {
-    let feature = reason
-        .strip_prefix("Module was compiled with support for WebAssembly feature `")
-        .and_then(|r| r.split_once('`'))
-        .and_then(|(name, _)| WasmFeatures::from_wasmtime_name(name));
-    match feature {
-        Some(f) => format!(
-            "it was compiled with the WebAssembly `{f}` proposal on, but it is switched off \
-             here (--wasm {f}=n); run it with the switches it was compiled with, or compile \
-             it again with these"
-        ),
-        None => reason.to_string(),
+    Error::InvalidModule {
+        name,
+        switched_off: None,
+        source,
     }
 }
 
@@ -182,13 +187,5 @@ mod tests {
         assert_eq!(file_name(Path::new("/srv/apps/app.wasm")), "app.wasm");
         assert_eq!(file_name(Path::new("app.wat")), "app.wat");
         assert_eq!(file_name(Path::new("/")), "/");
-    }
-
-    #[test]
-    fn a_switched_off_proposal_in_a_precompiled_module_is_named() {
-        let reason = "Module was compiled with support for WebAssembly feature \
-                      `exceptions` but it is not enabled for the host";
-        assert!(explain_precompiled(reason).contains("`exceptions` proposal on"));
-        assert_eq!(explain_precompiled("something else"), "something else");
     }
 }

@@ -1,10 +1,25 @@
-//! The one error type of lucet-wasi.
+//! The one error type of lucet-wasi, [`Error`], with the kinds some variants carry
+//! (`kinds.rs`), why a host function failed ([`HostcallError`], `hostcall.rs`) and where
+//! a guest stopped ([`WasmBacktrace`], `backtrace.rs`). This module knows no other part
+//! of the crate but sizes.
 
-// Named otherwise here only because thiserror takes any field type called `Backtrace`
-// for std's backtrace.
-use crate::{Backtrace as WasmFrames, Bytes, HostcallError};
+mod backtrace;
+mod hostcall;
+mod kinds;
+
+pub use backtrace::{FrameInfo, WasmBacktrace};
+pub use hostcall::HostcallError;
+pub use kinds::{
+    ArgumentProblem, CacheProblem, EngineSetting, FeatureProblem, LimitRule, Misuse,
+    PrecompiledProblem,
+};
+
+use crate::Bytes;
 use std::path::PathBuf;
 use std::time::Duration;
+
+/// An underlying error, kept as an [`Error`]'s source.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Everything that can go wrong loading, linking or running a guest.
 ///
@@ -22,14 +37,14 @@ pub enum Error {
         reason: &'static str,
     },
     /// A limit breaks a rule (granularity, ordering, range).
-    #[error("{what} {value}: {reason}")]
+    #[error("{what} {value}: {rule}")]
     InvalidLimit {
         /// Which limit.
         what: &'static str,
         /// Its value.
         value: Bytes,
         /// The rule it breaks.
-        reason: String,
+        rule: LimitRule,
     },
     /// A file could not be read or written.
     #[error("{}: {source}", path.display())]
@@ -47,21 +62,33 @@ pub enum Error {
         name: String,
     },
     /// The module failed to parse, validate or compile.
-    #[error("{name}: invalid module: {reason}")]
+    #[error("{name}: invalid module: {}{}", switched_off_hint(*.switched_off), chain(&**source))]
     InvalidModule {
         /// The module: its path as given, or `module.wasm` for bytes.
         name: String,
-        /// The parser's or compiler's message.
-        reason: String,
+        /// A WebAssembly proposal the module uses that is switched off, if that is why.
+        switched_off: Option<&'static str>,
+        /// The parser's or compiler's error.
+        #[source]
+        source: BoxError,
+    },
+    /// The bytes are a WebAssembly component, not a core module.
+    #[error("{name}: invalid module: this is a WebAssembly component; lucet-wasi runs core modules (wasm32-wasip1)")]
+    Component {
+        /// The module: its path as given, or `module.wasm` for bytes.
+        name: String,
     },
     /// A precompiled module could not be loaded (corrupt, truncated, or made by an
     /// incompatible version or configuration).
-    #[error("{name}: cannot load precompiled module: {reason}")]
+    #[error("{name}: cannot load precompiled module: {problem}{}", source.as_deref().map(|s| format!(": {}", chain(s))).unwrap_or_default())]
     Precompiled {
         /// The module: its path as given, or `module.cwasm` for bytes.
         name: String,
         /// Why.
-        reason: String,
+        problem: PrecompiledProblem,
+        /// Wasmtime's error, if it refused the artifact.
+        #[source]
+        source: Option<BoxError>,
     },
     /// A preopened host directory could not be opened.
     #[error("preopen {guest}:{}: cannot open host directory: {source}", host.display())]
@@ -99,10 +126,13 @@ pub enum Error {
     },
     /// The module cannot be linked although every import is provided: an import (WASI
     /// or a host function) has another type than the module expects.
-    #[error("cannot link module: {reason}")]
+    #[error("cannot link module: {}{}", function.as_deref().map(|f| format!("host function `{f}`: ")).unwrap_or_default(), chain(&**source))]
     Link {
-        /// The linker's message.
-        reason: String,
+        /// The host function (`module::name`) that could not be linked, if it was one.
+        function: Option<String>,
+        /// The linker's error.
+        #[source]
+        source: BoxError,
     },
     /// The entry point is not an exported function.
     #[error("module has no exported function `{name}`")]
@@ -121,12 +151,13 @@ pub enum Error {
         found: String,
     },
     /// An export exists but its type differs from the one asked for.
-    #[error("export `{name}` cannot be called with these types: {reason}")]
+    #[error("export `{name}` cannot be called with these types: {}", chain(&**source))]
     ExportType {
         /// The export.
         name: String,
         /// What differs.
-        reason: String,
+        #[source]
+        source: BoxError,
     },
     /// The guest called `proc_exit` during [`WasiInstance::call`](crate::WasiInstance::call).
     #[error("guest exited with status {status}")]
@@ -150,7 +181,7 @@ pub enum Error {
         /// The trap's cause.
         message: String,
         /// Where in the guest it trapped (empty if not in wasm code).
-        backtrace: WasmFrames,
+        backtrace: WasmBacktrace,
     },
     /// The guest ran longer than its timeout.
     #[error("guest timed out after {}", humantime::format_duration(*after))]
@@ -180,23 +211,27 @@ pub enum Error {
     #[error("guest ran out of fuel")]
     OutOfFuel {
         /// Where in the guest it ran out.
-        backtrace: WasmFrames,
+        backtrace: WasmBacktrace,
     },
     /// Every instance slot of a pooled engine is taken (see
     /// [`EngineConfig::pooling`](crate::EngineConfig::pooling)): instances hold their slot
     /// until dropped. Nothing waits; the caller decides whether to retry.
-    #[error("no free instance slot: {reason} (drop instances that are done, or raise EngineConfig::pooling)")]
+    #[error("no free instance slot: {source} (drop instances that are done, or raise EngineConfig::pooling)")]
     PoolExhausted {
         /// Wasmtime's account of the limit reached.
-        reason: String,
+        #[source]
+        source: wasmtime::PoolConcurrencyLimitError,
     },
     /// A compile-cache directory cannot be used.
-    #[error("compile cache {}: {reason}", dir.display())]
+    #[error("compile cache {}: {problem}{}", dir.display(), source.as_ref().map(|s| format!(": {s}")).unwrap_or_default())]
     Cache {
         /// The directory.
         dir: PathBuf,
         /// Why not.
-        reason: String,
+        problem: CacheProblem,
+        /// The OS error, if any.
+        #[source]
+        source: Option<std::io::Error>,
     },
     /// An async host function was given to an instance built for sync runs.
     #[error("host function `{function}` is async: build the instance with build_async() and run it with run_async() or call_async()")]
@@ -211,10 +246,40 @@ pub enum Error {
     /// of bounds, misaligned or not UTF-8.
     #[error("guest memory: {0}")]
     GuestMemory(#[from] HostcallError),
-    /// An argument to the builder or an instance cannot be used as given (arguments or
-    /// environment the guest cannot receive, settings the engine lacks).
+    /// The module's engine lacks a setting the builder asks for (engine settings are
+    /// engine-wide: see [`EngineConfig`](crate::EngineConfig)).
+    #[error("{needed}")]
+    EngineLacks {
+        /// What is needed.
+        needed: EngineSetting,
+    },
+    /// A call that does not fit the instance's state.
     #[error("{0}")]
-    InvalidArgument(String),
+    Misuse(Misuse),
+    /// An argument or environment variable the guest cannot receive.
+    #[error("{}", guest_argument(what, value, *problem))]
+    GuestArgument {
+        /// `argument` or `environment variable`.
+        what: &'static str,
+        /// The value given (empty for [`ArgumentProblem::TooLarge`]).
+        value: String,
+        /// What is wrong with it.
+        problem: ArgumentProblem,
+    },
+    /// A `--wasm` switch list (or [`WasmFeatures::switch`](crate::WasmFeatures::switch))
+    /// cannot be used.
+    #[error("{0}")]
+    WasmFeature(FeatureProblem),
+    /// A trace filter names a call that neither WASI nor the instance's host functions
+    /// have (`Some(name)`), or no call at all (`None`).
+    #[error("{}", match name {
+        Some(name) => format!("trace filter: `{name}` is neither a wasi_snapshot_preview1 function nor a host function of this instance"),
+        None => "a trace filter names at least one call".to_string(),
+    })]
+    TraceFilter {
+        /// The unknown name, if one.
+        name: Option<String>,
+    },
     /// The engine or the host failed (out of host memory, thread creation, ...).
     #[error("{context}{}", source.as_deref().map(|s| format!(": {}", chain(s))).unwrap_or_default())]
     Host {
@@ -222,7 +287,7 @@ pub enum Error {
         context: String,
         /// The error it got, if any.
         #[source]
-        source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+        source: Option<BoxError>,
     },
 }
 
@@ -280,6 +345,27 @@ fn chain(e: &(dyn std::error::Error + 'static)) -> String {
         next = cause.source();
     }
     out
+}
+
+/// The reason part of [`Error::InvalidModule`] when a proposal is switched off.
+fn switched_off_hint(proposal: Option<&str>) -> String {
+    match proposal {
+        Some(p) => format!(
+            "it uses the WebAssembly `{p}` proposal, which is switched off (--wasm {p}=n): "
+        ),
+        None => String::new(),
+    }
+}
+
+/// The message of [`Error::GuestArgument`].
+fn guest_argument(what: &str, value: &str, problem: ArgumentProblem) -> String {
+    match problem {
+        ArgumentProblem::NulByte => format!("{what} {value:?}: contains a NUL byte"),
+        ArgumentProblem::BadName => {
+            format!("{what} name {value:?}: must be non-empty and contain no '='")
+        }
+        ArgumentProblem::TooLarge => "arguments or environment too large".to_string(),
+    }
 }
 
 /// Where to look for an import nobody provides.

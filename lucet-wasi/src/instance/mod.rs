@@ -1,12 +1,27 @@
-//! [`WasiInstance`]: an instantiated guest, its runs and calls, and its memory.
+//! [`WasiInstance`]: an instantiated guest, its runs and calls (sync here, async in
+//! `async_run.rs`, sharing the checks before and the mapping of results after), its
+//! builder (`builder.rs`, `build.rs`), its memory (`memory.rs`) and how runs end
+//! (`outcome.rs`).
+
+#[cfg(feature = "async")]
+mod async_run;
+mod build;
+mod builder;
+mod memory;
+mod outcome;
+
+pub use builder::WasiInstanceBuilder;
+pub use outcome::Exit;
 
 use crate::module::Module;
-use crate::outcome::{outcome, Exit};
+use crate::observe::{RunStats, Span, Usage};
 use crate::store::StoreData;
-use crate::Error;
+use crate::error::Misuse;
+use crate::{Bytes, Error};
+use outcome::{log_outcome, outcome};
 use std::any::Any;
 use std::time::{Duration, Instant};
-use wasmtime::{ExternType, InstancePre, Store, UpdateDeadline, WasmParams, WasmResults};
+use wasmtime::{ExternType, InstancePre, Store, TypedFunc, UpdateDeadline, WasmParams, WasmResults};
 
 /// The export a reactor module initialises itself with (WASI application ABI).
 pub(crate) const INITIALIZE: &str = "_initialize";
@@ -48,36 +63,46 @@ const START: &str = "_start";
 pub struct WasiInstance {
     /// The guest's state; `None` only after an internal error lost it, or after an async
     /// run's future was dropped before it finished.
-    pub(crate) inner: Option<Inner>,
-    pub(crate) module: Module,
-    pub(crate) timeout: Option<Duration>,
+    inner: Option<Inner>,
+    module: Module,
+    timeout: Option<Duration>,
     /// `Some(yield interval)` for an instance built for async runs (`build_async`).
-    pub(crate) async_yield: Option<Duration>,
+    async_yield: Option<Duration>,
     /// Time spent in the guest, for [`stats`](Self::stats), if asked for.
-    pub(crate) usage: Option<crate::stats::Usage>,
+    usage: Option<Usage>,
 }
 
 /// Everything a run touches.
-pub(crate) struct Inner {
-    pub(crate) store: Store<StoreData>,
-    pub(crate) instance: wasmtime::Instance,
+struct Inner {
+    store: Store<StoreData>,
+    instance: wasmtime::Instance,
 }
+
+/// What makes an instance besides its store: from the build to the instance.
+struct Parts {
+    module: Module,
+    timeout: Option<Duration>,
+    usage: Option<Usage>,
+    async_yield: Option<Duration>,
+}
+
+/// How a call into the guest went: the guest's own result, or a refusal before it ran.
+type Called<R> = Result<wasmtime::Result<R>, Error>;
 
 impl WasiInstance {
     /// Instantiates `pre` in `store` and, for a reactor, runs `_initialize`.
-    pub(crate) fn start(
-        module: Module,
+    fn start(
+        parts: Parts,
         mut store: Store<StoreData>,
         pre: InstancePre<StoreData>,
-        timeout: Option<Duration>,
-        mut usage: Option<crate::stats::Usage>,
     ) -> Result<WasiInstance, Error> {
-        let reactor = is_reactor(&module);
-        arm_timeout(&module, timeout, &mut store);
-        let span = usage.is_some().then(crate::stats::Span::start);
-        let result = on_guest_stack(&module, || {
+        let reactor = is_reactor(&parts.module);
+        arm_timeout(&parts.module, parts.timeout, &mut store);
+        let mut usage = parts.usage;
+        let span = usage.is_some().then(Span::start);
+        let result = on_guest_stack(&parts.module, || {
             let instance = pre.instantiate(&mut store)?;
-            tracing::debug!(module = module.name(), "instantiated");
+            tracing::debug!(module = parts.module.name(), "instantiated");
             store.data_mut().memory = instance.get_memory(&mut store, "memory");
             if reactor {
                 let init = instance.get_typed_func::<(), ()>(&mut store, INITIALIZE)?;
@@ -88,27 +113,24 @@ impl WasiInstance {
         if let (Some(span), Some(usage)) = (span, &mut usage) {
             span.end(usage);
         }
-        WasiInstance::started(module, store, result, timeout, usage, None)
+        WasiInstance::started(Parts { usage, ..parts }, store, result)
     }
 
     /// The instance an instantiation gave, its output flushed; or the error it ended
     /// with (a `proc_exit` is [`Error::Exited`]). Shared by sync and async builds.
-    pub(crate) fn started(
-        module: Module,
+    fn started(
+        parts: Parts,
         mut store: Store<StoreData>,
         result: wasmtime::Result<wasmtime::Instance>,
-        timeout: Option<Duration>,
-        usage: Option<crate::stats::Usage>,
-        async_yield: Option<Duration>,
     ) -> Result<WasiInstance, Error> {
         match result {
             Ok(instance) => {
                 let mut this = WasiInstance {
                     inner: Some(Inner { store, instance }),
-                    module,
-                    timeout,
-                    usage,
-                    async_yield,
+                    module: parts.module,
+                    timeout: parts.timeout,
+                    usage: parts.usage,
+                    async_yield: parts.async_yield,
                 };
                 this.flush()?;
                 Ok(this)
@@ -116,7 +138,7 @@ impl WasiInstance {
             Err(e) => {
                 let memory = store.data().memory.map(|m| m.data_size(&store) as u64);
                 let _ = store.data_mut().wasi.fds.flush_outputs();
-                Err(failed_call(outcome(e, timeout, memory)))
+                Err(failed_call(outcome(e, parts.timeout, memory)))
             }
         }
     }
@@ -124,24 +146,13 @@ impl WasiInstance {
     /// Runs the exported function `entry` (normally `_start`: no parameters, no results)
     /// to completion.
     pub fn run(&mut self, entry: &str) -> Result<Exit, Error> {
-        self.check_sync()?;
-        entry_point(&self.module, entry)?;
-        self.refuse_initialize(entry)?;
-        let timeout = self.timeout;
-        tracing::debug!(module = self.module.name(), entry, "running");
+        self.check_mode(false)?;
+        self.before_run(entry)?;
         let result = self.on_guest_stack(|inner| {
-            inner
-                .instance
-                .get_typed_func::<(), ()>(&mut inner.store, entry)
-                .and_then(|func| func.call(&mut inner.store, ()))
+            let func = typed::<(), ()>(inner, entry)?;
+            Ok(func.call(&mut inner.store, ()))
         })?;
-        self.flush()?;
-        let exit = match result {
-            Ok(()) => Ok(Exit::Returned),
-            Err(e) => outcome(e, timeout, self.memory_size()),
-        };
-        crate::stats::log_outcome(&exit);
-        exit
+        self.finish_run(result)
     }
 
     /// Calls the exported function `name` with typed parameters and results, as for a
@@ -160,54 +171,33 @@ impl WasiInstance {
         name: &str,
         params: P,
     ) -> Result<R, Error> {
-        self.check_sync()?;
-        if !self.module.exports_func(name) {
-            return Err(Error::NoSuchExport {
-                name: name.to_string(),
-            });
-        }
-        self.refuse_initialize(name)?;
-        let timeout = self.timeout;
-        tracing::debug!(module = self.module.name(), export = name, "calling");
+        self.check_mode(false)?;
+        self.before_call(name)?;
         let result = self.on_guest_stack(|inner| {
-            let func = inner
-                .instance
-                .get_typed_func::<P, R>(&mut inner.store, name)
-                .map_err(|e| {
-                    Ok(Error::ExportType {
-                        name: name.to_string(),
-                        reason: format!("{e:#}"),
-                    })
-                })?;
-            func.call(&mut inner.store, params).map_err(Err)
+            let func = typed::<P, R>(inner, name)?;
+            Ok(func.call(&mut inner.store, params))
         })?;
-        self.flush()?;
-        match result {
-            Ok(r) => Ok(r),
-            Err(Ok(e)) => Err(e),
-            Err(Err(e)) => Err(failed_call(outcome(e, timeout, self.memory_size()))),
-        }
+        self.finish_call(result)
     }
 
-    /// The embedder data given to [`WasiInstanceBuilder::data`](crate::WasiInstanceBuilder::data),
-    /// if it is a `T`.
+    /// The embedder data given to [`WasiInstanceBuilder::data`], if it is a `T`.
     pub fn data<T: Any>(&mut self) -> Option<&mut T> {
         self.inner.as_mut()?.store.data_mut().data.downcast_mut()
     }
 
     /// What the instance used so far (time, memory, fuel, calls by name), if the
-    /// builder was asked to [`collect_stats`](crate::WasiInstanceBuilder::collect_stats).
-    /// Time counts instantiation and every run and call.
-    pub fn stats(&self) -> Option<crate::RunStats> {
+    /// builder was asked to [`collect_stats`](WasiInstanceBuilder::collect_stats).
+    /// Time counts instantiation and every run and call, sync or async.
+    pub fn stats(&self) -> Option<RunStats> {
         let usage = self.usage.as_ref()?;
-        let mut stats = crate::RunStats {
+        let mut stats = RunStats {
             wall: usage.wall,
             cpu: usage.cpu,
             ..Default::default()
         };
         if let Some(inner) = &self.inner {
             let data = inner.store.data();
-            stats.peak_memory = crate::Bytes(data.heap_peak());
+            stats.peak_memory = Bytes(data.heap_peak());
             stats.syscalls = data
                 .observer
                 .as_ref()
@@ -227,15 +217,51 @@ impl WasiInstance {
         &self.module
     }
 
+    /// The checks before a run of `entry`, sync or async.
+    fn before_run(&self, entry: &str) -> Result<(), Error> {
+        entry_point(&self.module, entry)?;
+        self.refuse_initialize(entry)?;
+        tracing::debug!(module = self.module.name(), entry, "running");
+        Ok(())
+    }
+
+    /// The checks before a call of the export `name`, sync or async.
+    fn before_call(&self, name: &str) -> Result<(), Error> {
+        if !self.module.exports_func(name) {
+            return Err(Error::NoSuchExport {
+                name: name.to_string(),
+            });
+        }
+        self.refuse_initialize(name)?;
+        tracing::debug!(module = self.module.name(), export = name, "calling");
+        Ok(())
+    }
+
+    /// After a run, sync or async: the output flushed, and how the guest ended.
+    fn finish_run(&mut self, result: Called<()>) -> Result<Exit, Error> {
+        self.flush()?;
+        let exit = match result? {
+            Ok(()) => Ok(Exit::Returned),
+            Err(e) => outcome(e, self.timeout, self.memory_size()),
+        };
+        log_outcome(&exit);
+        exit
+    }
+
+    /// After a call, sync or async: the output flushed, and what it returned.
+    fn finish_call<R>(&mut self, result: Called<R>) -> Result<R, Error> {
+        self.flush()?;
+        match result? {
+            Ok(r) => Ok(r),
+            Err(e) => Err(failed_call(outcome(e, self.timeout, self.memory_size()))),
+        }
+    }
+
     /// `_initialize` ran when the instance was built; a second run would initialise the
     /// guest twice.
-    pub(crate) fn refuse_initialize(&self, name: &str) -> Result<(), Error> {
+    fn refuse_initialize(&self, name: &str) -> Result<(), Error> {
         if name == INITIALIZE && !self.module.exports_func(START) {
-            return Err(Error::InvalidArgument(
-                "`_initialize` already ran when the instance was built (reactors are \
-                 initialised once, before any other export is called)"
-                    .into(),
-            ));
+            return Err(Error::Misuse(Misuse::InitializeAgain));
         }
         Ok(())
     }
@@ -243,36 +269,40 @@ impl WasiInstance {
     /// Runs `f` on a guest stack with the timeout (if any) armed from now. If `f`
     /// panics, the instance is lost.
     fn on_guest_stack<R>(&mut self, f: impl FnOnce(&mut Inner) -> R) -> Result<R, Error> {
-        let mut inner = self
-            .inner
-            .take()
-            .ok_or_else(|| Error::internal("this instance was lost to an earlier failure"))?;
+        let mut inner = self.take_inner()?;
         arm_timeout(&self.module, self.timeout, &mut inner.store);
-        let span = self.usage.is_some().then(crate::stats::Span::start);
+        let span = self.usage.is_some().then(Span::start);
         let result = on_guest_stack(&self.module, || f(&mut inner))?;
         if let (Some(span), Some(usage)) = (span, &mut self.usage) {
             span.end(usage);
         }
+        self.put_back(inner);
+        Ok(result)
+    }
+
+    /// Takes the guest's state out for a run; [`put_back`](Self::put_back) returns it.
+    fn take_inner(&mut self) -> Result<Inner, Error> {
+        self.inner.take().ok_or(Error::Misuse(Misuse::InstanceLost))
+    }
+
+    /// Puts the guest's state back after a run, its trace flushed.
+    fn put_back(&mut self, mut inner: Inner) {
         if let Some(observer) = &mut inner.store.data_mut().observer {
             observer.flush();
         }
         self.inner = Some(inner);
-        Ok(result)
     }
 
-    /// Refuses a sync run of an instance built for async runs.
-    fn check_sync(&self) -> Result<(), Error> {
-        match self.async_yield {
-            Some(_) => Err(Error::InvalidArgument(
-                "this instance was built with build_async(): run it with run_async() or \
-                 call_async()"
-                    .into(),
-            )),
-            None => Ok(()),
+    /// Refuses a sync run of an instance built for async runs, and the reverse.
+    fn check_mode(&self, asynchronous: bool) -> Result<(), Error> {
+        match (self.async_yield.is_some(), asynchronous) {
+            (true, false) => Err(Error::Misuse(Misuse::SyncRunOfAsyncInstance)),
+            (false, true) => Err(Error::Misuse(Misuse::AsyncRunOfSyncInstance)),
+            _ => Ok(()),
         }
     }
 
-    pub(crate) fn flush(&mut self) -> Result<(), Error> {
+    fn flush(&mut self) -> Result<(), Error> {
         let Some(inner) = self.inner.as_mut() else {
             return Ok(());
         };
@@ -286,8 +316,22 @@ impl WasiInstance {
     }
 }
 
+/// The export `name` as a function of the types asked for.
+fn typed<P: WasmParams, R: WasmResults>(
+    inner: &mut Inner,
+    name: &str,
+) -> Result<TypedFunc<P, R>, Error> {
+    inner
+        .instance
+        .get_typed_func::<P, R>(&mut inner.store, name)
+        .map_err(|source| Error::ExportType {
+            name: name.to_string(),
+            source: source.into(),
+        })
+}
+
 /// Checks that `name` is an exported function without parameters or results.
-pub(crate) fn entry_point(module: &Module, name: &str) -> Result<(), Error> {
+fn entry_point(module: &Module, name: &str) -> Result<(), Error> {
     match module.inner.get_export(name) {
         Some(ExternType::Func(f)) if f.params().len() == 0 && f.results().len() == 0 => Ok(()),
         Some(ExternType::Func(f)) => Err(Error::BadEntrypoint {
@@ -302,12 +346,12 @@ pub(crate) fn entry_point(module: &Module, name: &str) -> Result<(), Error> {
 
 /// Whether `_initialize` must run when the module is instantiated: it exports it (with
 /// no parameters or results) and is not a command.
-pub(crate) fn is_reactor(module: &Module) -> bool {
+fn is_reactor(module: &Module) -> bool {
     entry_point(module, INITIALIZE).is_ok() && !module.exports_func(START)
 }
 
 /// The error of a call that did not return: a `proc_exit` becomes [`Error::Exited`].
-pub(crate) fn failed_call(outcome: Result<Exit, Error>) -> Error {
+fn failed_call(outcome: Result<Exit, Error>) -> Error {
     match outcome {
         Ok(Exit::Exited(status)) => Error::Exited { status },
         Ok(Exit::Returned) => Error::internal("a failed call returned"),
@@ -319,7 +363,7 @@ pub(crate) fn failed_call(outcome: Result<Exit, Error>) -> Error {
 fn arm_timeout(module: &Module, timeout: Option<Duration>, store: &mut Store<StoreData>) {
     let engine = module.engine();
     let deadline = timeout.map(|after| Instant::now() + after);
-    store.data_mut().wasi.deadline = deadline;
+    store.data_mut().wasi.set_deadline(deadline);
     match deadline {
         Some(deadline) => {
             engine.start_ticker();
@@ -341,6 +385,6 @@ fn arm_timeout(module: &Module, timeout: Option<Duration>, store: &mut Store<Sto
 
 /// Runs `f` on a stack that holds the module's engine's wasm stack and the host's calls.
 fn on_guest_stack<R>(module: &Module, f: impl FnOnce() -> R) -> Result<R, Error> {
-    let stack = module.engine().config().stack.0 as usize + crate::guest_stack::HOST_STACK;
-    crate::guest_stack::run(stack, f)
+    let stack = module.engine().config().stack.0 as usize + crate::engine::HOST_STACK;
+    crate::engine::run_on_guest_stack(stack, f)
 }

@@ -1,7 +1,7 @@
 //! Showing values: errno, flag and enum names, escaped bytes, and guest memory read
 //! without trusting it.
 
-use super::table::{DATA_CAP, PATH_CAP};
+use super::line::{DATA_CAP, PATH_CAP};
 use std::fmt::Write as _;
 
 pub(crate) const ERRNO: [&str; 77] = [

@@ -1,13 +1,21 @@
-//! Engines: the Wasmtime settings that are engine-wide, shared engines, and the
-//! epoch ticker that timeouts need.
+//! Engines: the Wasmtime settings that are engine-wide, shared engines, the epoch
+//! ticker that timeouts need, the wasm features and limits, and the stacks guests run on.
 
-use crate::store::StoreData;
-use crate::{Bytes, Error, GiB, MiB, WasmFeatures};
+mod features;
+mod limits;
+mod stack;
+
+pub use features::WasmFeatures;
+pub use limits::Limits;
+pub(crate) use limits::{check_size, check_stack, PAGE};
+pub(crate) use stack::{run_on_guest_stack, HOST_STACK};
+
+use crate::{Bytes, Error, GiB, MiB};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Once, OnceLock};
 use std::time::Duration;
-use wasmtime::{Config, Linker};
+use wasmtime::Config;
 
 /// Bytes of each pooled memory and table kept mapped between instances.
 const KEEP_RESIDENT: usize = 1 << 20;
@@ -80,10 +88,6 @@ pub(crate) struct EngineHandle {
     pub(crate) engine: wasmtime::Engine,
     pub(crate) config: EngineConfig,
     ticker: Once,
-    linker: OnceLock<Linker<StoreData>>,
-    /// The WASI linker of async instances (`async` feature).
-    #[cfg(feature = "async")]
-    pub(crate) linker_async: OnceLock<Linker<StoreData>>,
     /// One of a thread's own engines (`pool_per_thread`).
     pub(crate) thread_local: bool,
 }
@@ -91,15 +95,15 @@ pub(crate) struct EngineHandle {
 impl Engine {
     /// Creates an engine with this configuration.
     pub fn new(config: &EngineConfig) -> Result<Engine, Error> {
-        crate::limits::check_size("heap address space", config.heap_address_space)?;
-        crate::limits::check_stack(config.stack)?;
+        check_size("heap address space", config.heap_address_space)?;
+        check_stack(config.stack)?;
         let mut c = Config::new();
         c.epoch_interruption(config.timeout_capable)
             .memory_reservation(config.heap_address_space.0)
             .max_wasm_stack(config.stack.0 as usize)
             // The fibers of async runs hold the wasm stack and the host calls made from it;
             // sync runs do not use it.
-            .async_stack_size(config.stack.0 as usize + crate::guest_stack::HOST_STACK)
+            .async_stack_size(config.stack.0 as usize + stack::HOST_STACK)
             .consume_fuel(config.fuel);
         config.wasm.check()?;
         config.wasm.apply(&mut c);
@@ -122,7 +126,7 @@ impl Engine {
         } else {
             // Fiber stacks of async runs, reused from run to run.
             #[cfg(feature = "async")]
-            c.with_host_stack(crate::fiber_stack::creator());
+            c.with_host_stack(stack::fiber_stacks());
         }
         let engine =
             wasmtime::Engine::new(&c).map_err(|e| Error::host("cannot create engine", e))?;
@@ -130,9 +134,6 @@ impl Engine {
             engine,
             config: *config,
             ticker: Once::new(),
-            linker: OnceLock::new(),
-            #[cfg(feature = "async")]
-            linker_async: OnceLock::new(),
             thread_local: false,
         })))
     }
@@ -190,16 +191,5 @@ impl Engine {
                     }
                 });
         });
-    }
-
-    /// The WASI linker of this engine, built once.
-    pub(crate) fn linker(&self) -> Result<&Linker<StoreData>, Error> {
-        if let Some(l) = self.0.linker.get() {
-            return Ok(l);
-        }
-        let mut linker = Linker::new(&self.0.engine);
-        crate::wasi::add_to_linker(&mut linker)
-            .map_err(|e| Error::host("cannot set up WASI", e))?;
-        Ok(self.0.linker.get_or_init(|| linker))
     }
 }

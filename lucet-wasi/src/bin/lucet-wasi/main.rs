@@ -2,13 +2,12 @@
 
 use clap::{Args, Parser, Subcommand};
 use lucet_wasi::{
-    Bytes, CompileCache, Engine, EngineConfig, Error, Limits, Module, TraceFilter, WasiInstance,
-    WasmFeatures,
+    Bytes, CompileCache, Engine, EngineConfig, Error, Limits, Module, PrecompiledProblem,
+    TraceFilter, WasiInstance, WasmFeatures,
 };
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-#[path = "cli/parse.rs"]
 mod parse;
 use parse::{parse_dir, parse_duration, parse_env, parse_limit, parse_trace_filter, parse_wasm};
 use std::time::Duration;
@@ -224,8 +223,10 @@ fn run(args: RunArgs) -> Result<i32, Error> {
         };
         match load(&config) {
             // Compiled with timeout support and run without a timeout: it runs as it is.
-            Err(Error::Precompiled { reason, .. })
-                if !config.timeout_capable && reason.contains("compiled with timeout support") =>
+            Err(Error::Precompiled {
+                problem: PrecompiledProblem::TimeoutSupport { artifact: true },
+                ..
+            }) if !config.timeout_capable =>
             {
                 load(&EngineConfig {
                     timeout_capable: true,

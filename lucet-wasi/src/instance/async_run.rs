@@ -12,13 +12,18 @@
 //!   `wasi/link_async.rs`);
 //! - while an async host function (`#[hostcall] async fn`) awaits.
 //!
-//! Dropping the future cancels the guest: its fiber is unwound and its stack released for the next run.
+//! Dropping the future cancels the guest: its fiber is unwound and its stack released for
+//! the next run.
+//!
+//! The checks before a run and the mapping of its result are the sync ones
+//! (`mod.rs`); only the call itself, the arming and the deadline differ.
 
-use crate::build::Prepared;
+use super::build::Prepared;
+use super::{is_reactor, typed, Called, Inner, Parts, INITIALIZE};
 use crate::engine::TICK;
-use crate::instance::{entry_point, failed_call, is_reactor, Inner, INITIALIZE};
+use crate::error::Misuse;
 use crate::module::Module;
-use crate::outcome::outcome;
+use crate::observe::measured;
 use crate::store::StoreData;
 use crate::{Error, Exit, WasiInstance, WasiInstanceBuilder};
 use std::time::{Duration, Instant};
@@ -46,15 +51,17 @@ impl WasiInstanceBuilder {
     pub async fn build_async(self) -> Result<WasiInstance, Error> {
         let interval = self.yield_interval.unwrap_or(TICK).max(TICK);
         let Prepared {
-            module,
+            parts,
             mut store,
             pre,
-            timeout,
-            usage: _,
         } = self.prepare(true)?;
-        let deadline = arm(&module, timeout, interval, &mut store)?;
-        let reactor = is_reactor(&module);
-        let result = with_deadline(deadline, async {
+        let mut parts = Parts {
+            async_yield: Some(interval),
+            ..parts
+        };
+        let deadline = arm(&parts.module, parts.timeout, interval, &mut store)?;
+        let reactor = is_reactor(&parts.module);
+        let instantiated = async {
             let instance = pre.instantiate_async(&mut store).await?;
             store.data_mut().memory = instance.get_memory(&mut store, "memory");
             if reactor {
@@ -62,14 +69,14 @@ impl WasiInstanceBuilder {
                 init.call_async(&mut store, ()).await?;
             }
             Ok(instance)
-        })
-        .await;
+        };
+        let result = with_deadline(deadline, measured(parts.usage.as_mut(), instantiated)).await;
         let Some(result) = result else {
             return Err(Error::Timeout {
-                after: timeout.unwrap_or_default(),
+                after: parts.timeout.unwrap_or_default(),
             });
         };
-        WasiInstance::started(module, store, result, timeout, None, Some(interval))
+        WasiInstance::started(parts, store, result)
     }
 
     /// Builds the instance and runs `entry` without blocking the executor (see
@@ -129,26 +136,15 @@ impl WasiInstance {
     /// }
     /// ```
     pub async fn run_async(&mut self, entry: &str) -> Result<Exit, Error> {
-        entry_point(&self.module, entry)?;
-        self.refuse_initialize(entry)?;
-        let timeout = self.timeout;
-        let (mut inner, deadline) = self.take_armed()?;
-        let result = with_deadline(deadline, async {
-            let func = inner
-                .instance
-                .get_typed_func::<(), ()>(&mut inner.store, entry)?;
-            func.call_async(&mut inner.store, ()).await
-        })
-        .await;
-        self.inner = Some(inner);
-        self.flush()?;
-        let result = result.ok_or(Error::Timeout {
-            after: timeout.unwrap_or_default(),
-        })?;
-        match result {
-            Ok(()) => Ok(Exit::Returned),
-            Err(e) => outcome(e, timeout, self.memory_size()),
-        }
+        self.check_mode(true)?;
+        self.before_run(entry)?;
+        let result = self
+            .on_fiber(async |inner| {
+                let func = typed::<(), ()>(inner, entry)?;
+                Ok(func.call_async(&mut inner.store, ()).await)
+            })
+            .await?;
+        self.finish_run(result)
     }
 
     /// Calls the exported function `name` with typed parameters and results without
@@ -170,63 +166,41 @@ impl WasiInstance {
         P: WasmParams + Send + Sync + 'static,
         R: WasmResults + Send + Sync + 'static,
     {
-        if !self.module.exports_func(name) {
-            return Err(Error::NoSuchExport {
-                name: name.to_string(),
-            });
-        }
-        self.refuse_initialize(name)?;
-        let timeout = self.timeout;
-        let (mut inner, deadline) = self.take_armed()?;
-        let result = with_deadline(deadline, async {
-            let func = inner
-                .instance
-                .get_typed_func::<P, R>(&mut inner.store, name)
-                .map_err(|e| {
-                    Ok(Error::ExportType {
-                        name: name.to_string(),
-                        reason: format!("{e:#}"),
-                    })
-                })?;
-            func.call_async(&mut inner.store, params).await.map_err(Err)
-        })
-        .await;
-        self.inner = Some(inner);
-        self.flush()?;
-        let result = result.ok_or(Error::Timeout {
-            after: timeout.unwrap_or_default(),
-        })?;
-        match result {
-            Ok(r) => Ok(r),
-            Err(Ok(e)) => Err(e),
-            Err(Err(e)) => Err(failed_call(outcome(e, timeout, self.memory_size()))),
-        }
+        self.check_mode(true)?;
+        self.before_call(name)?;
+        let result = self
+            .on_fiber(async |inner| {
+                let func = typed::<P, R>(inner, name)?;
+                Ok(func.call_async(&mut inner.store, params).await)
+            })
+            .await?;
+        self.finish_call(result)
     }
 
-    /// Takes the guest's store out of the instance for one async run, armed (see
-    /// [`arm`]). The caller puts it back; if its future is dropped first, the store goes
-    /// with it and later runs fail with a clear error.
-    fn take_armed(&mut self) -> Result<(Inner, Option<Instant>), Error> {
+    /// Runs `f` (a call into the guest) with the guest's state taken out and armed
+    /// (see [`arm`]), timed if stats are kept, until it ends or the deadline passes
+    /// ([`Error::Timeout`]). If the future is dropped first, the state goes with it and
+    /// later runs fail with [`Misuse::InstanceLost`].
+    async fn on_fiber<R>(
+        &mut self,
+        f: impl AsyncFnOnce(&mut Inner) -> Called<R>,
+    ) -> Result<Called<R>, Error> {
         let Some(interval) = self.async_yield else {
-            return Err(Error::InvalidArgument(
-                "this instance was built with build(): build it with build_async() to run \
-                 it with run_async() or call_async()"
-                    .into(),
-            ));
+            return Err(Error::Misuse(Misuse::AsyncRunOfSyncInstance));
         };
-        let mut inner = self.inner.take().ok_or_else(|| {
-            Error::internal(
-                "this instance has no guest left: an earlier run was cancelled (its future \
-                 dropped) or failed",
-            )
-        })?;
-        match arm(&self.module, self.timeout, interval, &mut inner.store) {
-            Ok(deadline) => Ok((inner, deadline)),
+        let mut inner = self.take_inner()?;
+        let deadline = match arm(&self.module, self.timeout, interval, &mut inner.store) {
+            Ok(deadline) => deadline,
             Err(e) => {
                 self.inner = Some(inner);
-                Err(e)
+                return Err(e);
             }
-        }
+        };
+        let result = with_deadline(deadline, measured(self.usage.as_mut(), f(&mut inner))).await;
+        self.put_back(inner);
+        result.ok_or(Error::Timeout {
+            after: self.timeout.unwrap_or_default(),
+        })
     }
 }
 
@@ -239,14 +213,10 @@ fn arm(
     store: &mut Store<StoreData>,
 ) -> Result<Option<Instant>, Error> {
     if tokio::runtime::Handle::try_current().is_err() {
-        return Err(Error::InvalidArgument(
-            "build_async, run_async and call_async need a tokio runtime (with time and IO \
-             enabled)"
-                .into(),
-        ));
+        return Err(Error::Misuse(Misuse::NoTokioRuntime));
     }
     let deadline = timeout.map(|after| Instant::now() + after);
-    store.data_mut().wasi.deadline = deadline;
+    store.data_mut().wasi.set_deadline(deadline);
     module.engine().start_ticker();
     let every = interval.as_nanos().div_ceil(TICK.as_nanos()).max(1) as u64;
     let mut ticks = 0u64;

@@ -1,10 +1,22 @@
-//! [`Module`]: loading, compiling and precompiling modules.
+//! [`Module`]: loading, compiling and precompiling modules (`format.rs` tells them by
+//! content, `cache.rs` keeps compiled code between processes), and linking them for
+//! their instances (`link.rs`).
+
+mod cache;
+mod format;
+mod link;
+
+pub use cache::CompileCache;
+pub(crate) use format::{file_name, read_file};
+pub(crate) use link::Linking;
 
 use crate::engine::Engine;
-use crate::format::{self, Format};
 use crate::hostcall::HostcallSet;
+use crate::error::PrecompiledProblem;
 use crate::store::StoreData;
-use crate::{CompileCache, Error};
+use crate::Error;
+use format::Format;
+use link::Linkers;
 
 /// The name of a module given as bytes.
 const BYTES: &str = "module.wasm";
@@ -38,6 +50,8 @@ pub struct Module {
     pub(crate) pre_async: Arc<OnceLock<InstancePre<StoreData>>>,
     /// Host functions linked into `pre` beside WASI.
     pub(crate) hostcalls: Option<Arc<HostcallSet>>,
+    /// The WASI linkers, built on first use.
+    linkers: Arc<Linkers>,
     /// The serialized code, made on first need, for threads' own copies.
     artifact: Arc<OnceLock<Vec<u8>>>,
 }
@@ -137,32 +151,37 @@ impl Module {
         path: impl AsRef<Path>,
     ) -> Result<Module, Error> {
         let path = path.as_ref();
-        let precompiled = |reason: String| Error::Precompiled {
+        let precompiled = |problem, source: Option<wasmtime::Error>| Error::Precompiled {
             name: path.display().to_string(),
-            reason,
+            problem,
+            source: source.map(Into::into),
         };
-        let file = std::fs::File::open(path).map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let open = || {
+            std::fs::File::open(path).map_err(|source| Error::Io {
+                path: path.to_path_buf(),
+                source,
+            })
+        };
+        let file = open()?;
         match wasmtime::Engine::detect_precompiled_file(path) {
             Ok(Some(Precompiled::Module)) => {}
             Ok(Some(Precompiled::Component)) => {
-                return Err(precompiled(
-                    "it is a precompiled component, not a module".into(),
-                ))
+                return Err(precompiled(PrecompiledProblem::Component, None))
             }
-            Ok(None) => {
-                return Err(precompiled(
-                    "truncated, corrupt or not precompiled (not a Wasmtime artifact)".into(),
-                ))
-            }
-            Err(e) => return Err(precompiled(format!("{e:#}"))),
+            Ok(None) => return Err(precompiled(PrecompiledProblem::NotAnArtifact, None)),
+            Err(e) => return Err(precompiled(PrecompiledProblem::NotAnArtifact, Some(e))),
         }
         // SAFETY: the caller vouches for the artifact (see above). The file is mapped,
         // not read: pages load as the guest touches them.
         let inner = unsafe { wasmtime::Module::deserialize_open_file(&engine.0.engine, file) }
-            .map_err(|e| precompiled(format::precompiled_reason(&e)))?;
+            .map_err(|e| {
+                let problem = format::precompiled_problem(engine, |other| {
+                    let file = open().map_err(wasmtime::Error::new)?;
+                    // SAFETY: as above: only to see which engine the artifact fits.
+                    unsafe { wasmtime::Module::deserialize_open_file(other, file) }.map(drop)
+                });
+                precompiled(problem, Some(e))
+            })?;
         tracing::debug!(path = %path.display(), "loaded a precompiled module");
         Ok(Module::wrap(engine, format::file_name(path), inner))
     }
@@ -185,30 +204,27 @@ impl Module {
         name: String,
         bytes: &[u8],
     ) -> Result<Module, Error> {
-        let precompiled = |reason: String| Error::Precompiled {
+        let precompiled = |problem, source: Option<wasmtime::Error>| Error::Precompiled {
             name: name.clone(),
-            reason,
+            problem,
+            source: source.map(Into::into),
         };
-        match format::detect(bytes) {
-            Format::Precompiled => {}
-            _ => return Err(precompiled("not a precompiled module".into())),
-        }
-        match wasmtime::Engine::detect_precompiled(bytes) {
-            Some(Precompiled::Module) => {}
-            Some(Precompiled::Component) => {
-                return Err(precompiled(
-                    "it is a precompiled component, not a module".into(),
-                ))
+        match (format::detect(bytes), wasmtime::Engine::detect_precompiled(bytes)) {
+            (Format::Precompiled, Some(Precompiled::Module)) => {}
+            (Format::Precompiled, Some(Precompiled::Component)) => {
+                return Err(precompiled(PrecompiledProblem::Component, None))
             }
-            None => {
-                return Err(precompiled(
-                    "truncated or corrupt (not a Wasmtime artifact)".into(),
-                ))
-            }
+            _ => return Err(precompiled(PrecompiledProblem::NotAnArtifact, None)),
         }
         // SAFETY: the caller vouches for the artifact (see `from_precompiled_file`).
         let inner = unsafe { wasmtime::Module::deserialize(&engine.0.engine, bytes) }
-            .map_err(|e| precompiled(format::precompiled_reason(&e)))?;
+            .map_err(|e| {
+                let problem = format::precompiled_problem(engine, |other| {
+                    // SAFETY: as above: only to see which engine the artifact fits.
+                    unsafe { wasmtime::Module::deserialize(other, bytes) }.map(drop)
+                });
+                precompiled(problem, Some(e))
+            })?;
         Ok(Module::wrap(engine, name, inner))
     }
 
@@ -222,6 +238,7 @@ impl Module {
             #[cfg(feature = "async")]
             pre_async: Arc::new(OnceLock::new()),
             hostcalls: Some(Arc::new(hostcalls)),
+            linkers: self.linkers.clone(),
             artifact: self.artifact.clone(),
         }
     }
@@ -240,6 +257,7 @@ impl Module {
             #[cfg(feature = "async")]
             pre_async: Arc::new(OnceLock::new()),
             hostcalls: None,
+            linkers: Arc::default(),
             artifact: Arc::new(OnceLock::new()),
         }
     }

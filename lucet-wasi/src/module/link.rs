@@ -1,0 +1,214 @@
+//! Linking a module for its instances: against WASI and the module's host functions
+//! once per module, against the host functions a builder adds per instance, for sync
+//! or async runs, plain or observed; and the errors a link reports.
+
+use crate::hostcall::HostcallSet;
+use crate::module::Module;
+use crate::store::StoreData;
+use crate::wasi::{self, Glue};
+use crate::Error;
+use std::sync::OnceLock;
+use wasmtime::{ExternType, InstancePre, Linker};
+
+/// The WASI linkers of a module, built on first use and shared by its clones and
+/// relinked copies (which have its engine).
+#[derive(Default)]
+pub(crate) struct Linkers {
+    plain: OnceLock<Linker<StoreData>>,
+    /// With the calls that can block linked async (`async` feature).
+    #[cfg(feature = "async")]
+    asynchronous: OnceLock<Linker<StoreData>>,
+}
+
+/// How an instance is linked.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct Linking {
+    /// For async runs: the WASI calls that wait are async, async host functions allowed.
+    pub(crate) asynchronous: bool,
+    /// With the glue that counts and traces calls.
+    pub(crate) observed: bool,
+}
+
+impl Module {
+    /// This module with `hostcalls` linked beside WASI (and beside the host functions it
+    /// already had), once for all its instances: an instance of the result costs what a
+    /// WASI-only instance does. The compiled code is shared, not copied.
+    ///
+    /// Fails if two host functions have the same import, or one does not match the type
+    /// the module imports it with; the embedder data each needs is checked when an
+    /// instance is built.
+    pub fn with_hostcalls(&self, hostcalls: &HostcallSet) -> Result<Module, Error> {
+        let all = self.hostcalls_with(hostcalls);
+        let pre = self.link_with(self.wasi_linker()?.clone(), &all, false)?;
+        Ok(self.relinked(pre, all))
+    }
+
+    /// The module linked for an instance that adds the host functions `extra`, as
+    /// `linking` asks. Plain linkings without `extra` are made once per module and
+    /// shared by all its instances; the others are made for the instance.
+    pub(crate) fn linked(
+        &self,
+        extra: &HostcallSet,
+        linking: Linking,
+    ) -> Result<InstancePre<StoreData>, Error> {
+        if !linking.asynchronous {
+            self.refuse_async_hostcalls(extra)?;
+        }
+        match linking {
+            Linking {
+                observed: true,
+                asynchronous,
+            } => {
+                let mut linker = Linker::new(&self.engine.0.engine);
+                wasi::add_to_linker(&mut linker, Glue::Observed).map_err(wasi_setup)?;
+                if asynchronous {
+                    self.add_async_glue(&mut linker, true)?;
+                }
+                self.link_with(linker, &self.hostcalls_with(extra), true)
+            }
+            Linking {
+                observed: false,
+                asynchronous: false,
+            } => {
+                if extra.is_empty() {
+                    return self.instance_pre().cloned();
+                }
+                let linker = self.wasi_linker()?.clone();
+                self.link_with(linker, &self.hostcalls_with(extra), false)
+            }
+            Linking {
+                observed: false,
+                asynchronous: true,
+            } => self.instance_pre_async(extra),
+        }
+    }
+
+    /// The module linked against WASI (and the host functions given to
+    /// [`with_hostcalls`](Self::with_hostcalls)), resolved once and shared by all its
+    /// instances.
+    pub(crate) fn instance_pre(&self) -> Result<&InstancePre<StoreData>, Error> {
+        if let Some(pre) = self.pre.get() {
+            return Ok(pre);
+        }
+        let linker = self.wasi_linker()?;
+        let pre = linker
+            .instantiate_pre(&self.inner)
+            .map_err(|e| self.link_error(linker, e))?;
+        Ok(self.pre.get_or_init(|| pre))
+    }
+
+    /// The linked module of an async instance: WASI with its blocking calls made async, the
+    /// module's host functions and `extra`.
+    fn instance_pre_async(&self, extra: &HostcallSet) -> Result<InstancePre<StoreData>, Error> {
+        #[cfg(feature = "async")]
+        {
+            if extra.is_empty() {
+                if let Some(pre) = self.pre_async.get() {
+                    return Ok(pre.clone());
+                }
+            }
+            let linker = match self.linkers.asynchronous.get() {
+                Some(l) => l.clone(),
+                None => {
+                    let mut linker = self.wasi_linker()?.clone();
+                    self.add_async_glue(&mut linker, false)?;
+                    self.linkers.asynchronous.get_or_init(|| linker).clone()
+                }
+            };
+            let pre = self.link_with(linker, &self.hostcalls_with(extra), false)?;
+            if extra.is_empty() {
+                return Ok(self.pre_async.get_or_init(|| pre).clone());
+            }
+            Ok(pre)
+        }
+        #[cfg(not(feature = "async"))]
+        {
+            let _ = extra;
+            Err(Error::internal("async instances need the `async` feature"))
+        }
+    }
+
+    /// Replaces the WASI calls that can block with their async forms.
+    fn add_async_glue(&self, linker: &mut Linker<StoreData>, observed: bool) -> Result<(), Error> {
+        #[cfg(feature = "async")]
+        return wasi::add_blocking_async(linker, observed).map_err(wasi_setup);
+        #[cfg(not(feature = "async"))]
+        {
+            let _ = (linker, observed);
+            Err(Error::internal("async instances need the `async` feature"))
+        }
+    }
+
+    /// The plain WASI linker, built once.
+    fn wasi_linker(&self) -> Result<&Linker<StoreData>, Error> {
+        if let Some(l) = self.linkers.plain.get() {
+            return Ok(l);
+        }
+        let mut linker = Linker::new(&self.engine.0.engine);
+        wasi::add_to_linker(&mut linker, Glue::Plain).map_err(wasi_setup)?;
+        Ok(self.linkers.plain.get_or_init(|| linker))
+    }
+
+    /// `linker` with `hostcalls` added, resolved for this module.
+    fn link_with(
+        &self,
+        mut linker: Linker<StoreData>,
+        hostcalls: &HostcallSet,
+        observed: bool,
+    ) -> Result<InstancePre<StoreData>, Error> {
+        hostcalls.check_unique()?;
+        for h in hostcalls.iter() {
+            h.link(&mut linker, observed)?;
+        }
+        linker
+            .instantiate_pre(&self.inner)
+            .map_err(|e| self.link_error(&linker, e))
+    }
+
+    /// The module's own host functions and `extra`.
+    fn hostcalls_with(&self, extra: &HostcallSet) -> HostcallSet {
+        let mut all = self.hostcalls.as_deref().cloned().unwrap_or_default();
+        extra.iter().for_each(|h| all.push(*h));
+        all
+    }
+
+    /// A sync instance cannot take an async host function.
+    fn refuse_async_hostcalls(&self, extra: &HostcallSet) -> Result<(), Error> {
+        let own = self.hostcalls.as_deref().into_iter().flat_map(|s| s.iter());
+        match own.chain(extra.iter()).find(|h| h.is_async()) {
+            Some(h) => Err(Error::AsyncHostcall {
+                function: h.signature().function.to_string(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Names the first import the linker cannot satisfy; else reports the linker's error.
+    fn link_error(&self, linker: &Linker<StoreData>, e: wasmtime::Error) -> Error {
+        let mut store = StoreData::scratch(&self.engine.0.engine);
+        for import in self.inner.imports() {
+            if linker.get_by_import(&mut store, &import).is_none() {
+                let kind = match import.ty() {
+                    ExternType::Func(_) => "function",
+                    ExternType::Memory(_) => "memory",
+                    ExternType::Table(_) => "table",
+                    ExternType::Global(_) => "global",
+                    ExternType::Tag(_) => "tag",
+                };
+                return Error::UnknownImport {
+                    module: import.module().to_string(),
+                    field: import.name().to_string(),
+                    kind,
+                };
+            }
+        }
+        Error::Link {
+            function: None,
+            source: e.into(),
+        }
+    }
+}
+
+fn wasi_setup(e: wasmtime::Error) -> Error {
+    Error::host("cannot set up WASI", e)
+}
