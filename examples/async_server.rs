@@ -86,10 +86,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     };
     // Compiled once, with the interruption checks async runs yield at; the host
     // function is linked once for all requests.
-    let engine = Engine::shared(&EngineConfig {
-        timeout_capable: true,
-        ..EngineConfig::default()
-    })?;
+    let engine = Engine::shared(&EngineConfig::default().timeout_capable(true))?;
     let module = Module::from_file(
         &engine,
         concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/async_handler.wat"),

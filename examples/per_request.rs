@@ -2,7 +2,7 @@
 //!
 //! `cargo run --release --example per_request [threads] [requests] [on-demand]`
 //!
-//! The engine pre-allocates instance slots (`EngineConfig { pooling: Some(n), .. }`):
+//! The engine pre-allocates instance slots (`EngineConfig::default().pooling(Some(n))`):
 //! a request reuses a slot whose memory stays mapped, instead of mapping and unmapping
 //! its own; and with `pool_per_thread` each thread has its own slots and its own copy
 //! of the code, so threads share nothing and throughput grows with them. Pass
@@ -13,12 +13,10 @@ use std::time::Instant;
 
 fn main() -> Result<(), lucet_wasi::Error> {
     let on_demand = std::env::args().nth(3).is_some_and(|a| a == "on-demand");
-    let config = EngineConfig {
-        // Slots per thread: one per instance a thread holds at once is enough.
-        pooling: (!on_demand).then_some(16),
-        pool_per_thread: !on_demand,
-        ..EngineConfig::default()
-    };
+    // Slots per thread: one per instance a thread holds at once is enough.
+    let config = EngineConfig::default()
+        .pooling((!on_demand).then_some(16))
+        .pool_per_thread(!on_demand);
     let engine = Engine::shared(&config)?;
     let module = Module::from_file(
         &engine,

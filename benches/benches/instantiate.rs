@@ -40,10 +40,7 @@ impl Ours {
 
     /// On an engine with pre-allocated instance slots (Wasmtime's pooling allocator).
     fn pooled(path: &Path) -> Ours {
-        let config = lucet_wasi::EngineConfig {
-            pooling: Some(64),
-            ..lucet_wasi::EngineConfig::default()
-        };
+        let config = lucet_wasi::EngineConfig::default().pooling(Some(64));
         Ours::with_config(path, &config)
     }
 

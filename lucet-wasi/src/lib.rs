@@ -1,4 +1,4 @@
-#![doc = include_str!("../../README.md")]
+#![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
 #[cfg(not(target_endian = "little"))]
@@ -9,24 +9,22 @@ extern crate self as lucet_wasi;
 
 // The layers, bottom to top; each imports only those above it in this list (README,
 // "Layout"; checked by scripts/import_cycles.py).
-mod size;
-mod error;
-mod wasi;
-mod hostcall;
-mod observe;
 mod engine;
-mod store;
-mod module;
+mod error;
+mod hostcall;
 mod instance;
+mod module;
+mod observe;
+mod size;
+mod store;
+mod wasi;
 
 pub use engine::{Engine, EngineConfig, Limits, WasmFeatures};
 pub use error::{
-    ArgumentProblem, CacheProblem, EngineSetting, Error, FeatureProblem, FrameInfo,
-    HostcallError, LimitRule, Misuse, PrecompiledProblem, WasmBacktrace,
+    ArgumentProblem, CacheProblem, EngineSetting, Error, FeatureProblem, FrameInfo, HostcallError,
+    LimitRule, Misuse, PrecompiledProblem, WasmBacktrace,
 };
-pub use hostcall::{
-    GuestMemory, GuestOutput, GuestType, HostContext, Hostcall, HostcallSet,
-};
+pub use hostcall::{GuestMemory, GuestOutput, GuestType, HostContext, Hostcall, HostcallSet};
 pub use instance::{Exit, WasiInstance, WasiInstanceBuilder};
 pub use module::{CompileCache, Module};
 pub use observe::{RunStats, TraceFilter};

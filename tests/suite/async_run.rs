@@ -17,11 +17,7 @@ use tokio::sync::{mpsc, Barrier};
 
 /// An engine with interruption checks, which async runs need.
 fn engine() -> Engine {
-    Engine::shared(&EngineConfig {
-        timeout_capable: true,
-        ..EngineConfig::default()
-    })
-    .unwrap()
+    Engine::shared(&EngineConfig::default().timeout_capable(true)).unwrap()
 }
 
 /// A Rust guest compiled once per test binary.
@@ -547,11 +543,11 @@ fn a_guest_waiting_on_sockets_leaves_the_thread_to_others() {
 
 #[test]
 fn pooled_engines_run_async_guests() {
-    let engine = Engine::new(&EngineConfig {
-        timeout_capable: true,
-        pooling: Some(4),
-        ..EngineConfig::default()
-    })
+    let engine = Engine::new(
+        &EngineConfig::default()
+            .timeout_capable(true)
+            .pooling(Some(4)),
+    )
     .unwrap();
     let module = Module::from_file(&engine, rust_guest("args_env")).unwrap();
     current_thread().block_on(async {

@@ -419,7 +419,7 @@ fn builder_hostcalls_link_per_instance_and_refuse_duplicates() {
         .err()
         .unwrap();
     assert!(
-        matches!(&e, Error::Link { reason } if reason.contains("env::negate")),
+        matches!(&e, Error::Link { import: Some(f), .. } if f == "env::negate"),
         "{e:?}"
     );
 }

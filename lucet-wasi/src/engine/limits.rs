@@ -16,13 +16,14 @@ use std::str::FromStr;
 ///
 /// ```
 /// use lucet_wasi::{Limits, GiB, MiB};
-/// let limits = Limits { max_heap: GiB(2).into(), ..Limits::default() };
+/// let limits = Limits::default().max_heap(GiB(2));
 /// assert!(limits.validate().is_ok());
 /// assert_eq!(Limits::default().stack, MiB(8).into());
-/// let bad = Limits { max_heap: 3000.into(), ..Limits::default() };
+/// let bad = Limits::default().max_heap(3000);
 /// assert_eq!(bad.validate().unwrap_err().to_string(), "max heap size 3000 bytes: not a multiple of 4 KiB");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Limits {
     /// Maximum linear memory (default 4 GiB).
     pub max_heap: Bytes,
@@ -48,6 +49,24 @@ impl Default for Limits {
 }
 
 impl Limits {
+    /// Sets [`max_heap`](Self::max_heap).
+    pub fn max_heap(mut self, size: impl Into<Bytes>) -> Self {
+        self.max_heap = size.into();
+        self
+    }
+
+    /// Sets [`heap_address_space`](Self::heap_address_space).
+    pub fn heap_address_space(mut self, size: impl Into<Bytes>) -> Self {
+        self.heap_address_space = size.into();
+        self
+    }
+
+    /// Sets the maximum wasm [`stack`](Self::stack).
+    pub fn stack(mut self, size: impl Into<Bytes>) -> Self {
+        self.stack = size.into();
+        self
+    }
+
     /// Checks every limit; the error names the limit, its value and the rule broken.
     pub fn validate(&self) -> Result<(), Error> {
         check_size("max heap size", self.max_heap)?;

@@ -27,12 +27,16 @@ pub(crate) const TICK: Duration = Duration::from_millis(10);
 /// than per instance: every module compiled on an engine and every instance of those
 /// modules shares them.
 ///
+/// The fields can be read; set them with the methods of the same name:
+///
 /// ```
 /// use lucet_wasi::{EngineConfig, GiB, MiB};
-/// let config = EngineConfig { heap_address_space: GiB(4).into(), ..EngineConfig::default() };
+/// let config = EngineConfig::default().heap_address_space(GiB(4)).timeout_capable(true);
 /// assert_eq!(config.stack, MiB(8).into());
+/// assert!(config.timeout_capable && config.pooling.is_none());
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct EngineConfig {
     /// Virtual address space reserved per linear memory (default 8 GiB). It shapes the
     /// compiled code: precompiled modules must be run on an engine with the same value.
@@ -74,6 +78,50 @@ impl Default for EngineConfig {
             pool_per_thread: false,
             wasm: WasmFeatures::default(),
         }
+    }
+}
+
+impl EngineConfig {
+    /// Sets [`heap_address_space`](Self::heap_address_space) (default 8 GiB).
+    pub fn heap_address_space(mut self, size: impl Into<Bytes>) -> Self {
+        self.heap_address_space = size.into();
+        self
+    }
+
+    /// Sets the maximum wasm [`stack`](Self::stack) (default 8 MiB).
+    pub fn stack(mut self, size: impl Into<Bytes>) -> Self {
+        self.stack = size.into();
+        self
+    }
+
+    /// Sets [`pooling`](Self::pooling): `Some(n)` slots, or `None` (default).
+    pub fn pooling(mut self, slots: Option<u32>) -> Self {
+        self.pooling = slots;
+        self
+    }
+
+    /// Sets [`fuel`](Self::fuel) metering (default off).
+    pub fn fuel(mut self, on: bool) -> Self {
+        self.fuel = on;
+        self
+    }
+
+    /// Sets [`timeout_capable`](Self::timeout_capable) (default off).
+    pub fn timeout_capable(mut self, on: bool) -> Self {
+        self.timeout_capable = on;
+        self
+    }
+
+    /// Sets [`pool_per_thread`](Self::pool_per_thread) (default off).
+    pub fn pool_per_thread(mut self, on: bool) -> Self {
+        self.pool_per_thread = on;
+        self
+    }
+
+    /// Sets the [`wasm`](Self::wasm) features (default: all).
+    pub fn wasm(mut self, features: WasmFeatures) -> Self {
+        self.wasm = features;
+        self
     }
 }
 

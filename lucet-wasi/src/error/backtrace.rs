@@ -2,7 +2,6 @@
 
 use std::fmt;
 
-
 /// The wasm call stack where a guest stopped, innermost frame first.
 ///
 /// `Display` prints one frame per line (`  0: name @ 0x1a2b`), the form the CLI shows

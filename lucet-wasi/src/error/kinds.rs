@@ -230,7 +230,11 @@ impl fmt::Display for FeatureProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             FeatureProblem::UnknownName { name, known } => {
-                write!(f, "unknown wasm feature {name:?} (known: {})", known.join(", "))
+                write!(
+                    f,
+                    "unknown wasm feature {name:?} (known: {})",
+                    known.join(", ")
+                )
             }
             FeatureProblem::BadValue { name, value } => {
                 write!(f, "wasm feature {name}={value}: the value must be y or n")

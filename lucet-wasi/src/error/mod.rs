@@ -80,7 +80,7 @@ pub enum Error {
     },
     /// A precompiled module could not be loaded (corrupt, truncated, or made by an
     /// incompatible version or configuration).
-    #[error("{name}: cannot load precompiled module: {problem}{}", source.as_deref().map(|s| format!(": {}", chain(s))).unwrap_or_default())]
+    #[error("{name}: cannot load precompiled module: {}", precompiled_reason(*problem, source.as_deref()))]
     Precompiled {
         /// The module: its path as given, or `module.cwasm` for bytes.
         name: String,
@@ -126,10 +126,10 @@ pub enum Error {
     },
     /// The module cannot be linked although every import is provided: an import (WASI
     /// or a host function) has another type than the module expects.
-    #[error("cannot link module: {}{}", function.as_deref().map(|f| format!("host function `{f}`: ")).unwrap_or_default(), chain(&**source))]
+    #[error("cannot link module: {}{}", import.as_deref().map(|f| format!("`{f}`: ")).unwrap_or_default(), chain(&**source))]
     Link {
-        /// The host function (`module::name`) that could not be linked, if it was one.
-        function: Option<String>,
+        /// The import (`module::name`) that cannot be linked, if known.
+        import: Option<String>,
         /// The linker's error.
         #[source]
         source: BoxError,
@@ -354,6 +354,18 @@ fn switched_off_hint(proposal: Option<&str>) -> String {
             "it uses the WebAssembly `{p}` proposal, which is switched off (--wasm {p}=n): "
         ),
         None => String::new(),
+    }
+}
+
+/// Why a precompiled module is refused: our words where we know the reason, else
+/// Wasmtime's.
+fn precompiled_reason(
+    problem: PrecompiledProblem,
+    source: Option<&(dyn std::error::Error + Send + Sync + 'static)>,
+) -> String {
+    match (problem, source) {
+        (PrecompiledProblem::Incompatible | PrecompiledProblem::NotAnArtifact, Some(s)) => chain(s),
+        _ => problem.to_string(),
     }
 }
 

@@ -1,7 +1,7 @@
 //! Guest memory as a host function sees it: bounds-, alignment- and alias-checked views.
 
-use crate::error::HostcallError;
 use super::guest_type::GuestType;
+use crate::error::HostcallError;
 use std::marker::PhantomData;
 use std::mem::{align_of, size_of};
 

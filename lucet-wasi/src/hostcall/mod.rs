@@ -18,8 +18,8 @@ pub mod private;
 mod set;
 mod signature;
 
-pub use context::{GuestOutput, HostContext};
 pub use crate::error::HostcallError;
+pub use context::{GuestOutput, HostContext};
 pub use guest_type::GuestType;
 pub use memory::GuestMemory;
 pub use set::HostcallSet;
@@ -87,7 +87,11 @@ impl Hostcall {
     }
 
     /// Adds the function to `linker` (in the observed variant, if `observed`).
-    pub(crate) fn link<S: 'static>(&self, linker: &mut Linker<S>, observed: bool) -> Result<(), Error> {
+    pub(crate) fn link<S: 'static>(
+        &self,
+        linker: &mut Linker<S>,
+        observed: bool,
+    ) -> Result<(), Error> {
         let Some(link) = self.link.downcast_ref::<LinkFn<S>>() else {
             return Err(Error::internal(format!(
                 "host function `{}` was made for another store type",
@@ -95,7 +99,7 @@ impl Hostcall {
             )));
         };
         link(linker, observed).map_err(|source| Error::Link {
-            function: Some(self.sig.function.to_string()),
+            import: Some(self.sig.function.to_string()),
             source: source.into(),
         })
     }

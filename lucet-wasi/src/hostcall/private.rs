@@ -6,11 +6,11 @@
 mod async_call;
 use super::*;
 pub use super::{LinkFn, Param, ParamKind, Scalar, Signature};
+use crate::wasi::{RawValue, WasiCtx};
 #[cfg(feature = "async")]
 pub use async_call::*;
-pub use wasmtime::Result as WasmResult;
-use crate::wasi::{RawValue, WasiCtx};
 use wasmtime::Memory;
+pub use wasmtime::Result as WasmResult;
 
 /// What host functions need of a store's data. The runtime's store implements it; the
 /// crate root names that store for the generated code (`HostCaller`, `HostLinker`).
@@ -104,10 +104,13 @@ pub fn enter<S: HostView, R>(
     sig: &'static Signature,
     body: impl FnOnce(Frame<'_, S>) -> Result<R, HostcallError>,
 ) -> wasmtime::Result<R> {
-    let memory = caller.data().memory().or_else(|| match caller.get_export("memory") {
-        Some(wasmtime::Extern::Memory(m)) => Some(m),
-        _ => None,
-    });
+    let memory = caller
+        .data()
+        .memory()
+        .or_else(|| match caller.get_export("memory") {
+            Some(wasmtime::Extern::Memory(m)) => Some(m),
+            _ => None,
+        });
     let frame = match memory {
         Some(m) => {
             let (bytes, store) = m.data_and_store_mut(&mut *caller);
@@ -136,7 +139,7 @@ pub fn enter<S: HostView, R>(
 
 /// The embedder data as the function's `&mut T` parameter.
 #[inline]
-pub fn data<T: Any, S: HostView>(store: &mut S) -> Result<&mut T, HostcallError> {
+pub fn data<T: Any>(store: &mut impl HostView) -> Result<&mut T, HostcallError> {
     let HostParts {
         data, data_name, ..
     } = store.parts();
@@ -148,8 +151,8 @@ pub fn data<T: Any, S: HostView>(store: &mut S) -> Result<&mut T, HostcallError>
 
 /// The function's `&mut HostContext<'_, T>` parameter.
 #[inline]
-pub fn context<'a, T: Any, S: HostView>(
-    frame: Frame<'a, S>,
+pub fn context<'a, T: Any>(
+    frame: Frame<'a, impl HostView>,
     sig: &'static Signature,
 ) -> Result<HostContext<'a, T>, HostcallError> {
     let HostParts {

@@ -68,8 +68,13 @@ impl WasiInstanceBuilder {
             self.data_name,
         );
         let ctx = self.wasi_ctx(argv0)?;
-        let mut store =
-            StoreData::store(&module.engine().0.engine, ctx, limits.max_heap.0, data, data_name);
+        let mut store = StoreData::store(
+            &module.engine().0.engine,
+            ctx,
+            limits.max_heap.0,
+            data,
+            data_name,
+        );
         if module.engine().config().fuel {
             store
                 .set_fuel(fuel.unwrap_or(u64::MAX))

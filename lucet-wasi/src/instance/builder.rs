@@ -1,10 +1,10 @@
 //! [`WasiInstanceBuilder`]: what an instance is made of, set step by step. The steps
 //! that turn it into a [`WasiInstance`] are in `build.rs`.
 
+use super::WasiInstance;
 use crate::hostcall::{Hostcall, HostcallSet};
 use crate::module::Module;
 use crate::wasi::{Input, Output};
-use super::WasiInstance;
 use crate::{Bytes, CompileCache, Error, Limits, WasmFeatures};
 use std::any::Any;
 use std::path::{Path, PathBuf};

@@ -13,15 +13,17 @@ mod outcome;
 pub use builder::WasiInstanceBuilder;
 pub use outcome::Exit;
 
+use crate::error::Misuse;
 use crate::module::Module;
 use crate::observe::{RunStats, Span, Usage};
 use crate::store::StoreData;
-use crate::error::Misuse;
 use crate::{Bytes, Error};
 use outcome::{log_outcome, outcome};
 use std::any::Any;
 use std::time::{Duration, Instant};
-use wasmtime::{ExternType, InstancePre, Store, TypedFunc, UpdateDeadline, WasmParams, WasmResults};
+use wasmtime::{
+    ExternType, InstancePre, Store, TypedFunc, UpdateDeadline, WasmParams, WasmResults,
+};
 
 /// The export a reactor module initialises itself with (WASI application ABI).
 pub(crate) const INITIALIZE: &str = "_initialize";

@@ -59,10 +59,12 @@ pub(crate) fn outcome(
         }
         Err(e) => e,
     };
-    let backtrace = e
-        .downcast_ref::<wasmtime::WasmBacktrace>()
+    let wasm_backtrace = e.downcast_ref::<wasmtime::WasmBacktrace>();
+    let backtrace = wasm_backtrace
         .map(WasmBacktrace::capture)
         .unwrap_or_default();
+    // The backtrace is in the chain as the context Wasmtime adds; it is printed on its own.
+    let context = wasm_backtrace.map(|bt| bt.to_string());
     // A bad pointer, found by our syscall code or by wiggle's glue: one line.
     let bad_pointer = e.downcast_ref::<BadPointer>().cloned().or_else(|| {
         e.downcast_ref::<wiggle::GuestError>()
@@ -93,12 +95,12 @@ pub(crate) fn outcome(
             backtrace,
         }),
         // Any other error a host function ended the guest with: its causes on one line,
-        // without the backtrace context Wasmtime adds (it is printed on its own).
+        // without the backtrace context.
         (None, _) => Err(Error::Trap {
             message: e
                 .chain()
                 .map(|c| c.to_string())
-                .filter(|c| !c.starts_with("error while executing at wasm backtrace"))
+                .filter(|c| Some(c) != context.as_ref())
                 .collect::<Vec<_>>()
                 .join(": "),
             backtrace,

@@ -183,11 +183,22 @@ impl Module {
         }
     }
 
-    /// Names the first import the linker cannot satisfy; else reports the linker's error.
+    /// Names the first import the linker cannot satisfy, by name or by type; else
+    /// reports the linker's error.
     fn link_error(&self, linker: &Linker<StoreData>, e: wasmtime::Error) -> Error {
         let mut store = StoreData::scratch(&self.engine.0.engine);
         for import in self.inner.imports() {
-            if linker.get_by_import(&mut store, &import).is_none() {
+            let found = linker.get_by_import(&mut store, &import);
+            if let (Some(wasmtime::Extern::Func(f)), ExternType::Func(want)) = (&found, import.ty())
+            {
+                if !f.ty(&store).matches(&want) {
+                    return Error::Link {
+                        import: Some(format!("{}::{}", import.module(), import.name())),
+                        source: e.into(),
+                    };
+                }
+            }
+            if found.is_none() {
                 let kind = match import.ty() {
                     ExternType::Func(_) => "function",
                     ExternType::Memory(_) => "memory",
@@ -203,7 +214,7 @@ impl Module {
             }
         }
         Error::Link {
-            function: None,
+            import: None,
             source: e.into(),
         }
     }

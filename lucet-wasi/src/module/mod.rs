@@ -11,8 +11,8 @@ pub(crate) use format::{file_name, read_file};
 pub(crate) use link::Linking;
 
 use crate::engine::Engine;
-use crate::hostcall::HostcallSet;
 use crate::error::PrecompiledProblem;
+use crate::hostcall::HostcallSet;
 use crate::store::StoreData;
 use crate::Error;
 use format::Format;
@@ -209,7 +209,10 @@ impl Module {
             problem,
             source: source.map(Into::into),
         };
-        match (format::detect(bytes), wasmtime::Engine::detect_precompiled(bytes)) {
+        match (
+            format::detect(bytes),
+            wasmtime::Engine::detect_precompiled(bytes),
+        ) {
             (Format::Precompiled, Some(Precompiled::Module)) => {}
             (Format::Precompiled, Some(Precompiled::Component)) => {
                 return Err(precompiled(PrecompiledProblem::Component, None))
@@ -217,8 +220,8 @@ impl Module {
             _ => return Err(precompiled(PrecompiledProblem::NotAnArtifact, None)),
         }
         // SAFETY: the caller vouches for the artifact (see `from_precompiled_file`).
-        let inner = unsafe { wasmtime::Module::deserialize(&engine.0.engine, bytes) }
-            .map_err(|e| {
+        let inner =
+            unsafe { wasmtime::Module::deserialize(&engine.0.engine, bytes) }.map_err(|e| {
                 let problem = format::precompiled_problem(engine, |other| {
                     // SAFETY: as above: only to see which engine the artifact fits.
                     unsafe { wasmtime::Module::deserialize(other, bytes) }.map(drop)

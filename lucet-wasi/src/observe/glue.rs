@@ -4,8 +4,7 @@
 //! [`Observer::host_call`], which count the call, trace it if the filter lets it
 //! through (`line.rs` writes the line), and run it.
 
-use super::line::DATA_CAP;
-use super::names::{escaped, fault, string_arg, Mem};
+use super::names::{escaped, fault, string_arg, Mem, DATA_CAP};
 use super::Observer;
 use crate::hostcall::private::HostView;
 use crate::hostcall::{ParamKind, Scalar, Signature};

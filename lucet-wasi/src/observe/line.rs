@@ -8,11 +8,6 @@ use std::fmt::Write as _;
 use std::io::Write;
 use std::time::Duration;
 
-/// The most bytes of a path (or other string) the trace shows.
-pub(crate) const PATH_CAP: usize = 256;
-/// The most bytes of data (a write's or read's buffer) the trace shows.
-pub(crate) const DATA_CAP: usize = 32;
-
 /// Writes the trace.
 pub(crate) struct Tracer {
     pub(crate) out: Box<dyn Write + Send>,
@@ -107,7 +102,9 @@ impl Tracer {
                 Arg::Lookup => flag_names(out, &["SYMLINK_FOLLOW"], a(0)),
                 Arg::Oflags => flag_names(out, &["CREAT", "DIRECTORY", "EXCL", "TRUNC"], a(0)),
                 Arg::Rights => rights(out, a(0)),
-                Arg::Fdflags => flag_names(out, &["APPEND", "DSYNC", "NONBLOCK", "RSYNC", "SYNC"], a(0)),
+                Arg::Fdflags => {
+                    flag_names(out, &["APPEND", "DSYNC", "NONBLOCK", "RSYNC", "SYNC"], a(0))
+                }
                 Arg::Fstflags => flag_names(out, &["ATIM", "ATIM_NOW", "MTIM", "MTIM_NOW"], a(0)),
                 Arg::Riflags => flag_names(out, &["RECV_PEEK", "RECV_WAITALL"], a(0)),
                 Arg::Sdflags => flag_names(out, &["RD", "WR"], a(0)),

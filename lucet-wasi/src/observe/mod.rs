@@ -17,9 +17,9 @@ mod line;
 mod names;
 mod stats;
 
-pub use stats::RunStats;
 #[cfg(feature = "async")]
 pub(crate) use stats::measured;
+pub use stats::RunStats;
 pub(crate) use stats::{Span, Usage};
 
 use crate::wasi::{function_id, FUNCTIONS, FUNCTION_COUNT};
@@ -174,7 +174,6 @@ impl Observer {
 
 #[cfg(test)]
 mod tests {
-    use super::line::*;
     use super::names::*;
     use super::*;
     use std::time::Duration;

@@ -1,8 +1,12 @@
 //! Showing values: errno, flag and enum names, escaped bytes, and guest memory read
 //! without trusting it.
 
-use super::line::{DATA_CAP, PATH_CAP};
 use std::fmt::Write as _;
+
+/// The most bytes of a path (or other string) the trace shows.
+pub(crate) const PATH_CAP: usize = 256;
+/// The most bytes of data (a write's or read's buffer) the trace shows.
+pub(crate) const DATA_CAP: usize = 32;
 
 pub(crate) const ERRNO: [&str; 77] = [
     "SUCCESS",

@@ -4,9 +4,9 @@
 use super::ctx::Entry;
 use super::dir::filetype;
 use super::fd::offset;
+use super::host_meta::{fdflags, filestat, fst_flags, set_path_times, timespec};
 use super::iov::retry;
 use super::rights::{rights, socket_rights, stdin_rights, stdout_rights};
-use super::host_meta::{fdflags, filestat, fst_flags, set_path_times, timespec};
 use super::types::{Errno, Fd, Fdflags, Fdstat, Filestat, Filetype, Fstflags, Rights};
 use super::{SysErr, WasiCtx};
 use rustix::fs::{Advice, OFlags, Timestamps};

@@ -179,8 +179,12 @@ pub(crate) fn function_id(name: &str) -> Option<usize> {
 
 /// An ABI function of wiggle's that takes the wasm arguments `P` and returns `R`.
 trait AbiFn<P, R>: Send + Sync + Copy + 'static {
-    fn register<S: WasiView>(self, linker: &mut Linker<S>, glue: Glue, id: usize)
-        -> wasmtime::Result<()>;
+    fn register<S: WasiView>(
+        self,
+        linker: &mut Linker<S>,
+        glue: Glue,
+        id: usize,
+    ) -> wasmtime::Result<()>;
 }
 
 /// Implements [`AbiFn`] for ABI functions of each arity.
@@ -345,7 +349,11 @@ mod tests {
         assert_eq!(FUNCTIONS.len(), 46);
         for f in &FUNCTIONS {
             // `Out` arguments are pointers: one word each, like the rest.
-            assert!(f.args.iter().map(|a| a.words()).sum::<usize>() <= 9, "{}", f.name);
+            assert!(
+                f.args.iter().map(|a| a.words()).sum::<usize>() <= 9,
+                "{}",
+                f.name
+            );
         }
         assert_eq!(function_id("args_get"), Some(0));
         assert_eq!(function_id("nope"), None);

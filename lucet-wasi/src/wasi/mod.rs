@@ -34,8 +34,10 @@ mod wait;
 pub(crate) use ctx::WasiCtx;
 pub(crate) use ctx::{open_preopen, Preopen, StringList, WasiCtxBuilder};
 pub(crate) use errno::SysErr;
-pub(crate) use link::{add_to_linker, function_id, Arg, Glue, Pointee, WasiView, FUNCTIONS, FUNCTION_COUNT};
 pub use link::RawValue;
+pub(crate) use link::{
+    add_to_linker, function_id, Arg, Glue, Pointee, WasiView, FUNCTIONS, FUNCTION_COUNT,
+};
 #[cfg(feature = "async")]
 pub(crate) use link_async::add_blocking_async;
 pub(crate) use pointer::BadPointer;

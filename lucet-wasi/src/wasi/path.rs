@@ -11,8 +11,8 @@ use super::ctx::Entry;
 use super::dir::DirFd;
 use super::errno::PointerRole;
 use super::file::FileFd;
-use super::rights::{need, rights, rights_for, write_access_rights};
 use super::host_meta::{fdflags, filestat, fst_flags, set_path_times};
+use super::rights::{need, rights, rights_for, write_access_rights};
 use super::types::{Errno, Fd, Fdflags, Filestat, Oflags, Rights};
 use super::{SysErr, WasiCtx};
 use cap_fs_ext::{

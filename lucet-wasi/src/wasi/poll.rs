@@ -90,7 +90,15 @@ impl WasiCtx {
         }
         if ready_now {
             if !pollfds.is_empty() {
-                poll_until(&mut pollfds, &interests, Some(start), Waits { deadline: None, ..self.waits })?;
+                poll_until(
+                    &mut pollfds,
+                    &interests,
+                    Some(start),
+                    Waits {
+                        deadline: None,
+                        ..self.waits
+                    },
+                )?;
                 rustix::event::poll(
                     &mut pollfds,
                     Some(&rustix::event::Timespec {

@@ -74,12 +74,7 @@ impl Socket {
     }
 
     /// Receives into `buf` (at most one buffer per call, as a short read).
-    pub(crate) fn recv(
-        &self,
-        waits: Waits,
-        buf: &mut [u8],
-        flags: u32,
-    ) -> Result<usize, SysErr> {
+    pub(crate) fn recv(&self, waits: Waits, buf: &mut [u8], flags: u32) -> Result<usize, SysErr> {
         if flags & !(RECV_PEEK | RECV_WAITALL) != 0 {
             return Err(Errno::Inval.into());
         }
@@ -117,11 +112,7 @@ impl Socket {
     }
 
     /// Sends from `bufs` without raising SIGPIPE in the host.
-    pub(crate) fn send(
-        &self,
-        waits: Waits,
-        bufs: &[IoSlice<'_>],
-    ) -> Result<usize, SysErr> {
+    pub(crate) fn send(&self, waits: Waits, bufs: &[IoSlice<'_>]) -> Result<usize, SysErr> {
         let fd = self.stream()?;
         let sent = self.io(fd, Ready::Write, waits, || {
             let mut control = rustix::net::SendAncillaryBuffer::default();
@@ -138,11 +129,7 @@ impl Socket {
     /// Accepts a connection on a listener (`inval` on a stream), waiting for one unless
     /// the guest made the listener non-blocking; the new socket is non-blocking for the
     /// guest if `nonblocking`.
-    pub(crate) fn accept(
-        &self,
-        waits: Waits,
-        nonblocking: bool,
-    ) -> Result<Socket, SysErr> {
+    pub(crate) fn accept(&self, waits: Waits, nonblocking: bool) -> Result<Socket, SysErr> {
         let Kind::Listener(listener) = &self.kind else {
             return Err(Errno::Inval.into());
         };

@@ -198,23 +198,20 @@ fn main() -> ExitCode {
 }
 
 fn run(args: RunArgs) -> Result<i32, Error> {
-    let limits = Limits {
-        max_heap: args.max_heap_size,
-        heap_address_space: args.heap_address_space,
-        stack: args.stack_size,
-    };
+    let limits = Limits::default()
+        .max_heap(args.max_heap_size)
+        .heap_address_space(args.heap_address_space)
+        .stack(args.stack_size);
     if let Err(e) = limits.validate() {
         usage_error(&e);
     }
     let path = args.module.expect("clap requires <module>");
-    let config = EngineConfig {
-        heap_address_space: limits.heap_address_space,
-        stack: limits.stack,
-        // Interruption checks cost speed: compiled in only when a timeout asks for them.
-        timeout_capable: args.timeout.is_some(),
-        wasm: args.wasm.features(),
-        ..EngineConfig::default()
-    };
+    // Interruption checks cost speed: compiled in only when a timeout asks for them.
+    let config = EngineConfig::default()
+        .heap_address_space(limits.heap_address_space)
+        .stack(limits.stack)
+        .timeout_capable(args.timeout.is_some())
+        .wasm(args.wasm.features());
     let module = if Module::is_precompiled_file(&path) {
         // SAFETY: the user asked to run this file, as they would a native binary; the
         // CLI's help says precompiled modules are native code to run only if you made them.
@@ -226,13 +223,7 @@ fn run(args: RunArgs) -> Result<i32, Error> {
             Err(Error::Precompiled {
                 problem: PrecompiledProblem::TimeoutSupport { artifact: true },
                 ..
-            }) if !config.timeout_capable =>
-            {
-                load(&EngineConfig {
-                    timeout_capable: true,
-                    ..config
-                })?
-            }
+            }) if !config.timeout_capable => load(&config.timeout_capable(true))?,
             loaded => loaded?,
         }
     } else {
@@ -309,12 +300,12 @@ fn cache(no_cache: bool) -> Option<CompileCache> {
 }
 
 fn compile(args: CompileArgs) -> Result<(), Error> {
-    let engine = Engine::shared(&EngineConfig {
-        heap_address_space: args.heap_address_space,
-        timeout_capable: args.timeout_capable,
-        wasm: args.wasm.features(),
-        ..EngineConfig::default()
-    })?;
+    let engine = Engine::shared(
+        &EngineConfig::default()
+            .heap_address_space(args.heap_address_space)
+            .timeout_capable(args.timeout_capable)
+            .wasm(args.wasm.features()),
+    )?;
     let artifact = Module::from_file(&engine, &args.input)?.serialize()?;
     std::fs::write(&args.output, artifact).map_err(|source| Error::Io {
         path: args.output.clone(),

@@ -6,15 +6,15 @@
 use super::{panic_message, HostcallFailed, Signature};
 use super::{HostParts, HostReturn, HostView};
 use crate::hostcall::HostcallError;
-use wasmtime::Caller;
 use std::any::Any;
 use std::future::{poll_fn, Future};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::task::Poll;
+use wasmtime::Caller;
 
 /// The embedder data as an async function's `&mut T` parameter.
-pub fn data_async<'a, T: Any, S: HostView>(
-    caller: &'a mut Caller<'_, S>,
+pub fn data_async<'a, T: Any>(
+    caller: &'a mut Caller<'_, impl HostView>,
     sig: &'static Signature,
 ) -> wasmtime::Result<&'a mut T> {
     let HostParts {
