@@ -26,12 +26,22 @@ if ! dpkg -s $c_packages >/dev/null 2>&1; then
 fi
 
 cargo fmt --all -- --check
+# The crate's docs are its README: the copy inside the package must be the same.
+cmp README.md lucet-wasi/README.md || { echo "lucet-wasi/README.md differs from README.md: cp README.md lucet-wasi/README.md"; exit 1; }
+# The library without the CLI's dependencies.
+if cargo tree -p lucet-wasi --no-default-features -e normal | grep -q "^.* clap v"; then
+    echo "clap is a dependency of the library without the cli feature"; exit 1
+fi
 # Everything, the `async` feature included; then the library without it.
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 cargo clippy -p lucet-wasi --all-targets -- -D warnings
+cargo clippy -p lucet-wasi --lib --no-default-features -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features --quiet
 RUSTDOCFLAGS="-D warnings" cargo doc -p lucet-wasi --no-deps --quiet
-python3 scripts/import_cycles.py   # no import cycle among lucet-wasi/src files
+# No import cycle among files or top-level modules, and each module imports only the
+# layers below it (README, "Layout").
+python3 scripts/import_cycles.py --self-test
+python3 scripts/import_cycles.py
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cargo test --workspace --all-features 2>&1 | tee "$log"

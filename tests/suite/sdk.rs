@@ -158,7 +158,7 @@ fn engine_wide_settings_are_not_silently_ignored() {
 fn pooled_engine_runs_instances() {
     let engine = Engine::new(
         &EngineConfig::default()
-            .heap_address_space(lucet_wasi::GiB(4).into())
+            .heap_address_space(lucet_wasi::GiB(4))
             .pooling(Some(16)),
     )
     .unwrap();

@@ -2,7 +2,7 @@
 
 use super::names::*;
 use super::TraceFilter;
-use crate::wasi::{Arg, ExitRequested, Pointee, WasiCtx, FUNCTIONS, FUNCTION_COUNT};
+use crate::wasi::{types, Arg, ExitRequested, Pointee, WasiCtx, FUNCTIONS, FUNCTION_COUNT};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::Write;
@@ -80,34 +80,17 @@ impl Tracer {
                 Arg::Buf | Arg::NameBuf => {
                     let _ = write!(out, "{:#x}, {}", a(0), a(1));
                 }
-                Arg::Clock => enum_name(
-                    out,
-                    &["REALTIME", "MONOTONIC", "PROCESS_CPUTIME", "THREAD_CPUTIME"],
-                    a(0),
-                ),
-                Arg::Whence => enum_name(out, &["SET", "CUR", "END"], a(0)),
-                Arg::Advice => enum_name(
-                    out,
-                    &[
-                        "NORMAL",
-                        "SEQUENTIAL",
-                        "RANDOM",
-                        "WILLNEED",
-                        "DONTNEED",
-                        "NOREUSE",
-                    ],
-                    a(0),
-                ),
-                Arg::Signal => enum_name(out, &SIGNALS, a(0)),
-                Arg::Lookup => flag_names(out, &["SYMLINK_FOLLOW"], a(0)),
-                Arg::Oflags => flag_names(out, &["CREAT", "DIRECTORY", "EXCL", "TRUNC"], a(0)),
+                Arg::Clock => enum_name::<types::Clockid>(out, a(0)),
+                Arg::Whence => enum_name::<types::Whence>(out, a(0)),
+                Arg::Advice => enum_name::<types::Advice>(out, a(0)),
+                Arg::Signal => enum_name::<types::Signal>(out, a(0)),
+                Arg::Lookup => flag_names::<types::Lookupflags>(out, a(0)),
+                Arg::Oflags => flag_names::<types::Oflags>(out, a(0)),
                 Arg::Rights => rights(out, a(0)),
-                Arg::Fdflags => {
-                    flag_names(out, &["APPEND", "DSYNC", "NONBLOCK", "RSYNC", "SYNC"], a(0))
-                }
-                Arg::Fstflags => flag_names(out, &["ATIM", "ATIM_NOW", "MTIM", "MTIM_NOW"], a(0)),
-                Arg::Riflags => flag_names(out, &["RECV_PEEK", "RECV_WAITALL"], a(0)),
-                Arg::Sdflags => flag_names(out, &["RD", "WR"], a(0)),
+                Arg::Fdflags => flag_names::<types::Fdflags>(out, a(0)),
+                Arg::Fstflags => flag_names::<types::Fstflags>(out, a(0)),
+                Arg::Riflags => flag_names::<types::Riflags>(out, a(0)),
+                Arg::Sdflags => flag_names::<types::Sdflags>(out, a(0)),
                 Arg::Out(..) => {}
             }
             i += words;
@@ -203,18 +186,14 @@ impl Tracer {
                         }
                     }),
                     Pointee::Roflags => mem.u16(p).map(|v| {
-                        flag_names(out, &["RECV_DATA_TRUNCATED"], v.into());
+                        flag_names::<types::Roflags>(out, v.into());
                     }),
                     Pointee::Fdstat => (|| {
                         let (ft, flags) = (mem.u8(p)?, mem.u16(p.checked_add(2)?)?);
                         out.push('{');
-                        enum_name(out, &FILETYPES, ft.into());
+                        enum_name::<types::Filetype>(out, ft.into());
                         out.push_str(", flags ");
-                        flag_names(
-                            out,
-                            &["APPEND", "DSYNC", "NONBLOCK", "RSYNC", "SYNC"],
-                            flags.into(),
-                        );
+                        flag_names::<types::Fdflags>(out, flags.into());
                         out.push('}');
                         Some(())
                     })(),
@@ -222,7 +201,7 @@ impl Tracer {
                         let (ft, size) =
                             (mem.u8(p.checked_add(16)?)?, mem.u64(p.checked_add(32)?)?);
                         out.push('{');
-                        enum_name(out, &FILETYPES, ft.into());
+                        enum_name::<types::Filetype>(out, ft.into());
                         let _ = write!(out, ", size {size}}}");
                         Some(())
                     })(),

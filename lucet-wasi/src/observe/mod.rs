@@ -180,13 +180,23 @@ mod tests {
 
     #[test]
     fn names_flags_and_escapes() {
+        use crate::wasi::types::{Clockid, Filetype, Oflags, Signal};
         let mut s = String::new();
-        flag_names(
-            &mut s,
-            &["CREAT", "DIRECTORY", "EXCL", "TRUNC"],
-            0b1001 | 0x100,
-        );
+        flag_names::<Oflags>(&mut s, 0b1001 | 0x100);
         assert_eq!(s, "CREAT|TRUNC|0x100");
+        s.clear();
+        // Enumerations by their witx names, in capitals.
+        enum_name::<Clockid>(&mut s, 2);
+        s.push(' ');
+        enum_name::<Filetype>(&mut s, 4);
+        s.push(' ');
+        enum_name::<Signal>(&mut s, 10);
+        s.push(' ');
+        enum_name::<Signal>(&mut s, 1 << 40);
+        assert_eq!(s, "PROCESS_CPUTIME_ID REGULAR_FILE USR1 1099511627776");
+        s.clear();
+        errno_name(&mut s, 1);
+        assert_eq!(s, "E2BIG");
         s.clear();
         rights(&mut s, (1 << 30) - 1 - 2);
         assert_eq!(s, "ALL&~(FD_READ)");

@@ -1,168 +1,85 @@
 //! Showing values: errno, flag and enum names, escaped bytes, and guest memory read
 //! without trusting it.
 
-use std::fmt::Write as _;
+use crate::wasi::types::{Errno, Rights};
+use std::fmt::{self, Write as _};
+use wiggle::bitflags::Flags;
 
 /// The most bytes of a path (or other string) the trace shows.
 pub(crate) const PATH_CAP: usize = 256;
 /// The most bytes of data (a write's or read's buffer) the trace shows.
 pub(crate) const DATA_CAP: usize = 32;
 
-pub(crate) const ERRNO: [&str; 77] = [
-    "SUCCESS",
-    "2BIG",
-    "ACCES",
-    "ADDRINUSE",
-    "ADDRNOTAVAIL",
-    "AFNOSUPPORT",
-    "AGAIN",
-    "ALREADY",
-    "BADF",
-    "BADMSG",
-    "BUSY",
-    "CANCELED",
-    "CHILD",
-    "CONNABORTED",
-    "CONNREFUSED",
-    "CONNRESET",
-    "DEADLK",
-    "DESTADDRREQ",
-    "DOM",
-    "DQUOT",
-    "EXIST",
-    "FAULT",
-    "FBIG",
-    "HOSTUNREACH",
-    "IDRM",
-    "ILSEQ",
-    "INPROGRESS",
-    "INTR",
-    "INVAL",
-    "IO",
-    "ISCONN",
-    "ISDIR",
-    "LOOP",
-    "MFILE",
-    "MLINK",
-    "MSGSIZE",
-    "MULTIHOP",
-    "NAMETOOLONG",
-    "NETDOWN",
-    "NETRESET",
-    "NETUNREACH",
-    "NFILE",
-    "NOBUFS",
-    "NODEV",
-    "NOENT",
-    "NOEXEC",
-    "NOLCK",
-    "NOLINK",
-    "NOMEM",
-    "NOMSG",
-    "NOPROTOOPT",
-    "NOSPC",
-    "NOSYS",
-    "NOTCONN",
-    "NOTDIR",
-    "NOTEMPTY",
-    "NOTRECOVERABLE",
-    "NOTSOCK",
-    "NOTSUP",
-    "NOTTY",
-    "NXIO",
-    "OVERFLOW",
-    "OWNERDEAD",
-    "PERM",
-    "PIPE",
-    "PROTO",
-    "PROTONOSUPPORT",
-    "PROTOTYPE",
-    "RANGE",
-    "ROFS",
-    "SPIPE",
-    "SRCH",
-    "STALE",
-    "TIMEDOUT",
-    "TXTBSY",
-    "XDEV",
-    "NOTCAPABLE",
-];
-
-pub(crate) const RIGHTS: [&str; 30] = [
-    "FD_DATASYNC",
-    "FD_READ",
-    "FD_SEEK",
-    "FD_FDSTAT_SET_FLAGS",
-    "FD_SYNC",
-    "FD_TELL",
-    "FD_WRITE",
-    "FD_ADVISE",
-    "FD_ALLOCATE",
-    "PATH_CREATE_DIRECTORY",
-    "PATH_CREATE_FILE",
-    "PATH_LINK_SOURCE",
-    "PATH_LINK_TARGET",
-    "PATH_OPEN",
-    "FD_READDIR",
-    "PATH_READLINK",
-    "PATH_RENAME_SOURCE",
-    "PATH_RENAME_TARGET",
-    "PATH_FILESTAT_GET",
-    "PATH_FILESTAT_SET_SIZE",
-    "PATH_FILESTAT_SET_TIMES",
-    "FD_FILESTAT_GET",
-    "FD_FILESTAT_SET_SIZE",
-    "FD_FILESTAT_SET_TIMES",
-    "PATH_SYMLINK",
-    "PATH_REMOVE_DIRECTORY",
-    "PATH_UNLINK_FILE",
-    "POLL_FD_READWRITE",
-    "SOCK_SHUTDOWN",
-    "SOCK_ACCEPT",
-];
-
-pub(crate) const SIGNALS: [&str; 31] = [
-    "NONE", "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV",
-    "USR2", "PIPE", "ALRM", "TERM", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG", "XCPU",
-    "XFSZ", "VTALRM", "PROF", "WINCH", "POLL", "PWR", "SYS",
-];
-
-pub(crate) const FILETYPES: [&str; 8] = [
-    "UNKNOWN",
-    "BLOCK_DEVICE",
-    "CHARACTER_DEVICE",
-    "DIRECTORY",
-    "REGULAR_FILE",
-    "SOCKET_DGRAM",
-    "SOCKET_STREAM",
-    "SYMBOLIC_LINK",
-];
-
-/// The errno's name, as `ENOENT`.
-pub(crate) fn errno_name(out: &mut String, code: i32) {
-    match usize::try_from(code).ok().and_then(|i| ERRNO.get(i)) {
-        Some(name) => {
-            out.push('E');
-            out.push_str(name);
-        }
-        None => {
-            let _ = write!(out, "{code}");
-        }
-    }
-}
-
-/// One value of an enumeration, or its number if out of range.
-pub(crate) fn enum_name(out: &mut String, names: &[&str], v: u64) {
-    match usize::try_from(v).ok().and_then(|i| names.get(i)) {
-        Some(name) => out.push_str(name),
+/// A value of a witx enumeration by its witx name in capitals (`REGULAR_FILE`, from
+/// wiggle's `RegularFile`), or its number if it is none of them.
+pub(crate) fn enum_name<E: TryFrom<i32> + fmt::Debug>(out: &mut String, v: u64) {
+    match i32::try_from(v).ok().and_then(|v| E::try_from(v).ok()) {
+        Some(e) => witx_name(out, &e),
         None => {
             let _ = write!(out, "{v}");
         }
     }
 }
 
-/// Flags as `A|B`, unknown bits in hex, `0` for none.
-pub(crate) fn flag_names(out: &mut String, names: &[&str], v: u64) {
+/// The errno's name, as `ENOENT`.
+pub(crate) fn errno_name(out: &mut String, code: i32) {
+    match Errno::try_from(code) {
+        Ok(e) => {
+            out.push('E');
+            witx_name(out, &e);
+        }
+        Err(_) => {
+            let _ = write!(out, "{code}");
+        }
+    }
+}
+
+/// Writes the witx name of a wiggle-generated enum value, in capitals: its Rust
+/// name (`ProcessCputimeId`) in SHOUTY_SNAKE_CASE, and `2BIG` for the one wiggle renames.
+fn witx_name(out: &mut String, value: &impl fmt::Debug) {
+    let mut name = Name::default();
+    let _ = write!(name, "{value:?}");
+    let name = name.as_str();
+    if name == "TooBig" {
+        out.push_str("2BIG");
+        return;
+    }
+    for (i, c) in name.char_indices() {
+        if i > 0 && c.is_ascii_uppercase() {
+            out.push('_');
+        }
+        out.push(c.to_ascii_uppercase());
+    }
+}
+
+/// A short name written without allocating (longer ones are cut).
+#[derive(Default)]
+struct Name {
+    bytes: [u8; 32],
+    len: usize,
+}
+
+impl Name {
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or("")
+    }
+}
+
+impl fmt::Write for Name {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let take = s.len().min(self.bytes.len() - self.len);
+        self.bytes[self.len..self.len + take].copy_from_slice(&s.as_bytes()[..take]);
+        self.len += take;
+        Ok(())
+    }
+}
+
+/// The flags of a witx flag type set in `v`, as `A|B`, unknown bits in hex, `0` for
+/// none.
+pub(crate) fn flag_names<F: Flags>(out: &mut String, v: u64)
+where
+    F::Bits: Into<u64>,
+{
     if v == 0 {
         out.push('0');
         return;
@@ -174,17 +91,15 @@ pub(crate) fn flag_names(out: &mut String, names: &[&str], v: u64) {
         }
         first = false;
     };
-    for (bit, name) in names.iter().enumerate() {
-        if v & (1 << bit) != 0 {
+    let mut known = 0u64;
+    for flag in F::FLAGS {
+        let bits: u64 = flag.value().bits().into();
+        known |= bits;
+        if bits != 0 && v & bits == bits {
             sep(out);
-            out.push_str(name);
+            out.push_str(flag.name());
         }
     }
-    let known = if names.len() >= 64 {
-        u64::MAX
-    } else {
-        (1u64 << names.len()) - 1
-    };
     if v & !known != 0 {
         sep(out);
         let _ = write!(out, "{:#x}", v & !known);
@@ -194,14 +109,15 @@ pub(crate) fn flag_names(out: &mut String, names: &[&str], v: u64) {
 /// Rights: by name when few are set; else as `ALL` less the ones missing
 /// (`ALL&~(FD_WRITE|FD_ALLOCATE)`), as wasi-libc asks for nearly all of them.
 pub(crate) fn rights(out: &mut String, v: u64) {
-    let all = (1u64 << RIGHTS.len()) - 1;
-    if v & !all != 0 || (v.count_ones() as usize) <= RIGHTS.len() / 2 {
-        flag_names(out, &RIGHTS, v);
+    let all = Rights::all().bits();
+    let count = Rights::FLAGS.len();
+    if v & !all != 0 || (v.count_ones() as usize) <= count / 2 {
+        flag_names::<Rights>(out, v);
     } else if v == all {
         out.push_str("ALL");
     } else {
         out.push_str("ALL&~(");
-        flag_names(out, &RIGHTS, all & !v);
+        flag_names::<Rights>(out, all & !v);
         out.push(')');
     }
 }
