@@ -54,7 +54,7 @@ pub struct Hostcall {
 }
 
 /// Adds a host function to a linker of stores with data `S`; `true`: the variant that
-/// counts and traces calls ([`HostView::observe`]).
+/// counts and traces calls ([`private::HostView::observe`]).
 pub type LinkFn<S> = fn(&mut Linker<S>, bool) -> wasmtime::Result<()>;
 
 /// The embedder data type a host function takes.

@@ -110,6 +110,7 @@ fn timespec(d: Duration) -> Timespec {
 /// What a deferred wait waits for: any of `fds` ready, or `wake` (whichever first).
 /// Descriptors are duplicates, so they outlive the call that made them.
 #[derive(Debug)]
+#[cfg_attr(not(feature = "async"), allow(dead_code))]
 pub(crate) struct WouldBlock {
     pub(crate) fds: Vec<(std::os::fd::OwnedFd, Ready)>,
     pub(crate) wake: Option<Instant>,

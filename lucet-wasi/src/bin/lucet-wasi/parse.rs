@@ -12,7 +12,7 @@ pub(crate) fn parse_wasm(s: &str) -> Result<WasmFeatures, String> {
 /// A size flag: parsed, and a multiple of 4 KiB (rules across flags are checked later).
 pub(crate) fn parse_limit(s: &str) -> Result<Bytes, String> {
     let size: Bytes = s.parse().map_err(|e: Error| e.to_string())?;
-    if size.0 % 4096 != 0 {
+    if !size.0.is_multiple_of(4096) {
         return Err(format!("size {size}: not a multiple of 4 KiB"));
     }
     Ok(size)
