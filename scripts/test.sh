@@ -38,6 +38,8 @@ cargo clippy -p lucet-wasi --all-targets -- -D warnings
 cargo clippy -p lucet-wasi --lib --no-default-features -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features --quiet
 RUSTDOCFLAGS="-D warnings" cargo doc -p lucet-wasi --no-deps --quiet
+# Both crates package and build from their packages alone (README copy, no paths outside).
+cargo package --workspace --allow-dirty --quiet
 # No import cycle among files or top-level modules, and each module imports only the
 # layers below it (README, "Layout").
 python3 scripts/import_cycles.py --self-test

@@ -1,5 +1,5 @@
 //! Guest-side import declarations generated from a [`HostcallSet`]: one source of truth
-//! for the ABI of DESIGN §4b, in C and in Rust.
+//! for the guest ABI of host functions (see `#[hostcall]`), in C and in Rust.
 
 use super::{HostcallSet, ParamKind, Scalar};
 use std::fmt::Write;

@@ -87,7 +87,7 @@ impl Hostcall {
     }
 
     /// Adds the function to `linker` (in the observed variant, if `observed`).
-    pub(crate) fn link<S: 'static>(
+    pub(crate) fn add_to_linker<S: 'static>(
         &self,
         linker: &mut Linker<S>,
         observed: bool,

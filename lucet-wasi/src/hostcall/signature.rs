@@ -1,6 +1,6 @@
 //! The guest-side signature of a host function, for bindings and messages.
 
-/// A host function's guest-side signature: the ABI of DESIGN §4b, described for the
+/// A host function's guest-side signature (the ABI `#[hostcall]` documents), described for the
 /// generated bindings and error messages. Built by the attribute.
 #[doc(hidden)]
 #[derive(Debug)]

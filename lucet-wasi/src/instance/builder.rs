@@ -305,7 +305,9 @@ impl WasiInstanceBuilder {
     /// Writes a trace of the guest's calls to `out`, one line per call as it returns:
     /// WASI functions and host functions, with decoded arguments, the result (`0` and
     /// what the call returned through pointers, or the errno's name) and the time the
-    /// call took. See [`trace_filter`](Self::trace_filter) to choose calls.
+    /// call took. See [`trace_filter`](Self::trace_filter) to choose calls. Sync and
+    /// async instances alike; in an async instance, a call that waited on the executor
+    /// shows once, when it is done (`async fn` host functions are not traced yet).
     ///
     /// ```
     /// use lucet_wasi::{WasiInstance, Capture};
@@ -333,7 +335,9 @@ impl WasiInstanceBuilder {
 
     /// Measures the guest for [`WasiInstance::stats`]: wall and CPU time, peak memory,
     /// fuel, and its calls by name. (Asked for, as counting costs every call a little:
-    /// the instance is linked with the counting variant of each function.)
+    /// the instance is linked with the counting variant of each function.) Sync and
+    /// async instances alike; an async instance's CPU time is that of the polls that
+    /// ran it, on whichever thread.
     pub fn collect_stats(mut self) -> Self {
         self.watch.get_or_insert_default().stats = true;
         self

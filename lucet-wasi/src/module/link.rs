@@ -158,7 +158,7 @@ impl Module {
     ) -> Result<InstancePre<StoreData>, Error> {
         hostcalls.check_unique()?;
         for h in hostcalls.iter() {
-            h.link(&mut linker, observed)?;
+            h.add_to_linker(&mut linker, observed)?;
         }
         linker
             .instantiate_pre(&self.inner)
