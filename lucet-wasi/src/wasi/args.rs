@@ -2,8 +2,9 @@
 
 use super::ctx::StringList;
 use super::errno::PointerRole;
+use super::AbiMemory;
 use super::{SysErr, WasiCtx};
-use wiggle::{GuestMemory, GuestPtr};
+use wiggle::GuestPtr;
 
 impl WasiCtx {
     pub(super) fn args_sizes_get(&self) -> (u32, u32) {
@@ -16,7 +17,7 @@ impl WasiCtx {
 
     pub(super) fn args_get(
         &self,
-        mem: &mut GuestMemory<'_>,
+        mem: &mut AbiMemory<'_>,
         ptrs: GuestPtr<GuestPtr<u8>>,
         buf: GuestPtr<u8>,
     ) -> Result<(), SysErr> {
@@ -25,7 +26,7 @@ impl WasiCtx {
 
     pub(super) fn environ_get(
         &self,
-        mem: &mut GuestMemory<'_>,
+        mem: &mut AbiMemory<'_>,
         ptrs: GuestPtr<GuestPtr<u8>>,
         buf: GuestPtr<u8>,
     ) -> Result<(), SysErr> {
@@ -41,7 +42,7 @@ fn sizes(list: &StringList) -> (u32, u32) {
 /// Writes one pointer per string into `ptrs` and the NUL-terminated strings into `buf`.
 fn copy_out(
     list: &StringList,
-    mem: &mut GuestMemory<'_>,
+    mem: &mut AbiMemory<'_>,
     ptrs: GuestPtr<GuestPtr<u8>>,
     buf: GuestPtr<u8>,
 ) -> Result<(), SysErr> {

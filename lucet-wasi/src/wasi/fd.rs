@@ -8,11 +8,12 @@ use super::errno::PointerRole;
 use super::file::FileFd;
 use super::iov::{first_buffer, gather, read_loop, retry, GATHER};
 use super::types::{Ciovec, Errno, Fd, Iovec, Prestat, PrestatDir, Rights};
+use super::AbiMemory;
 use super::{SysErr, WasiCtx};
 use rustix::fs::{OFlags, SeekFrom};
 use std::io::{self, IoSlice};
 use std::os::fd::AsFd;
-use wiggle::{GuestMemory, GuestPtr};
+use wiggle::GuestPtr;
 
 /// A file offset from the guest: beyond `i64::MAX` is `inval`.
 pub(super) fn offset(off: u64) -> Result<u64, Errno> {
@@ -44,7 +45,7 @@ impl WasiCtx {
 
     pub(super) fn fd_write(
         &mut self,
-        mem: &GuestMemory<'_>,
+        mem: &AbiMemory<'_>,
         fd: Fd,
         iovs: GuestPtr<[Ciovec]>,
     ) -> Result<u32, SysErr> {
@@ -78,7 +79,7 @@ impl WasiCtx {
 
     pub(super) fn fd_pwrite(
         &mut self,
-        mem: &GuestMemory<'_>,
+        mem: &AbiMemory<'_>,
         fd: Fd,
         iovs: GuestPtr<[Ciovec]>,
         off: u64,
@@ -106,7 +107,7 @@ impl WasiCtx {
 
     pub(super) fn fd_read(
         &mut self,
-        mem: &mut GuestMemory<'_>,
+        mem: &mut AbiMemory<'_>,
         fd: Fd,
         iovs: GuestPtr<[Iovec]>,
     ) -> Result<u32, SysErr> {
@@ -151,7 +152,7 @@ impl WasiCtx {
 
     pub(super) fn fd_pread(
         &mut self,
-        mem: &mut GuestMemory<'_>,
+        mem: &mut AbiMemory<'_>,
         fd: Fd,
         iovs: GuestPtr<[Iovec]>,
         off: u64,
@@ -192,7 +193,7 @@ impl WasiCtx {
     /// Lists a directory from `cookie` on (see [`Listing`]); cookie 0 takes a new snapshot.
     pub(super) fn fd_readdir(
         &mut self,
-        mem: &mut GuestMemory<'_>,
+        mem: &mut AbiMemory<'_>,
         fd: Fd,
         buf: GuestPtr<u8>,
         len: u32,
@@ -256,7 +257,7 @@ impl WasiCtx {
 
     pub(super) fn fd_prestat_dir_name(
         &self,
-        mem: &mut GuestMemory<'_>,
+        mem: &mut AbiMemory<'_>,
         fd: Fd,
         buf: GuestPtr<u8>,
         len: u32,

@@ -3,9 +3,10 @@
 
 use super::errno::PointerRole;
 use super::types::{Ciovec, Errno, Iovec};
+use super::AbiMemory;
 use super::SysErr;
 use std::io::{self, IoSlice};
-use wiggle::{GuestMemory, GuestPtr};
+use wiggle::GuestPtr;
 
 /// More iovecs than this in one call is `inval`, as POSIX's IOV_MAX.
 pub(super) const IOV_MAX: u32 = 1024;
@@ -16,7 +17,7 @@ pub(super) const MAX_TRANSFER: usize = i32::MAX as usize;
 
 /// Borrows up to [`GATHER`] non-empty guest buffers for one vectored write.
 pub(super) fn gather<'m>(
-    mem: &'m GuestMemory<'_>,
+    mem: &'m AbiMemory<'_>,
     iovs: GuestPtr<[Ciovec]>,
     out: &mut [IoSlice<'m>; GATHER],
 ) -> Result<usize, SysErr> {
@@ -49,7 +50,7 @@ pub(super) fn gather<'m>(
 /// back short: no host buffer in between. `read(buf, done)` fills `buf`, `done` bytes into
 /// the transfer. An error after some bytes arrived ends the transfer with those bytes.
 pub(super) fn read_loop(
-    mem: &mut GuestMemory<'_>,
+    mem: &mut AbiMemory<'_>,
     iovs: GuestPtr<[Iovec]>,
     mut read: impl FnMut(&mut [u8], u64) -> io::Result<usize>,
 ) -> Result<u32, SysErr> {
@@ -75,7 +76,7 @@ pub(super) fn read_loop(
 
 /// One buffer of [`read_loop`]: returns (bytes read, buffer length).
 fn read_one(
-    mem: &mut GuestMemory<'_>,
+    mem: &mut AbiMemory<'_>,
     iov: Result<GuestPtr<Iovec>, wiggle::GuestError>,
     done: usize,
     read: &mut impl FnMut(&mut [u8], u64) -> io::Result<usize>,
@@ -105,7 +106,7 @@ pub(crate) fn retry<T>(mut f: impl FnMut() -> io::Result<T>) -> io::Result<T> {
 /// The first non-empty guest buffer of a read: a socket read fills one buffer (a short
 /// read), since a second one could block with data in hand.
 pub(super) fn first_buffer<'m>(
-    mem: &'m mut GuestMemory<'_>,
+    mem: &'m mut AbiMemory<'_>,
     iovs: GuestPtr<[Iovec]>,
 ) -> Result<Option<&'m mut [u8]>, SysErr> {
     if iovs.len() > IOV_MAX {

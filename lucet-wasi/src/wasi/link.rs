@@ -11,7 +11,7 @@
 //! registers them from it, and the trace decodes their arguments with it.
 
 use super::wasi_snapshot_preview1 as abi;
-use super::WasiCtx;
+use super::{AbiMemory, WasiCtx};
 use wasmtime::{Caller, Linker, Memory, WasmRet, WasmTy};
 
 /// The import module of every WASI function.
@@ -97,7 +97,7 @@ pub(crate) fn raw(v: impl RawValue) -> u64 {
 #[inline]
 pub(crate) fn enter<'a, S: WasiView>(
     caller: &'a mut Caller<'_, S>,
-) -> wasmtime::Result<(wiggle::GuestMemory<'a>, &'a mut WasiCtx)> {
+) -> wasmtime::Result<(AbiMemory<'a>, &'a mut WasiCtx)> {
     let memory = match caller.data().memory() {
         Some(m) => m,
         None => match caller.get_export("memory") {
@@ -193,7 +193,7 @@ macro_rules! abi_fn {
         #[allow(non_snake_case)]
         impl<F, $($arg,)* R> AbiFn<($($arg,)*), R> for F
         where
-            F: Fn(&mut WasiCtx, &mut wiggle::GuestMemory<'_>, $($arg),*) -> wiggle::error::Result<R>
+            F: Fn(&mut WasiCtx, &mut AbiMemory<'_>, $($arg),*) -> wiggle::error::Result<R>
                 + Send
                 + Sync
                 + Copy

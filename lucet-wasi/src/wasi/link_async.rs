@@ -12,7 +12,7 @@
 use super::link::{enter, function_id, raw, RawValue, WasiView, MODULE};
 use super::wait::WouldBlock;
 use super::wasi_snapshot_preview1 as abi;
-use super::WasiCtx;
+use super::{AbiMemory, WasiCtx};
 use wasmtime::{Caller, Linker, WasmTy};
 
 /// Defines `async3`, `async4`, `async6`: register an ABI function taking that many wasm
@@ -28,7 +28,7 @@ macro_rules! async_linkers {
             f: F,
         ) -> wasmtime::Result<()>
         where
-            F: Fn(&mut WasiCtx, &mut wiggle::GuestMemory<'_>, $($arg),*) -> wiggle::error::Result<R>
+            F: Fn(&mut WasiCtx, &mut AbiMemory<'_>, $($arg),*) -> wiggle::error::Result<R>
                 + Send
                 + Sync
                 + Copy

@@ -31,6 +31,10 @@ mod stdio;
 mod tcp;
 mod wait;
 
+/// Guest memory as wiggle's generated ABI functions take it (not the crate's own
+/// [`GuestMemory`](crate::GuestMemory), which host functions get).
+pub(crate) type AbiMemory<'a> = wiggle::GuestMemory<'a>;
+
 pub(crate) use ctx::WasiCtx;
 pub(crate) use ctx::{open_preopen, Preopen, StringList, WasiCtxBuilder};
 pub(crate) use errno::SysErr;

@@ -14,20 +14,21 @@ use super::file::FileFd;
 use super::host_meta::{fdflags, filestat, fst_flags, set_path_times};
 use super::rights::{need, rights, rights_for, write_access_rights};
 use super::types::{Errno, Fd, Fdflags, Filestat, Oflags, Rights};
+use super::AbiMemory;
 use super::{SysErr, WasiCtx};
 use cap_fs_ext::{
     DirExt, FollowSymlinks, OpenOptionsFollowExt, OpenOptionsMaybeDirExt, OpenOptionsSyncExt,
 };
 use cap_std::fs::{Dir, File, OpenOptions};
 use std::os::unix::ffi::OsStrExt;
-use wiggle::{GuestMemory, GuestPtr};
+use wiggle::GuestPtr;
 
 /// The longest path a guest may pass, in bytes (Linux's `PATH_MAX`).
 const PATH_MAX: u32 = 4096;
 
 /// Reads a path from guest memory without copying it: too long is `nametoolong`, not
 /// UTF-8 is `ilseq`, empty is `noent`, a NUL inside is `inval`.
-fn guest_path<'m>(mem: &'m GuestMemory<'_>, path: GuestPtr<str>) -> Result<&'m str, SysErr> {
+fn guest_path<'m>(mem: &'m AbiMemory<'_>, path: GuestPtr<str>) -> Result<&'m str, SysErr> {
     if path.len() > PATH_MAX {
         return Err(Errno::Nametoolong.into());
     }
@@ -62,7 +63,7 @@ fn follow(flags: u32) -> Result<bool, Errno> {
 impl WasiCtx {
     pub(super) fn path_create_directory(
         &mut self,
-        mem: &GuestMemory<'_>,
+        mem: &AbiMemory<'_>,
         fd: Fd,
         path: GuestPtr<str>,
     ) -> Result<(), SysErr> {
@@ -74,7 +75,7 @@ impl WasiCtx {
 
     pub(super) fn path_filestat_get(
         &mut self,
-        mem: &GuestMemory<'_>,
+        mem: &AbiMemory<'_>,
         fd: Fd,
         flags: u32,
         path: GuestPtr<str>,
@@ -94,7 +95,7 @@ impl WasiCtx {
     #[allow(clippy::too_many_arguments)]
     pub(super) fn path_filestat_set_times(
         &mut self,
-        mem: &GuestMemory<'_>,
+        mem: &AbiMemory<'_>,
         fd: Fd,
         flags: u32,
         path: GuestPtr<str>,
@@ -112,7 +113,7 @@ impl WasiCtx {
     /// A hard link; with `symlink_follow`, to what a symlink at `old` points to.
     pub(super) fn path_link(
         &mut self,
-        mem: &GuestMemory<'_>,
+        mem: &AbiMemory<'_>,
         old_fd: Fd,
         old_flags: u32,
         old: GuestPtr<str>,
@@ -144,7 +145,7 @@ impl WasiCtx {
     #[allow(clippy::too_many_arguments)]
     pub(super) fn path_open(
         &mut self,
-        mem: &GuestMemory<'_>,
+        mem: &AbiMemory<'_>,
         fd: Fd,
         dirflags: u32,
         path: GuestPtr<str>,
@@ -211,7 +212,7 @@ impl WasiCtx {
     /// Copies a symlink's contents into `buf`, cut to `len` bytes; returns the length.
     pub(super) fn path_readlink(
         &mut self,
-        mem: &mut GuestMemory<'_>,
+        mem: &mut AbiMemory<'_>,
         fd: Fd,
         path: GuestPtr<str>,
         buf: GuestPtr<u8>,
@@ -231,7 +232,7 @@ impl WasiCtx {
 
     pub(super) fn path_remove_directory(
         &mut self,
-        mem: &GuestMemory<'_>,
+        mem: &AbiMemory<'_>,
         fd: Fd,
         path: GuestPtr<str>,
     ) -> Result<(), SysErr> {
@@ -246,7 +247,7 @@ impl WasiCtx {
     /// Renames within one directory tree or across two, preopens included.
     pub(super) fn path_rename(
         &mut self,
-        mem: &GuestMemory<'_>,
+        mem: &AbiMemory<'_>,
         fd: Fd,
         old: GuestPtr<str>,
         new_fd: Fd,
@@ -269,7 +270,7 @@ impl WasiCtx {
     /// Creates a symlink at `new` holding `old`; absolute contents are `notcapable`.
     pub(super) fn path_symlink(
         &mut self,
-        mem: &GuestMemory<'_>,
+        mem: &AbiMemory<'_>,
         old: GuestPtr<str>,
         fd: Fd,
         new: GuestPtr<str>,
@@ -283,7 +284,7 @@ impl WasiCtx {
 
     pub(super) fn path_unlink_file(
         &mut self,
-        mem: &GuestMemory<'_>,
+        mem: &AbiMemory<'_>,
         fd: Fd,
         path: GuestPtr<str>,
     ) -> Result<(), SysErr> {

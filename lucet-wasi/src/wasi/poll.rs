@@ -8,12 +8,13 @@ use super::types::{
     SubscriptionClock, SubscriptionU,
 };
 use super::wait::{is_would_block, poll_until, Ready, Waits};
+use super::AbiMemory;
 use super::{SysErr, WasiCtx};
 use rustix::event::{PollFd, PollFlags};
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::time::{Duration, Instant};
-use wiggle::{GuestMemory, GuestPtr};
+use wiggle::GuestPtr;
 
 /// More subscriptions than this in one call is `inval`.
 const MAX_SUBSCRIPTIONS: u32 = 4096;
@@ -39,7 +40,7 @@ impl WasiCtx {
     /// instance's deadline ends the guest at the deadline.
     pub(super) fn poll_oneoff(
         &mut self,
-        mem: &mut GuestMemory<'_>,
+        mem: &mut AbiMemory<'_>,
         subs: GuestPtr<Subscription>,
         events: GuestPtr<Event>,
         n: u32,

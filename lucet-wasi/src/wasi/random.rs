@@ -2,8 +2,9 @@
 
 use super::errno::PointerRole;
 use super::types::Errno;
+use super::AbiMemory;
 use super::{SysErr, WasiCtx};
-use wiggle::{GuestMemory, GuestPtr};
+use wiggle::GuestPtr;
 
 /// Randomness is drawn from the OS in chunks of at most this many bytes.
 const CHUNK: usize = 64 * 1024;
@@ -12,7 +13,7 @@ impl WasiCtx {
     /// Fills guest memory with OS randomness, in place: no host buffer is sized by the guest.
     pub(super) fn random_get(
         &mut self,
-        mem: &mut GuestMemory<'_>,
+        mem: &mut AbiMemory<'_>,
         buf: GuestPtr<u8>,
         len: u32,
     ) -> Result<(), SysErr> {

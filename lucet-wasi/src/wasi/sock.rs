@@ -5,9 +5,10 @@ use super::ctx::Entry;
 use super::iov::{first_buffer, gather, GATHER};
 use super::tcp::Socket;
 use super::types::{Ciovec, Errno, Fd, Fdflags, Iovec, Roflags};
+use super::AbiMemory;
 use super::{SysErr, WasiCtx};
 use std::io::IoSlice;
-use wiggle::{GuestMemory, GuestPtr};
+use wiggle::GuestPtr;
 
 impl WasiCtx {
     fn socket(&self, fd: Fd) -> Result<&Socket, SysErr> {
@@ -32,7 +33,7 @@ impl WasiCtx {
 
     pub(super) fn sock_recv(
         &mut self,
-        mem: &mut GuestMemory<'_>,
+        mem: &mut AbiMemory<'_>,
         fd: Fd,
         iovs: GuestPtr<[Iovec]>,
         flags: u32,
@@ -48,7 +49,7 @@ impl WasiCtx {
 
     pub(super) fn sock_send(
         &mut self,
-        mem: &GuestMemory<'_>,
+        mem: &AbiMemory<'_>,
         fd: Fd,
         iovs: GuestPtr<[Ciovec]>,
         flags: u32,
