@@ -179,7 +179,7 @@ impl WasiInstance {
 
     /// Runs `f` (a call into the guest) with the guest's state taken out and armed
     /// (see [`arm`]), timed if stats are kept, until it ends or the deadline passes
-    /// ([`Error::Timeout`]). If the future is dropped first, the state goes with it and
+    /// ([`Error::Timeout`], its output flushed). If the future is dropped first, the state goes with it and
     /// later runs fail with [`Misuse::InstanceLost`].
     async fn on_fiber<R>(
         &mut self,
@@ -198,9 +198,16 @@ impl WasiInstance {
         };
         let result = with_deadline(deadline, measured(self.usage.as_mut(), f(&mut inner))).await;
         self.put_back(inner);
-        result.ok_or(Error::Timeout {
-            after: self.timeout.unwrap_or_default(),
-        })
+        match result {
+            Some(called) => Ok(called),
+            None => {
+                // What the guest wrote before the deadline still reaches its outputs.
+                self.flush()?;
+                Err(Error::Timeout {
+                    after: self.timeout.unwrap_or_default(),
+                })
+            }
+        }
     }
 }
 
