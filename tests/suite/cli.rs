@@ -125,6 +125,24 @@ fn unbounded_recursion_is_a_trap_not_a_crash() {
     assert!(r.stderr.contains("recurse::deeper"), "{}", r.stderr);
 }
 
+/// A timeout longer than the clock can count is no deadline, never a panic (before:
+/// `overflow when adding duration to instant`, status 70).
+#[test]
+fn a_timeout_too_long_for_the_clock_runs_without_one() {
+    let hello = s(&root().join("examples/hello.wat"));
+    let r = lucet(["--timeout", "584542046090y", &hello]);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    assert!(!r.stderr.contains("panic"), "{}", r.stderr);
+    let exit = lucet_wasi::WasiInstance::builder()
+        .module_file(&hello)
+        .unwrap()
+        .stdout(lucet_wasi::Output::null())
+        .timeout(std::time::Duration::MAX)
+        .run("_start")
+        .unwrap();
+    assert_eq!(exit, lucet_wasi::Exit::Returned);
+}
+
 #[test]
 fn spinning_guest_ends_at_its_timeout() {
     let r = lucet(["--timeout", "1s", &s(&rust_guest("spin"))]);

@@ -241,6 +241,31 @@ fn c_program_exercises_the_calls_through_libc() {
     assert_eq!(snapshot(&ro), before);
 }
 
+/// `--dir PATH:ro` is PATH, read-only (before: the guest path PATH mapped read-write to a
+/// host directory named `ro`); `PATH:rw` is PATH, writable.
+#[test]
+fn a_bare_path_with_a_mode_is_that_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(tmp.path().join("file.txt"), "hello from the host\n").unwrap();
+    let run = |spec: &str| {
+        ran(cli()
+            .current_dir(tmp.path())
+            .arg(c_guest("fs_example"))
+            .args(["--dir", spec, "--", "file.txt"])
+            .output()
+            .unwrap())
+    };
+    let r = run(".:ro");
+    assert_eq!(r.status, 1, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(r.stdout, "read 20 bytes: hello from the host\n");
+    assert!(r.stderr.starts_with("fopen: "), "{}", r.stderr);
+    assert!(!tmp.path().join("copy.txt").exists());
+    assert!(!tmp.path().join("ro").exists());
+    let r = run(".:rw");
+    assert_eq!(r.status, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(tmp.path().join("copy.txt").exists());
+}
+
 #[test]
 fn dir_flag_takes_a_read_only_suffix() {
     let tmp = tempfile::tempdir().unwrap();

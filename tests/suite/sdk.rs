@@ -232,6 +232,51 @@ fn timeout_applies_to_each_call() {
     assert!(matches!(e, Error::Timeout { .. }), "{e:?}");
 }
 
+/// Runs `build` on a thread of its own and gives its result, or fails the test if it is
+/// not done within a minute (a run the deadline does not end would hang it).
+fn within_a_minute<T: Send + 'static>(build: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(build()));
+    rx.recv_timeout(Duration::from_secs(60))
+        .expect("the run did not end at its deadline")
+}
+
+/// A read of a pipe nobody writes to ends at the timeout (before: it blocked in read(2)
+/// for as long as the writer kept the pipe open).
+#[test]
+fn a_blocking_read_of_stdin_ends_at_the_timeout() {
+    let (read_end, write_end) = std::io::pipe().unwrap();
+    let cat = rust_guest("cat");
+    let result = within_a_minute(move || {
+        WasiInstance::builder()
+            .module_file(cat)
+            .unwrap()
+            .stdin(Input::from_fd(read_end))
+            .stdout(Output::null())
+            .timeout(Duration::from_millis(300))
+            .run("_start")
+    });
+    assert!(matches!(result, Err(Error::Timeout { .. })), "{result:?}");
+    drop(write_end);
+}
+
+/// `random_get` of 4 GiB ends at the timeout (before: it filled all of it, seconds past
+/// a 200 ms timeout, and returned).
+#[test]
+fn a_huge_random_get_ends_at_the_timeout() {
+    let wat = r#"(module
+        (import "wasi_snapshot_preview1" "random_get" (func $random (param i32 i32) (result i32)))
+        (memory (export "memory") 65536)
+        (func (export "_start") (drop (call $random (i32.const 0) (i32.const -1)))))"#;
+    let result = within_a_minute(move || {
+        WasiInstance::builder()
+            .module_bytes(wat)
+            .timeout(Duration::from_millis(200))
+            .run("_start")
+    });
+    assert!(matches!(result, Err(Error::Timeout { .. })), "{result:?}");
+}
+
 #[test]
 fn a_timeout_needs_a_timeout_capable_engine() {
     // Code compiled without interruption checks cannot be given a timeout: refused at

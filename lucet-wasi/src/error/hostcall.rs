@@ -48,6 +48,15 @@ pub enum HostcallError {
         /// The argument it overlaps.
         other: &'static str,
     },
+    /// More arguments borrow guest memory at once than the checks can track: a function
+    /// takes at most this many borrowed arguments (`&str`, `&[T]`, `&T`, ...).
+    #[error("{}more than {max} borrowed arguments in one call", arg_prefix(Some(*.arg)))]
+    TooManyBorrows {
+        /// The argument refused.
+        arg: &'static str,
+        /// The most borrows one call may hold.
+        max: usize,
+    },
     /// The function reads guest memory, but the guest exports no `memory`.
     #[error("the guest exports no memory")]
     NoMemory,

@@ -193,17 +193,29 @@ impl<'a> GuestMemory<'a> {
         Ok(unsafe { std::slice::from_raw_parts_mut(self.at(start, end), count as usize) })
     }
 
-    /// Records a range an argument keeps for the whole call.
-    fn hold(&mut self, arg: &'static str, start: usize, end: usize, mutable: bool) {
-        if start < end && self.count < MAX_HELD {
-            self.held[self.count] = Held {
-                start,
-                end,
-                mutable,
-                arg,
-            };
-            self.count += 1;
+    /// Records a range an argument keeps for the whole call; refused when
+    /// [`MAX_HELD`] ranges are held already (an unrecorded range could be borrowed again).
+    fn hold(
+        &mut self,
+        arg: &'static str,
+        start: usize,
+        end: usize,
+        mutable: bool,
+    ) -> Result<(), HostcallError> {
+        if start == end {
+            return Ok(());
         }
+        if self.count == MAX_HELD {
+            return Err(HostcallError::TooManyBorrows { arg, max: MAX_HELD });
+        }
+        self.held[self.count] = Held {
+            start,
+            end,
+            mutable,
+            arg,
+        };
+        self.count += 1;
+        Ok(())
     }
 
     /// Borrows argument `arg`: `count` values of `T` at `ptr`, for the whole call.
@@ -215,7 +227,7 @@ impl<'a> GuestMemory<'a> {
         count: u32,
     ) -> Result<&'a [T], HostcallError> {
         let (start, end) = self.range::<T>(Some(arg), ptr, count, true, false)?;
-        self.hold(arg, start, end, false);
+        self.hold(arg, start, end, false)?;
         // SAFETY: in bounds and aligned; held, so no later access may write it.
         Ok(unsafe { std::slice::from_raw_parts(self.at(start, end), count as usize) })
     }
@@ -229,7 +241,7 @@ impl<'a> GuestMemory<'a> {
         count: u32,
     ) -> Result<&'a mut [T], HostcallError> {
         let (start, end) = self.range::<T>(Some(arg), ptr, count, true, true)?;
-        self.hold(arg, start, end, true);
+        self.hold(arg, start, end, true)?;
         // SAFETY: in bounds, aligned, overlapping nothing held; held, so no later
         // access may touch it.
         Ok(unsafe { std::slice::from_raw_parts_mut(self.at(start, end), count as usize) })
@@ -369,6 +381,27 @@ mod tests {
             Err(HostcallError::NotUtf8 { valid_up_to: 1, .. })
         ));
         assert_eq!(m.copy_vec::<u8>("v", 8, 2).unwrap(), b"he");
+    }
+
+    /// Before: after 16 held ranges `hold` stopped recording, so a 17th range could be
+    /// taken mutably twice (two `&mut [u8]` to the same bytes from safe code).
+    #[test]
+    fn a_full_borrow_table_refuses_instead_of_forgetting() {
+        let mut bytes = vec![0u8; 4096];
+        let mut m = GuestMemory::new(&mut bytes);
+        for i in 0..MAX_HELD as u32 {
+            m.take_slice::<u8>("a", i * 8, 4).unwrap();
+        }
+        let e = m.take_slice_mut::<u8>("b", 2000, 4).unwrap_err();
+        assert!(
+            matches!(e, HostcallError::TooManyBorrows { arg: "b", max: 16 }),
+            "{e:?}"
+        );
+        assert!(m.take_slice::<u8>("c", 3000, 1).is_err());
+        // A range that stays untracked cannot be handed out twice.
+        assert!(m.take_slice_mut::<u8>("d", 2000, 4).is_err());
+        // Empty ranges need no slot.
+        assert!(m.take_slice_mut::<u8>("e", 100, 0).unwrap().is_empty());
     }
 
     #[test]

@@ -222,7 +222,8 @@ fn arm(
     if tokio::runtime::Handle::try_current().is_err() {
         return Err(Error::Misuse(Misuse::NoTokioRuntime));
     }
-    let deadline = timeout.map(|after| Instant::now() + after);
+    // A timeout too long for the clock to represent is no deadline at all.
+    let deadline = timeout.and_then(|after| Instant::now().checked_add(after));
     store.data_mut().wasi.set_deadline(deadline);
     module.engine().start_ticker();
     let every = interval.as_nanos().div_ceil(TICK.as_nanos()).max(1) as u64;

@@ -364,7 +364,8 @@ fn failed_call(outcome: Result<Exit, Error>) -> Error {
 /// Arms the timeout (if any) from now for the next call into the guest.
 fn arm_timeout(module: &Module, timeout: Option<Duration>, store: &mut Store<StoreData>) {
     let engine = module.engine();
-    let deadline = timeout.map(|after| Instant::now() + after);
+    // A timeout too long for the clock to represent is no deadline at all.
+    let deadline = timeout.and_then(|after| Instant::now().checked_add(after));
     store.data_mut().wasi.set_deadline(deadline);
     match deadline {
         Some(deadline) => {

@@ -226,6 +226,16 @@ mod tests {
         assert_eq!(mem.gather(u64::MAX, u64::MAX, 100, &mut buf), None);
         assert_eq!(mem.total(0, 1), Some(8));
         assert_eq!(mem.total(0, u64::MAX), None);
+        // However many entries the guest claims, only the first 1024 are looked at
+        // (before: every entry up to the count, seconds of host CPU for a 4 GiB memory).
+        let mut big = vec![0u8; 1025 * 8 + 16];
+        // Entry 1024 (the 1025th) points at 4 bytes just past it.
+        big[1024 * 8..1024 * 8 + 8].copy_from_slice(&[0x08, 0x20, 0, 0, 4, 0, 0, 0]);
+        big[0x2008..0x200c].copy_from_slice(b"late");
+        let big = Mem(&big);
+        assert_eq!(big.gather(0, u64::MAX, 100, &mut buf), Some(0));
+        assert_eq!(big.gather(0, 1025, 100, &mut buf), Some(0));
+        assert_eq!(big.total(0, u64::MAX), Some(0));
     }
 
     /// Every function decoded with hostile arguments: no panic, and nothing read out

@@ -9,6 +9,9 @@ use wiggle::bitflags::Flags;
 pub(crate) const PATH_CAP: usize = 256;
 /// The most bytes of data (a write's or read's buffer) the trace shows.
 pub(crate) const DATA_CAP: usize = 32;
+/// The most iovec entries the trace looks at (preview1 calls take no more): the
+/// decoder's work per call is bounded whatever count the guest passes.
+pub(crate) const IOV_MAX: u64 = 1024;
 
 /// A value of a witx enumeration by its witx name in capitals (`REGULAR_FILE`, from
 /// wiggle's `RegularFile`), or its number if it is none of them.
@@ -185,6 +188,7 @@ impl<'a> Mem<'a> {
 
     /// The first `limit` bytes (at most [`DATA_CAP`]) of the buffers of an iovec array,
     /// copied into `buf`; the count copied, or `None` if the array is out of bounds.
+    /// Looks at no more than the first [`IOV_MAX`] entries, whatever `count` says.
     pub(crate) fn gather(
         self,
         iovs: u64,
@@ -194,7 +198,7 @@ impl<'a> Mem<'a> {
     ) -> Option<usize> {
         let mut n = 0;
         let limit = limit.min(DATA_CAP as u64) as usize;
-        for i in 0..count {
+        for i in 0..count.min(IOV_MAX) {
             if n >= limit {
                 break;
             }
@@ -209,10 +213,10 @@ impl<'a> Mem<'a> {
     }
 
     /// The total length of an iovec array's buffers; `None` if out of bounds. Looks at
-    /// no more than the first 1024 entries (preview1 allows no more).
+    /// no more than the first [`IOV_MAX`] entries.
     pub(crate) fn total(self, iovs: u64, count: u64) -> Option<u64> {
         let mut total = 0u64;
-        for i in 0..count.min(1024) {
+        for i in 0..count.min(IOV_MAX) {
             total = total.saturating_add(u64::from(self.u32(iovs.checked_add(i * 8 + 4)?)?));
         }
         Some(total)

@@ -50,14 +50,14 @@ impl WasiCtx {
         iovs: GuestPtr<[Ciovec]>,
     ) -> Result<u32, SysErr> {
         let mut slices = [IoSlice::new(&[]); GATHER];
-        let waits = self.waits;
-        match self.fds.get_mut(fd)? {
+        let WasiCtx { fds, waits, .. } = self;
+        match fds.get_mut(fd)? {
             Entry::Socket(s) => {
                 let n = gather(mem, iovs, &mut slices)?;
                 if n == 0 {
                     return Ok(0);
                 }
-                Ok(s.send(waits, &slices[..n])? as u32)
+                Ok(s.send(*waits, &slices[..n])? as u32)
             }
             Entry::Stdout(out) => {
                 let n = gather(mem, iovs, &mut slices)?;
@@ -122,8 +122,9 @@ impl WasiCtx {
             },
             Entry::Stdin(input) => {
                 // An async instance's read of a host stream waits for data on the
-                // executor (see `Waits::defer`); a sync one blocks in read(2).
-                if waits.defer {
+                // executor (see `Waits::defer`); a sync one with a deadline waits in
+                // poll(2) until it; one without blocks in read(2).
+                if waits.defer || waits.deadline.is_some() {
                     if let Some(fd) = input.stream.host_fd() {
                         super::wait::wait_for(fd, super::wait::Ready::Read, waits)?;
                     }

@@ -94,6 +94,7 @@ fn read_one(
 }
 
 /// Runs a host call again while it is interrupted.
+#[inline]
 pub(crate) fn retry<T>(mut f: impl FnMut() -> io::Result<T>) -> io::Result<T> {
     loop {
         match f() {

@@ -3,7 +3,8 @@
 use super::errno::PointerRole;
 use super::types::Errno;
 use super::AbiMemory;
-use super::{SysErr, WasiCtx};
+use super::{DeadlineReached, SysErr, WasiCtx};
+use std::time::Instant;
 use wiggle::GuestPtr;
 
 /// Randomness is drawn from the OS in chunks of at most this many bytes.
@@ -24,7 +25,13 @@ impl WasiCtx {
             .as_slice_mut(buf.as_array(len))
             .role("buffer")?
             .ok_or(Errno::Notsup)?;
+        // A large request (up to 4 GiB) takes seconds: the deadline is checked between
+        // chunks, so it ends the guest on time.
+        let deadline = self.waits.deadline;
         for chunk in dest.chunks_mut(CHUNK) {
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Err(SysErr::Trap(wasmtime::Error::new(DeadlineReached)));
+            }
             getrandom::fill(chunk).map_err(|_| Errno::Io)?;
         }
         Ok(())

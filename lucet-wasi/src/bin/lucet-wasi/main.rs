@@ -54,7 +54,8 @@ struct RunArgs {
     entrypoint: String,
 
     /// Preopen the host directory HOST at the guest path GUEST (repeatable); a bare PATH
-    /// maps PATH to itself; `guest:host:ro` makes it read-only
+    /// maps PATH to itself; a trailing `:ro` makes it read-only (`PATH:ro`,
+    /// `guest:host:ro`)
     #[arg(long = "dir", value_name = "guest:host", value_parser = parse_dir)]
     dirs: Vec<(String, PathBuf, bool)>,
 

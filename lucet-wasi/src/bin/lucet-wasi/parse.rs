@@ -18,19 +18,21 @@ pub(crate) fn parse_limit(s: &str) -> Result<Bytes, String> {
     Ok(size)
 }
 
-/// `PATH`, `GUEST:HOST` or `GUEST:HOST:ro` (read-only) → (guest, host, read-only). The
-/// host part may itself contain `:`.
+/// `PATH`, `PATH:ro`, `GUEST:HOST` or `GUEST:HOST:ro` (`:rw` is the default, and may be
+/// said) → (guest, host, read-only). A bare path with a mode maps the path to itself; the
+/// host part of `GUEST:HOST` may itself contain `:`.
 pub(crate) fn parse_dir(s: &str) -> Result<(String, PathBuf, bool), String> {
-    let (spec, readonly) = match s.strip_suffix(":ro") {
-        Some(rest) if rest.contains(':') => (rest, true),
+    let (spec, readonly) = match s.rsplit_once(':') {
+        Some((rest, "ro")) if !rest.is_empty() => (rest, true),
+        Some((rest, "rw")) if !rest.is_empty() => (rest, false),
         _ => (s, false),
     };
     match spec.split_once(':') {
-        None if !spec.is_empty() => Ok((spec.to_string(), PathBuf::from(spec), false)),
+        None if !spec.is_empty() => Ok((spec.to_string(), PathBuf::from(spec), readonly)),
         Some((guest, host)) if !guest.is_empty() && !host.is_empty() => {
             Ok((guest.to_string(), PathBuf::from(host), readonly))
         }
-        _ => Err("expected PATH, GUEST:HOST or GUEST:HOST:ro, with no part empty".into()),
+        _ => Err("expected PATH, PATH:ro, GUEST:HOST or GUEST:HOST:ro, with no part empty".into()),
     }
 }
 
@@ -80,8 +82,22 @@ mod tests {
         // The host part may contain ':'; a bare PATH is never read-only.
         assert_eq!(dir("/g:/a:b"), Ok(("/g".into(), "/a:b".into(), false)));
         assert_eq!(dir("/g:/a:b:ro"), Ok(("/g".into(), "/a:b".into(), true)));
-        assert_eq!(dir("x:ro"), Ok(("x".into(), "ro".into(), false)));
-        for bad in ["", ":/host", "/guest:", ":", ":ro"] {
+        // A bare path with a mode is that path, read-only or not; before, `x:ro` was the
+        // guest path `x` mapped read-write to a host directory named `ro`.
+        assert_eq!(dir("x:ro"), Ok(("x".into(), "x".into(), true)));
+        assert_eq!(
+            dir("/srv/data:ro"),
+            Ok(("/srv/data".into(), "/srv/data".into(), true))
+        );
+        assert_eq!(
+            dir("/srv/data:rw"),
+            Ok(("/srv/data".into(), "/srv/data".into(), false))
+        );
+        assert_eq!(
+            dir("/g:/srv/data:rw"),
+            Ok(("/g".into(), "/srv/data".into(), false))
+        );
+        for bad in ["", ":/host", "/guest:", ":", ":ro", "ro:", "/g::ro"] {
             assert!(dir(bad).is_err(), "{bad:?}");
         }
     }
