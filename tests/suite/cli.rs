@@ -125,6 +125,85 @@ fn unbounded_recursion_is_a_trap_not_a_crash() {
     assert!(r.stderr.contains("recurse::deeper"), "{}", r.stderr);
 }
 
+/// A precompiled file runs unasked only if this user's `compile` sealed it and it has not
+/// changed since; anything else needs `--allow-precompiled`, and the refusal says so
+/// (before: any precompiled file ran, whatever its name — `hello.wasm` included).
+#[test]
+fn only_this_users_sealed_artifacts_run_unasked() {
+    let dir = tempfile::tempdir().unwrap();
+    let hello = root().join("examples/hello.wat");
+    let sealed = dir.path().join("sealed.cwasm");
+    let r = lucet(["compile".into(), s(&hello), "-o".into(), s(&sealed)]);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    let r = lucet([s(&sealed)]);
+    assert_eq!(
+        (r.status, r.stdout.as_str()),
+        (0, "hello, world!\n"),
+        "{}",
+        r.stderr
+    );
+
+    // Precompiled elsewhere (a plain `serialize`, as another tool or user makes it) and
+    // named like a module.
+    let engine = lucet_wasi::Engine::shared(&lucet_wasi::EngineConfig::default()).unwrap();
+    let foreign = dir.path().join("hello.wasm");
+    let plain = lucet_wasi::Module::from_file(&engine, &hello)
+        .unwrap()
+        .serialize()
+        .unwrap();
+    std::fs::write(&foreign, plain).unwrap();
+    let not_sealed = "not sealed by this user's `lucet-wasi compile`";
+    let r = lucet([s(&foreign)]);
+    assert_eq!((r.status, r.stdout.as_str()), (1, ""), "{}", r.stderr);
+    assert!(r.stderr.contains(not_sealed), "{}", r.stderr);
+    assert!(r.stderr.contains("--allow-precompiled"), "{}", r.stderr);
+    let r = lucet(["--allow-precompiled".into(), s(&foreign)]);
+    assert_eq!(
+        (r.status, r.stdout.as_str()),
+        (0, "hello, world!\n"),
+        "{}",
+        r.stderr
+    );
+
+    // Sealed, then changed: refused before anything of it is loaded.
+    let mut bytes = std::fs::read(&sealed).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x55;
+    let tampered = dir.path().join("tampered.cwasm");
+    std::fs::write(&tampered, &bytes).unwrap();
+    let r = lucet([s(&tampered)]);
+    assert_eq!((r.status, r.stdout.as_str()), (1, ""), "{}", r.stderr);
+    assert!(r.stderr.contains(not_sealed), "{}", r.stderr);
+
+    // Changed in place after a run (same file, same inode, so the run's record of it
+    // could be taken for it): refused all the same.
+    {
+        use std::io::{Seek, SeekFrom, Write};
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&sealed)
+            .unwrap();
+        f.seek(SeekFrom::Start(middle as u64)).unwrap();
+        f.write_all(&[bytes[middle]]).unwrap();
+    }
+    let r = lucet([s(&sealed)]);
+    assert_eq!((r.status, r.stdout.as_str()), (1, ""), "{}", r.stderr);
+    assert!(r.stderr.contains(not_sealed), "{}", r.stderr);
+
+    // Another user's: the same file, checked with another key home, is refused.
+    let r = lucet(["compile".into(), s(&hello), "-o".into(), s(&sealed)]);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    assert_eq!(lucet([s(&sealed)]).status, 0);
+    let other = tempfile::tempdir().unwrap();
+    let r = ran(cli()
+        .env("XDG_CONFIG_HOME", other.path())
+        .arg(&sealed)
+        .output()
+        .unwrap());
+    assert_eq!((r.status, r.stdout.as_str()), (1, ""), "{}", r.stderr);
+    assert!(r.stderr.contains(not_sealed), "{}", r.stderr);
+}
+
 /// A timeout longer than the clock can count is no deadline, never a panic (before:
 /// `overflow when adding duration to instant`, status 70).
 #[test]

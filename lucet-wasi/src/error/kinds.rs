@@ -54,6 +54,9 @@ impl fmt::Display for LimitRule {
 pub enum PrecompiledProblem {
     /// Precompiled code is native code: it loads only through the `unsafe` loaders.
     NeedsUnsafeLoader,
+    /// It does not carry this user's seal: precompiled elsewhere, by another user,
+    /// without one, or changed since.
+    NotSealed,
     /// The bytes are not a precompiled module (or are truncated or corrupt).
     NotAnArtifact,
     /// It is a precompiled component, not a module.
@@ -80,6 +83,11 @@ impl fmt::Display for PrecompiledProblem {
             PrecompiledProblem::NeedsUnsafeLoader => f.write_str(
                 "precompiled modules are native code and load only through the unsafe \
                  Module::from_precompiled_file (the CLI runs them directly)",
+            ),
+            PrecompiledProblem::NotSealed => f.write_str(
+                "not sealed by this user's `lucet-wasi compile` (made elsewhere, by another \
+                 user, or changed since); precompiled modules are native code: run it with \
+                 --allow-precompiled only if you trust it",
             ),
             PrecompiledProblem::NotAnArtifact => {
                 f.write_str("truncated, corrupt or not precompiled (not a Wasmtime artifact)")

@@ -43,7 +43,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Compile a .wasm or .wat module ahead of time; the output runs without compiling.
-    /// Precompiled modules are native code: run only ones you made.
+    /// The output is sealed for this user: it runs without --allow-precompiled for them only.
     Compile(CompileArgs),
 }
 
@@ -117,6 +117,11 @@ struct RunArgs {
     /// $XDG_CACHE_HOME/lucet-wasi, else ~/.cache/lucet-wasi
     #[arg(long)]
     no_cache: bool,
+
+    /// Run a precompiled module that this user's `lucet-wasi compile` did not make (or
+    /// that changed since). It is native code that runs on the host: only one you trust
+    #[arg(long)]
+    allow_precompiled: bool,
 
     #[arg(value_name = "module", required = true)]
     module: Option<PathBuf>,
@@ -214,10 +219,17 @@ fn run(args: RunArgs) -> Result<i32, Error> {
         .timeout_capable(args.timeout.is_some())
         .wasm(args.wasm.features());
     let module = if Module::is_precompiled_file(&path) {
-        // SAFETY: the user asked to run this file, as they would a native binary; the
-        // CLI's help says precompiled modules are native code to run only if you made them.
-        let load = |config: &EngineConfig| unsafe {
-            Module::from_precompiled_file(&Engine::shared(config)?, &path)
+        // A precompiled file runs if this user's `compile` sealed it, or if the user
+        // said to run it anyway.
+        let load = |config: &EngineConfig| {
+            let engine = Engine::shared(config)?;
+            if args.allow_precompiled {
+                // SAFETY: the user asked to run this file as they would a native
+                // binary (`--allow-precompiled`, whose help says what it means).
+                unsafe { Module::from_precompiled_file(&engine, &path) }
+            } else {
+                Module::from_sealed_file(&engine, &path)
+            }
         };
         match load(&config) {
             // Compiled with timeout support and run without a timeout: it runs as it is.
@@ -307,7 +319,7 @@ fn compile(args: CompileArgs) -> Result<(), Error> {
             .timeout_capable(args.timeout_capable)
             .wasm(args.wasm.features()),
     )?;
-    let artifact = Module::from_file(&engine, &args.input)?.serialize()?;
+    let artifact = Module::from_file(&engine, &args.input)?.serialize_sealed()?;
     std::fs::write(&args.output, artifact).map_err(|source| Error::Io {
         path: args.output.clone(),
         source,
