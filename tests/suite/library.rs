@@ -432,3 +432,94 @@ fn host_errors_keep_their_source() {
     assert!(e.to_string().starts_with("cannot create engine: "), "{e}");
     assert!(std::error::Error::source(&e).is_some(), "{e:?}");
 }
+
+/// A cache directory reached through a link that is swapped between this user's cache and
+/// a directory holding a forged entry (another module's artifact under the first one's
+/// key, with the SHA-256 sum anyone can compute) never runs the forged artifact (before:
+/// the sum was a plain SHA-256 and the directory was re-walked by path for each file).
+#[test]
+fn a_swapped_cache_directory_never_runs_a_foreign_artifact() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let ours = r#"(module (func (export "f") (result i32) i32.const 1))"#;
+    let theirs = r#"(module (func (export "f") (result i32) i32.const 99))"#;
+    let engine = lucet_wasi::Engine::shared(&lucet_wasi::EngineConfig::default()).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let (victim, evil, link) = (
+        tmp.path().join("victim"),
+        tmp.path().join("evil"),
+        tmp.path().join("link"),
+    );
+    // Our cache, and the name of the entry for `ours`.
+    let cache = lucet_wasi::CompileCache::new(victim.join("cache")).unwrap();
+    lucet_wasi::Module::from_bytes_cached(&engine, ours, &cache).unwrap();
+    let name = std::fs::read_dir(victim.join("cache"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "cwasm"))
+        .unwrap();
+    let name = name.file_stem().unwrap().to_str().unwrap().to_string();
+    // The forged entry: `theirs` under `ours`'s key.
+    let forged = lucet_wasi::Module::from_bytes(&engine, theirs)
+        .unwrap()
+        .serialize()
+        .unwrap();
+    let forged_sum: String = {
+        use sha2::Digest;
+        sha2::Sha256::digest(&forged)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    let evil_cache = evil.join("cache");
+    lucet_wasi::CompileCache::new(&evil_cache).unwrap();
+    let forge = || {
+        for (file, bytes) in [
+            (format!("{name}.cwasm"), forged.as_slice()),
+            (format!("{name}.sum"), forged_sum.as_bytes()),
+        ] {
+            let tmp_file = evil_cache.join(format!("{file}.forging"));
+            std::fs::write(&tmp_file, bytes).unwrap();
+            std::fs::rename(&tmp_file, evil_cache.join(file)).unwrap();
+        }
+    };
+    std::os::unix::fs::symlink(&victim, &link).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let swapper = {
+        let (stop, victim, evil, link) = (stop.clone(), victim.clone(), evil.clone(), link.clone());
+        std::thread::spawn(move || {
+            let next = link.with_extension("next");
+            let mut flip = false;
+            while !stop.load(Ordering::Relaxed) {
+                let _ = std::fs::remove_file(&next);
+                std::os::unix::fs::symlink(if flip { &evil } else { &victim }, &next).unwrap();
+                std::fs::rename(&next, &link).unwrap();
+                flip = !flip;
+            }
+        })
+    };
+    let mut reached_evil = 0;
+    for _ in 0..1000 {
+        forge();
+        let Ok(cache) = lucet_wasi::CompileCache::new(link.join("cache")) else {
+            continue;
+        };
+        let module = lucet_wasi::Module::from_bytes_cached(&engine, ours, &cache).unwrap();
+        let mut instance = WasiInstance::builder().module(&module).build().unwrap();
+        assert_eq!(
+            instance.call::<(), i32>("f", ()).unwrap(),
+            1,
+            "a forged entry ran"
+        );
+        // Our rewrite of the entry replaced the forged one: the cache was opened in `evil`.
+        if std::fs::read(evil_cache.join(format!("{name}.cwasm"))).unwrap() != forged {
+            reached_evil += 1;
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    swapper.join().unwrap();
+    assert!(
+        reached_evil > 0,
+        "the swap never took the cache to the forged entry"
+    );
+}

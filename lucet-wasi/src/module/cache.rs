@@ -2,23 +2,34 @@
 //! the second run of a `.wasm` only maps the result.
 //!
 //! An entry is two files named by its key: `KEY.cwasm`, Wasmtime's serialized module,
-//! and `KEY.sum`, the SHA-256 of that file. Both are written to a temporary file and
-//! renamed into place, never modified where they are, so a process that maps an entry
-//! keeps the bytes it checked even if another replaces it. A load hashes the artifact
-//! and compares: a truncated, corrupted or half-replaced entry is compiled again and
-//! rewritten, never run. The key is the SHA-256 of the module's bytes, the engine's
-//! code-shaping settings (Wasmtime's `precompile_compatibility_hash`) and lucet-wasi's
-//! version.
+//! and `KEY.sum`, an HMAC-SHA256 of that file keyed with this user's secret (the key that
+//! seals precompiled modules, `seal.rs`): nobody without it can make an entry that
+//! passes. Both are written to a temporary file and renamed into place, never modified
+//! where they are, so a process that maps an entry keeps the bytes it checked even if
+//! another replaces it. A load hashes the artifact and compares: a truncated, corrupted,
+//! half-replaced or foreign entry is compiled again and rewritten, never run. The key is
+//! the SHA-256 of the module's bytes, the engine's code-shaping settings (Wasmtime's
+//! `precompile_compatibility_hash`) and lucet-wasi's version.
+//!
+//! The directory is opened once, without following a link in its last component, and
+//! checked on that descriptor (owner, mode); every entry is then opened, written and
+//! renamed relative to it, so swapping a link on the way to it changes nothing after
+//! the check.
 
+use super::seal;
 use crate::engine::Engine;
 use crate::error::CacheProblem;
 use crate::Error;
+use hmac::Mac;
+use rustix::fs::{Mode, OFlags};
 use sha2::{Digest, Sha256};
 use std::fs;
 use std::hash::{Hash, Hasher};
-use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::io::{self, Read, Write};
+use std::os::fd::OwnedFd;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// A directory of compiled modules, shared by every process of the same user.
 ///
@@ -35,6 +46,8 @@ use std::path::{Path, PathBuf};
 #[derive(Clone, Debug)]
 pub struct CompileCache {
     dir: PathBuf,
+    /// The directory, opened once and checked: entries are reached through it.
+    fd: Arc<OwnedFd>,
 }
 
 impl CompileCache {
@@ -52,19 +65,29 @@ impl CompileCache {
             .mode(0o700)
             .create(&dir)
             .map_err(|e| refuse(CacheProblem::CannotCreate, Some(e)))?;
-        let meta = fs::metadata(&dir).map_err(|e| refuse(CacheProblem::CannotInspect, Some(e)))?;
-        if meta.uid() != rustix::process::geteuid().as_raw() {
+        let fd = rustix::fs::open(
+            &dir,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| refuse(CacheProblem::CannotInspect, Some(e.into())))?;
+        let meta = rustix::fs::fstat(&fd)
+            .map_err(|e| refuse(CacheProblem::CannotInspect, Some(e.into())))?;
+        if meta.st_uid != rustix::process::geteuid().as_raw() {
             return Err(refuse(CacheProblem::OwnedByOther, None));
         }
-        if meta.mode() & 0o022 != 0 {
+        if meta.st_mode & 0o022 != 0 {
             return Err(refuse(
                 CacheProblem::WritableByOthers {
-                    mode: meta.mode() & 0o777,
+                    mode: meta.st_mode & 0o777,
                 },
                 None,
             ));
         }
-        Ok(CompileCache { dir })
+        Ok(CompileCache {
+            dir,
+            fd: Arc::new(fd),
+        })
     }
 
     /// The default location: `$LUCET_WASI_CACHE_DIR`, else `$XDG_CACHE_HOME/lucet-wasi`,
@@ -94,19 +117,24 @@ impl CompileCache {
         compile: impl FnOnce() -> Result<wasmtime::Module, Error>,
     ) -> Result<wasmtime::Module, Error> {
         let key = hex(&key(engine, bytes));
-        let artifact = self.dir.join(format!("{key}.cwasm"));
-        let sum = self.dir.join(format!("{key}.sum"));
-        if let Some(module) = load(engine, &artifact, &sum) {
+        let (artifact, sum) = (format!("{key}.cwasm"), format!("{key}.sum"));
+        // Without this user's secret there is nothing to check an entry with: no cache.
+        let secret = seal::key(true).ok().flatten();
+        if let Some(module) = secret.and_then(|s| self.load(engine, &s, &artifact, &sum)) {
             tracing::debug!(key = &key[..16], "compile cache hit");
             return Ok(module);
         }
         tracing::debug!(key = &key[..16], "compile cache miss");
         let module = compile()?;
-        if let Ok(serialized) = module.serialize() {
-            let digest = hex(&Sha256::digest(&serialized));
+        if let (Some(secret), Ok(serialized)) = (secret, module.serialize()) {
+            let tag = hex(&entry_mac(&secret)
+                .chain_update(&serialized)
+                .finalize()
+                .into_bytes());
             // The artifact first: a sum that names it is only ever written after it.
-            let _ = write_whole(&artifact, &serialized)
-                .and_then(|()| write_whole(&sum, digest.as_bytes()));
+            let _ = self
+                .write_whole(&artifact, &serialized)
+                .and_then(|()| self.write_whole(&sum, tag.as_bytes()));
         }
         Ok(module)
     }
@@ -139,30 +167,79 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// A stored entry whose artifact matches its sum; `None` for a miss or a bad entry.
-fn load(engine: &Engine, artifact: &Path, sum: &Path) -> Option<wasmtime::Module> {
-    let want = fs::read(sum).ok()?;
-    let file = fs::File::open(artifact).ok()?;
-    // Hash what will be mapped: the open file, which a rename cannot change under us.
-    let mut hasher = Sha256::new();
-    io::copy(
-        &mut io::BufReader::with_capacity(1 << 16, &file),
-        &mut HashWriter(&mut hasher),
-    )
-    .ok()?;
-    if hex(&hasher.finalize()).as_bytes() != want.as_slice() {
-        return None;
+impl CompileCache {
+    /// Opens the entry file `name`, not following a link.
+    fn open(&self, name: &str) -> io::Result<fs::File> {
+        let fd = rustix::fs::openat(
+            &*self.fd,
+            name,
+            OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )?;
+        Ok(fs::File::from(fd))
     }
-    // SAFETY: the artifact was serialized by this program for an engine with the same
-    // compatibility hash (part of the key), in a directory only this user can write, and
-    // its contents match the sum written after it. Entries are replaced by rename, never
-    // modified in place, so the mapped file is the one just checked.
-    unsafe { wasmtime::Module::deserialize_open_file(&engine.0.engine, file) }.ok()
+
+    /// A stored entry whose artifact matches its sum; `None` for a miss or a bad entry.
+    fn load(
+        &self,
+        engine: &Engine,
+        secret: &[u8; seal::KEY_LEN],
+        artifact: &str,
+        sum: &str,
+    ) -> Option<wasmtime::Module> {
+        let mut want = Vec::with_capacity(64);
+        self.open(sum).ok()?.take(65).read_to_end(&mut want).ok()?;
+        let file = self.open(artifact).ok()?;
+        // Check what will be mapped: the open file, which a rename cannot change under us.
+        let mut mac = entry_mac(secret);
+        io::copy(
+            &mut io::BufReader::with_capacity(1 << 16, &file),
+            &mut MacWriter(&mut mac),
+        )
+        .ok()?;
+        if hex(&mac.finalize().into_bytes()).as_bytes() != want.as_slice() {
+            return None;
+        }
+        // SAFETY: the artifact was serialized by this user's lucet-wasi (its sum is a MAC
+        // under this user's secret) for an engine with the same compatibility hash (part
+        // of the key), and its contents match the sum written after it. Entries are
+        // replaced by rename, never modified in place, so the mapped file is the one just
+        // checked.
+        unsafe { wasmtime::Module::deserialize_open_file(&engine.0.engine, file) }.ok()
+    }
+
+    /// Writes the entry file `name` whole: into a temporary file beside it, then renamed
+    /// into place.
+    fn write_whole(&self, name: &str, bytes: &[u8]) -> io::Result<()> {
+        let tmp = format!("{name}.tmp{}", std::process::id());
+        let result = (|| {
+            let mut f = fs::File::from(rustix::fs::openat(
+                &*self.fd,
+                &tmp,
+                OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                Mode::from_raw_mode(0o600),
+            )?);
+            f.write_all(bytes)?;
+            rustix::fs::renameat(&*self.fd, &tmp, &*self.fd, name)?;
+            Ok(())
+        })();
+        if result.is_err() {
+            let _ = rustix::fs::unlinkat(&*self.fd, &tmp, rustix::fs::AtFlags::empty());
+        }
+        result
+    }
 }
 
-struct HashWriter<'a>(&'a mut Sha256);
+/// The MAC of an entry's artifact, under this user's secret.
+fn entry_mac(secret: &[u8; seal::KEY_LEN]) -> hmac::Hmac<Sha256> {
+    let mut mac = seal::mac(secret);
+    mac.update(b"lucet-wasi compile cache entry 1\0");
+    mac
+}
 
-impl Write for HashWriter<'_> {
+struct MacWriter<'a>(&'a mut hmac::Hmac<Sha256>);
+
+impl Write for MacWriter<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.0.update(buf);
         Ok(buf.len())
@@ -171,22 +248,4 @@ impl Write for HashWriter<'_> {
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
-}
-
-/// Writes `path` whole: into a temporary file beside it, then renamed into place.
-fn write_whole(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    let result = (|| {
-        let mut f = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        f.write_all(bytes)?;
-        fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
 }

@@ -24,7 +24,7 @@ const MAC_LEN: usize = 32;
 /// Bytes of the trailer.
 const TRAILER: u64 = (MAGIC.len() + MAC_LEN) as u64;
 /// Bytes of the key.
-const KEY_LEN: usize = 32;
+pub(super) const KEY_LEN: usize = 32;
 /// Bytes hashed per read.
 const CHUNK: usize = 1 << 20;
 
@@ -43,7 +43,7 @@ fn key_path() -> Option<PathBuf> {
 
 /// This user's key: read, or, if `create`, made on first use. `None` if there is none
 /// (and none was to be made).
-fn key(create: bool) -> Result<Option<[u8; KEY_LEN]>, Error> {
+pub(super) fn key(create: bool) -> Result<Option<[u8; KEY_LEN]>, Error> {
     let Some(path) = key_path() else {
         return match create {
             true => Err(Error::internal(
@@ -112,7 +112,7 @@ fn key(create: bool) -> Result<Option<[u8; KEY_LEN]>, Error> {
     }
 }
 
-fn mac(key: &[u8; KEY_LEN]) -> Hmac<Sha256> {
+pub(super) fn mac(key: &[u8; KEY_LEN]) -> Hmac<Sha256> {
     Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes a key of any length")
 }
 
