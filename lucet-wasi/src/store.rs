@@ -30,16 +30,22 @@ pub struct StoreData {
     pub(crate) observer: Option<Box<Observer>>,
 }
 
-/// The most table elements a guest may grow a table to.
-const MAX_TABLE_ELEMENTS: usize = 10_000_000;
+/// The most table elements a guest's tables may hold together, unless the builder says
+/// otherwise ([`max_table_elements`](crate::WasiInstanceBuilder::max_table_elements)):
+/// each takes a pointer or two of host memory, so this bounds tables at ~160 MB.
+pub(crate) const MAX_TABLE_ELEMENTS: u64 = 10_000_000;
 
 /// Caps the guest's linear memories, all of them together (a module may have several,
-/// 32- or 64-bit), at the maximum heap: `memory.grow` beyond it returns -1.
+/// 32- or 64-bit), at the maximum heap: `memory.grow` beyond it returns -1; and its
+/// tables, all of them together, at a number of elements: `table.grow` beyond it too.
 struct HeapLimiter {
     max_heap: u64,
     /// Bytes of all memories, as approved so far (a growth the host then fails to map,
     /// which is rare, stays counted: the cap errs on the safe side).
     total: u64,
+    max_table_elements: u64,
+    /// Elements of all tables, as approved so far.
+    table_elements: u64,
 }
 
 impl ResourceLimiter for HeapLimiter {
@@ -60,20 +66,27 @@ impl ResourceLimiter for HeapLimiter {
 
     fn table_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _max: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        Ok(desired <= MAX_TABLE_ELEMENTS)
+        let growth = (desired as u64).saturating_sub(current as u64);
+        let total = self.table_elements.saturating_add(growth);
+        if total > self.max_table_elements {
+            return Ok(false);
+        }
+        self.table_elements = total;
+        Ok(true)
     }
 }
 
 impl StoreData {
-    /// A store for one guest, its memory growth capped at `max_heap` bytes.
+    /// A store for one guest, its memories capped at `max_heap` bytes and its tables at
+    /// `max_table_elements` elements, all together.
     pub(crate) fn store(
         engine: &wasmtime::Engine,
         wasi: WasiCtx,
-        max_heap: u64,
+        (max_heap, max_table_elements): (u64, u64),
         data: Box<dyn Any + Send>,
         data_name: &'static str,
     ) -> Store<StoreData> {
@@ -81,7 +94,12 @@ impl StoreData {
             engine,
             StoreData {
                 wasi,
-                limiter: HeapLimiter { max_heap, total: 0 },
+                limiter: HeapLimiter {
+                    max_heap,
+                    total: 0,
+                    max_table_elements,
+                    table_elements: 0,
+                },
                 data,
                 data_name,
                 memory: None,
@@ -103,7 +121,7 @@ impl StoreData {
         StoreData::store(
             engine,
             WasiCtxBuilder::empty().build(),
-            0,
+            (0, 0),
             Box::new(()),
             "()",
         )

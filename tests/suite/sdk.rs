@@ -347,3 +347,35 @@ fn fuel_budget_ends_a_spinning_guest() {
         "{e:?}"
     );
 }
+
+/// Tables are capped all together (before: each table at 10M elements, so twenty filled
+/// tables held 1.58 GB of host memory under a 64 KiB heap limit), and the embedder can
+/// set the cap.
+#[test]
+fn tables_are_capped_all_together() {
+    let wat = r#"(module
+        (table $a 0 funcref)
+        (table $b 0 funcref)
+        (func (export "grow_a") (param i32) (result i32)
+            (table.grow $a (ref.null func) (local.get 0)))
+        (func (export "grow_b") (param i32) (result i32)
+            (table.grow $b (ref.null func) (local.get 0))))"#;
+    let mut instance = WasiInstance::builder().module_bytes(wat).build().unwrap();
+    assert_eq!(instance.call::<i32, i32>("grow_a", 6_000_000).unwrap(), 0);
+    assert_eq!(instance.call::<i32, i32>("grow_b", 6_000_000).unwrap(), -1);
+    assert_eq!(instance.call::<i32, i32>("grow_b", 4_000_000).unwrap(), 0);
+    assert_eq!(instance.call::<i32, i32>("grow_b", 1).unwrap(), -1);
+    // The embedder's cap counts initial sizes too.
+    let mut small = WasiInstance::builder()
+        .module_bytes(wat)
+        .max_table_elements(100)
+        .build()
+        .unwrap();
+    assert_eq!(small.call::<i32, i32>("grow_a", 60).unwrap(), 0);
+    assert_eq!(small.call::<i32, i32>("grow_b", 41).unwrap(), -1);
+    assert!(WasiInstance::builder()
+        .module_bytes("(module (table 200 funcref))")
+        .max_table_elements(100)
+        .build()
+        .is_err());
+}

@@ -63,6 +63,9 @@ impl WasiInstanceBuilder {
         let hostcalls = std::mem::take(&mut self.hostcalls);
         let fuel = self.fuel;
         let timeout = self.timeout;
+        let max_table_elements = self
+            .max_table_elements
+            .unwrap_or(crate::store::MAX_TABLE_ELEMENTS);
         let (data, data_name) = (
             std::mem::replace(&mut self.data, Box::new(())),
             self.data_name,
@@ -71,7 +74,7 @@ impl WasiInstanceBuilder {
         let mut store = StoreData::store(
             &module.engine().0.engine,
             ctx,
-            limits.max_heap.0,
+            (limits.max_heap.0, max_table_elements),
             data,
             data_name,
         );

@@ -55,6 +55,7 @@ pub struct WasiInstanceBuilder {
     pub(super) wasm: Option<WasmFeatures>,
     pub(super) timeout: Option<Duration>,
     pub(super) fuel: Option<u64>,
+    pub(super) max_table_elements: Option<u64>,
     pub(super) stdin: Input,
     pub(super) stdout: Output,
     pub(super) stderr: Output,
@@ -87,6 +88,7 @@ impl WasiInstance {
             wasm: None,
             timeout: None,
             fuel: None,
+            max_table_elements: None,
             stdin: Input::inherit(),
             stdout: Output::inherit(),
             stderr: Output::inherit(),
@@ -291,6 +293,15 @@ impl WasiInstanceBuilder {
     /// Ends the guest with [`Error::Timeout`] once it has run this long.
     pub fn timeout(mut self, after: Duration) -> Self {
         self.timeout = Some(after);
+        self
+    }
+
+    /// Caps the elements of the guest's tables, all together (default 10,000,000: each
+    /// takes host memory, up to ~16 bytes, that the heap limit does not count):
+    /// `table.grow` beyond it fails in the guest, and a module whose tables start larger
+    /// fails to instantiate.
+    pub fn max_table_elements(mut self, elements: u64) -> Self {
+        self.max_table_elements = Some(elements);
         self
     }
 

@@ -1,7 +1,7 @@
 //! The per-instance WASI state: arguments, environment and the descriptor table.
 
 use super::dir::DirFd;
-use super::dir::{Listing, MAX_LISTINGS};
+use super::dir::{Listing, LISTINGS_BUDGET, MAX_LISTINGS};
 use super::file::{FileFd, FileId};
 use super::rights::preopen_rights;
 use super::stdio::{HostStream, Input, Output};
@@ -153,18 +153,29 @@ impl FdTable {
         Ok(entry)
     }
 
-    /// Drops the least recently read directory snapshots beyond [`MAX_LISTINGS`].
+    /// Drops the least recently read directory snapshots while there are more than
+    /// [`MAX_LISTINGS`] or they hold more than [`LISTINGS_BUDGET`] bytes; the most
+    /// recently read one is always kept.
     pub(crate) fn evict_listings(&mut self) {
-        let mut stamps: Vec<u64> = self.listings().map(|l| l.last_used).collect();
-        if stamps.len() <= MAX_LISTINGS {
-            return;
-        }
-        stamps.sort_unstable();
-        let cutoff = stamps[stamps.len() - MAX_LISTINGS];
-        for entry in self.entries.iter_mut().flatten() {
-            if let Entry::Dir(d) = entry {
-                if d.listing.as_ref().is_some_and(|l| l.last_used < cutoff) {
-                    d.listing = None;
+        loop {
+            let (mut count, mut bytes, mut oldest, mut newest) = (0, 0, None, 0);
+            for l in self.listings() {
+                count += 1;
+                bytes += l.bytes;
+                newest = newest.max(l.last_used);
+                oldest = Some(oldest.map_or(l.last_used, |o: u64| o.min(l.last_used)));
+            }
+            let Some(oldest) = oldest.filter(|o| *o != newest) else {
+                return;
+            };
+            if count <= MAX_LISTINGS && bytes <= LISTINGS_BUDGET {
+                return;
+            }
+            for entry in self.entries.iter_mut().flatten() {
+                if let Entry::Dir(d) = entry {
+                    if d.listing.as_ref().is_some_and(|l| l.last_used == oldest) {
+                        d.listing = None;
+                    }
                 }
             }
         }
@@ -306,6 +317,49 @@ mod tests {
         Entry::Stdin(Stdio {
             stream: Input::null(),
         })
+    }
+
+    /// Snapshots are dropped by size as well as by count (before: 16 of them were kept
+    /// whatever they held — 458 MB of host memory for a 100,000-entry directory).
+    #[test]
+    fn listings_stay_within_their_budget() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut fds = table();
+        let mut ids = Vec::new();
+        for i in 0..6u64 {
+            let dir = cap_std::fs::Dir::open_ambient_dir(tmp.path(), cap_std::ambient_authority())
+                .unwrap();
+            let fd = fds
+                .insert(Entry::Dir(DirFd {
+                    dir,
+                    rights: super::super::types::Rights::empty(),
+                    inheriting: super::super::types::Rights::empty(),
+                    preopen: None,
+                    listing: Some(Listing::sized(i + 1, LISTINGS_BUDGET / 4)),
+                    root: None,
+                }))
+                .unwrap();
+            ids.push(fd);
+            fds.evict_listings();
+        }
+        let held: Vec<usize> = fds.listings().map(|l| l.bytes).collect();
+        assert!(held.iter().sum::<usize>() <= LISTINGS_BUDGET, "{held:?}");
+        assert_eq!(held.len(), 4);
+        // The newest is kept even when it alone is over the budget.
+        let dir =
+            cap_std::fs::Dir::open_ambient_dir(tmp.path(), cap_std::ambient_authority()).unwrap();
+        fds.insert(Entry::Dir(DirFd {
+            dir,
+            rights: super::super::types::Rights::empty(),
+            inheriting: super::super::types::Rights::empty(),
+            preopen: None,
+            listing: Some(Listing::sized(100, LISTINGS_BUDGET * 2)),
+            root: None,
+        }))
+        .unwrap();
+        fds.evict_listings();
+        let held: Vec<usize> = fds.listings().map(|l| l.bytes).collect();
+        assert_eq!(held, [LISTINGS_BUDGET * 2]);
     }
 
     #[test]

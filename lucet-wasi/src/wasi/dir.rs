@@ -6,9 +6,11 @@
 //! resuming at any cookie neither skips nor repeats an entry, even while the directory
 //! changes underneath it.
 //!
-//! At most [`MAX_LISTINGS`] snapshots are kept at once (the least recently used one is
-//! dropped), so host memory is bounded by a few directories, not by how many a guest
-//! opens. A dropped snapshot is taken again when its descriptor is next read.
+//! At most [`MAX_LISTINGS`] snapshots, of at most [`LISTINGS_BUDGET`] bytes together,
+//! are kept at once (the least recently used ones are dropped; the one being read is
+//! kept even if it alone is larger), so host memory is bounded by the budget or one
+//! directory, not by how many a guest opens or lists. A dropped snapshot is taken again
+//! when its descriptor is next read.
 
 use super::file::FileId;
 use super::rights::need;
@@ -31,12 +33,17 @@ pub(crate) struct Item {
 
 /// How many directory snapshots an instance keeps at once.
 pub(crate) const MAX_LISTINGS: usize = 16;
+/// How many bytes of host memory an instance's snapshots may hold together (the one
+/// being read excepted).
+pub(crate) const LISTINGS_BUDGET: usize = 16 << 20;
 
 /// A snapshot of a directory's entries.
 pub(crate) struct Listing {
     items: Vec<Item>,
     /// When the guest last read it (a per-instance counter), for eviction.
     pub(crate) last_used: u64,
+    /// The host memory it holds, roughly: its entries and their names.
+    pub(crate) bytes: usize,
 }
 
 impl Listing {
@@ -84,10 +91,23 @@ impl Listing {
                 filetype,
             });
         }
+        let bytes = items.capacity() * std::mem::size_of::<Item>()
+            + items.iter().map(|i| i.name.len()).sum::<usize>();
         Ok(Listing {
             items,
             last_used: 0,
+            bytes,
         })
+    }
+
+    /// An empty snapshot said to hold `bytes`, last read at `last_used` (for tests).
+    #[cfg(test)]
+    pub(crate) fn sized(last_used: u64, bytes: usize) -> Listing {
+        Listing {
+            items: Vec::new(),
+            last_used,
+            bytes,
+        }
     }
 
     /// Fills `buf` with entries from `cookie` on, each a `dirent` header then its name,
