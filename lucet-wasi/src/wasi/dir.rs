@@ -91,8 +91,13 @@ impl Listing {
                 filetype,
             });
         }
+        // Each name is an allocation of its own: counted with malloc's rounding and
+        // header (16 bytes each), so the estimate is not below what the process holds.
         let bytes = items.capacity() * std::mem::size_of::<Item>()
-            + items.iter().map(|i| i.name.len()).sum::<usize>();
+            + items
+                .iter()
+                .map(|i| i.name.len().div_ceil(16) * 16 + 16)
+                .sum::<usize>();
         Ok(Listing {
             items,
             last_used: 0,
