@@ -204,6 +204,37 @@ fn only_this_users_sealed_artifacts_run_unasked() {
     assert!(r.stderr.contains(not_sealed), "{}", r.stderr);
 }
 
+/// A write into a pipe nobody reads ends at the timeout (before: it blocked for as long
+/// as the reader kept the pipe open).
+#[test]
+fn a_write_into_a_full_pipe_ends_at_the_timeout() {
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::write(&input, vec![b'x'; 1 << 20]).unwrap();
+    let mut child = cli()
+        .args(["--timeout", "1s", &s(&rust_guest("cat"))])
+        .stdin(std::fs::File::open(&input).unwrap())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Nobody reads the guest's stdout: the pipe is full after 64 KiB.
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            child.kill().unwrap();
+            panic!("the write did not end at the timeout");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(124));
+}
+
 /// A timeout longer than the clock can count is no deadline, never a panic (before:
 /// `overflow when adding duration to instant`, status 70).
 #[test]

@@ -64,6 +64,14 @@ impl WasiCtx {
                 if n == 0 {
                     return Ok(0);
                 }
+                if waits.deadline.is_some() {
+                    // A write into a full pipe would block past the deadline.
+                    let bounded =
+                        super::stdio::write_before_deadline(&mut out.stream, &slices[..n], *waits)?;
+                    if let Some(written) = bounded {
+                        return Ok(written as u32);
+                    }
+                }
                 Ok(out.stream.write_vectored(&slices[..n])? as u32)
             }
             Entry::File(f) => {

@@ -237,3 +237,40 @@ fn write_fd(fd: std::os::fd::BorrowedFd<'_>, bufs: &[IoSlice<'_>]) -> io::Result
     }
     .map_err(io::Error::from)
 }
+
+/// A write to `output` that must not block past the deadline of `waits`, or `None` to
+/// write as usual. For a host pipe or socket: waits until it is writable (or the
+/// deadline passes: the trap that ends the guest), then writes at most `PIPE_BUF` bytes,
+/// which a writable pipe takes without blocking (copied into a buffer on the stack).
+/// Other outputs (files, terminals, the embedder's writers) are written as usual.
+pub(crate) fn write_before_deadline(
+    output: &mut Output,
+    bufs: &[IoSlice<'_>],
+    waits: super::wait::Waits,
+) -> Result<Option<usize>, super::SysErr> {
+    let fd = match output.host_stream() {
+        Some(HostStream::Stdout) => rustix::stdio::stdout(),
+        Some(HostStream::Stderr) => rustix::stdio::stderr(),
+        None => return Ok(None),
+    };
+    let kind = rustix::fs::fstat(fd).map(|st| rustix::fs::FileType::from_raw_mode(st.st_mode));
+    if !matches!(
+        kind,
+        Ok(rustix::fs::FileType::Fifo | rustix::fs::FileType::Socket)
+    ) {
+        return Ok(None);
+    }
+    super::wait::wait_for(fd, super::wait::Ready::Write, waits)?;
+    const PIPE_BUF: usize = 4096;
+    let mut chunk = [0u8; PIPE_BUF];
+    let mut n = 0;
+    for buf in bufs {
+        let take = buf.len().min(PIPE_BUF - n);
+        chunk[n..n + take].copy_from_slice(&buf[..take]);
+        n += take;
+        if n == PIPE_BUF {
+            break;
+        }
+    }
+    Ok(Some(output.write_vectored(&[IoSlice::new(&chunk[..n])])?))
+}
