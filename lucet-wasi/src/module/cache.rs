@@ -31,7 +31,10 @@ use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// A directory of compiled modules, shared by every process of the same user.
+/// A directory of compiled modules, shared by every process of the same user. Entries
+/// are checked with this user's secret key (the one that seals `lucet-wasi compile`'s
+/// output, made on first use under `$XDG_CONFIG_HOME` or `~/.config`); where there is no
+/// place for it, modules are compiled as without a cache.
 ///
 /// ```
 /// use lucet_wasi::{CompileCache, Engine, EngineConfig, Module};
