@@ -107,12 +107,16 @@ impl Module {
                     return Ok(pre.clone());
                 }
             }
-            let linker = match self.linkers.asynchronous.get() {
+            let linker = match self.shared.linkers.asynchronous.get() {
                 Some(l) => l.clone(),
                 None => {
                     let mut linker = self.wasi_linker()?.clone();
                     self.add_async_glue(&mut linker, false)?;
-                    self.linkers.asynchronous.get_or_init(|| linker).clone()
+                    self.shared
+                        .linkers
+                        .asynchronous
+                        .get_or_init(|| linker)
+                        .clone()
                 }
             };
             let pre = self.link_with(linker, &self.hostcalls_with(extra), false)?;
@@ -141,12 +145,12 @@ impl Module {
 
     /// The plain WASI linker, built once.
     fn wasi_linker(&self) -> Result<&Linker<StoreData>, Error> {
-        if let Some(l) = self.linkers.plain.get() {
+        if let Some(l) = self.shared.linkers.plain.get() {
             return Ok(l);
         }
         let mut linker = Linker::new(&self.engine.0.engine);
         wasi::add_to_linker(&mut linker, Glue::Plain).map_err(wasi_setup)?;
-        Ok(self.linkers.plain.get_or_init(|| linker))
+        Ok(self.shared.linkers.plain.get_or_init(|| linker))
     }
 
     /// `linker` with `hostcalls` added, resolved for this module.

@@ -11,6 +11,15 @@ pub use cache::CompileCache;
 pub(crate) use format::{file_name, read_file};
 pub(crate) use link::Linking;
 
+/// What a module's clones and relinked copies share (see [`Module`]'s `shared`).
+#[derive(Default)]
+struct Shared {
+    /// The WASI linkers, built on first use.
+    linkers: Linkers,
+    /// The serialized code, made on first need, for threads' own copies.
+    artifact: OnceLock<Vec<u8>>,
+}
+
 use crate::engine::Engine;
 use crate::error::PrecompiledProblem;
 use crate::hostcall::HostcallSet;
@@ -51,10 +60,10 @@ pub struct Module {
     pub(crate) pre_async: Arc<OnceLock<InstancePre<StoreData>>>,
     /// Host functions linked into `pre` beside WASI.
     pub(crate) hostcalls: Option<Arc<HostcallSet>>,
-    /// The WASI linkers, built on first use.
-    linkers: Arc<Linkers>,
-    /// The serialized code, made on first need, for threads' own copies.
-    artifact: Arc<OnceLock<Vec<u8>>>,
+    /// What the module's clones and relinked copies share: its WASI linkers and its
+    /// serialized code, each made on first need (one `Arc`: a clone per instance costs
+    /// one count less).
+    shared: Arc<Shared>,
 }
 
 impl Module {
@@ -284,8 +293,7 @@ impl Module {
             #[cfg(feature = "async")]
             pre_async: Arc::new(OnceLock::new()),
             hostcalls: Some(Arc::new(hostcalls)),
-            linkers: self.linkers.clone(),
-            artifact: self.artifact.clone(),
+            shared: self.shared.clone(),
         }
     }
 
@@ -303,8 +311,7 @@ impl Module {
             #[cfg(feature = "async")]
             pre_async: Arc::new(OnceLock::new()),
             hostcalls: None,
-            linkers: Arc::default(),
-            artifact: Arc::new(OnceLock::new()),
+            shared: Arc::default(),
         }
     }
 
@@ -330,11 +337,11 @@ impl Module {
             return Ok(copy);
         }
         let engine = Engine::thread_local(self.engine.config())?;
-        let artifact = match self.artifact.get() {
+        let artifact = match self.shared.artifact.get() {
             Some(a) => a,
             None => {
                 let bytes = self.serialize()?;
-                self.artifact.get_or_init(|| bytes)
+                self.shared.artifact.get_or_init(|| bytes)
             }
         };
         // SAFETY: serialized just now by this process from a module of an engine with
