@@ -26,6 +26,7 @@ if ! dpkg -s $c_packages >/dev/null 2>&1; then
 fi
 
 cargo fmt --all -- --check
+cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 # The crate's docs are its README: the copy inside the package must be the same.
 cmp README.md lucet-wasi/README.md || { echo "lucet-wasi/README.md differs from README.md: cp README.md lucet-wasi/README.md"; exit 1; }
 # The library without the CLI's dependencies.
@@ -36,6 +37,7 @@ fi
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 cargo clippy -p lucet-wasi --all-targets -- -D warnings
 cargo clippy -p lucet-wasi --lib --no-default-features -- -D warnings
+cargo clippy --manifest-path fuzz/Cargo.toml --target-dir target --lib --bins -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features --quiet
 RUSTDOCFLAGS="-D warnings" cargo doc -p lucet-wasi --no-deps --quiet
 # Both crates package and build from their packages alone (README copy, no paths outside).
@@ -45,7 +47,15 @@ cargo package --workspace --allow-dirty --quiet
 python3 scripts/import_cycles.py --self-test
 python3 scripts/import_cycles.py
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+trap 'rm -f "$log" "$log.fuzz"' EXIT
 cargo test --workspace --all-features 2>&1 | tee "$log"
+# A smoke run of the fuzzers (fuzz/, scripts/fuzz.sh): 10 s each, from an empty corpus;
+# any crash, hang or sandbox change fails the run.
+if ! bash scripts/fuzz.sh 10 >"$log.fuzz" 2>&1; then
+    cat "$log.fuzz"
+    echo "tests: fuzz smoke run failed"
+    exit 1
+fi
+tail -n 4 "$log.fuzz"
 # One closing line for the whole suite (cargo prints one per test binary).
 awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
