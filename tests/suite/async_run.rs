@@ -184,6 +184,101 @@ fn a_guest_reading_an_empty_pipe_leaves_the_thread_to_others() {
     });
 }
 
+/// A guest writing more than a pipe holds, into a pipe another task of the same thread
+/// drains: the writes wait on the executor (before, write(2) blocked the thread, so the
+/// reader never ran and the run never ended).
+#[test]
+fn a_guest_writing_into_a_full_pipe_leaves_the_thread_to_others() {
+    current_thread().block_on(async {
+        let (read_end, write_end) = std::io::pipe().unwrap();
+        let reader = tokio::spawn(async move {
+            let mut read_end = tokio::net::unix::pipe::Receiver::from_owned_fd(read_end.into())
+                .expect("a pipe for tokio");
+            let mut all = Vec::new();
+            tokio::io::AsyncReadExt::read_to_end(&mut read_end, &mut all)
+                .await
+                .unwrap();
+            all
+        });
+        let input: Vec<u8> = (0..1_000_000u32).map(|i| (i % 251) as u8).collect();
+        let run = WasiInstance::builder()
+            .module(&module("cat"))
+            .stdin(Input::bytes(input.clone()))
+            .stdout(Output::from_fd(write_end))
+            .run_async("_start");
+        let exit = tokio::time::timeout(Duration::from_secs(60), run)
+            .await
+            .expect("the guest's writes blocked the thread");
+        assert_eq!(exit.unwrap(), Exit::Returned);
+        // The instance (and its write end) is gone: the reader sees the end.
+        assert!(
+            reader.await.unwrap() == input,
+            "the pipe carried other bytes"
+        );
+    });
+}
+
+/// A write into a pipe nobody reads ends at the timeout, sync and async, and an async
+/// one leaves the thread to others meanwhile.
+#[test]
+fn a_write_into_a_full_output_pipe_ends_at_the_timeout() {
+    let run = |asynchronous: bool| {
+        let (read_end, write_end) = std::io::pipe().unwrap();
+        let builder = WasiInstance::builder()
+            .module(&module("cat"))
+            .stdin(Input::bytes(vec![b'x'; 1 << 20]))
+            .stdout(Output::from_fd(write_end))
+            .timeout(Duration::from_millis(300));
+        let result = if asynchronous {
+            current_thread().block_on(async {
+                let (ticks, task) = ticker();
+                let result =
+                    tokio::time::timeout(Duration::from_secs(60), builder.run_async("_start"))
+                        .await
+                        .expect("the write did not end at the timeout");
+                assert!(
+                    ticks.load(Ordering::Relaxed) >= 10,
+                    "the write blocked the thread"
+                );
+                task.abort();
+                result
+            })
+        } else {
+            builder.run("_start")
+        };
+        drop(read_end);
+        result
+    };
+    for asynchronous in [false, true] {
+        let result = run(asynchronous);
+        assert!(
+            matches!(result, Err(Error::Timeout { .. })),
+            "async {asynchronous}: {result:?}"
+        );
+    }
+}
+
+/// `random_get` of 4 GiB in an async run ends at the timeout (the deadline is checked
+/// between chunks there too).
+#[test]
+fn a_huge_random_get_ends_at_the_timeout_in_async_runs() {
+    let wat = r#"(module
+        (import "wasi_snapshot_preview1" "random_get" (func $random (param i32 i32) (result i32)))
+        (memory (export "memory") 65536)
+        (func (export "_start") (drop (call $random (i32.const 0) (i32.const -1)))))"#;
+    let module = Module::from_bytes(&engine(), wat).unwrap();
+    let result = current_thread().block_on(async {
+        let run = WasiInstance::builder()
+            .module(&module)
+            .timeout(Duration::from_millis(200))
+            .run_async("_start");
+        tokio::time::timeout(Duration::from_secs(60), run)
+            .await
+            .expect("random_get did not end at the timeout")
+    });
+    assert!(matches!(result, Err(Error::Timeout { .. })), "{result:?}");
+}
+
 #[test]
 fn a_pipe_input_also_works_in_sync_runs() {
     let (read_end, mut write_end) = std::io::pipe().unwrap();

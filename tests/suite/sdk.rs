@@ -260,6 +260,35 @@ fn a_blocking_read_of_stdin_ends_at_the_timeout() {
     drop(write_end);
 }
 
+/// An embedder's reader that blocks past the timeout holds the guest until it returns
+/// (it is the embedder's code); the guest then ends with the timeout, not with the data.
+#[test]
+fn a_slow_reader_ends_the_guest_with_the_timeout_when_it_returns() {
+    struct Slow;
+    impl std::io::Read for Slow {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            std::thread::sleep(Duration::from_millis(600));
+            buf[0] = b'x';
+            Ok(1)
+        }
+    }
+    let out = Capture::new();
+    let stdout = Output::capture(&out);
+    let cat = rust_guest("cat");
+    let result = within_a_minute(move || {
+        WasiInstance::builder()
+            .module_file(cat)
+            .unwrap()
+            .stdin(Input::reader(Slow))
+            .stdout(stdout)
+            .timeout(Duration::from_millis(100))
+            .run("_start")
+    });
+    assert!(matches!(result, Err(Error::Timeout { .. })), "{result:?}");
+    // `cat` writes what it read before reading again: the timeout came first.
+    assert_eq!(out.text(), "");
+}
+
 /// `random_get` of 4 GiB ends at the timeout (before: it filled all of it, seconds past
 /// a 200 ms timeout, and returned).
 #[test]

@@ -1,14 +1,14 @@
 //! The per-instance WASI state: arguments, environment and the descriptor table.
 
 use super::dir::DirFd;
-use super::dir::{Listing, LISTINGS_BUDGET, MAX_LISTINGS};
+use super::dir::MAX_LISTINGS;
 use super::file::{FileFd, FileId};
 use super::rights::preopen_rights;
 use super::stdio::{HostStream, Input, Output};
 use super::types::{Errno, Fd, Filetype};
 use super::wait::Waits;
 use std::io;
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::BorrowedFd;
 use std::path::Path;
 use std::time::Instant;
 
@@ -59,6 +59,18 @@ pub(crate) enum Entry {
 /// A standard stream.
 pub(crate) struct Stdio<T> {
     pub(crate) stream: T,
+    /// Whether the stream is a host pipe or socket (whose writes must wait for room),
+    /// asked on the first write that needs to know.
+    pub(crate) pipe: std::cell::OnceCell<bool>,
+}
+
+impl<T> Stdio<T> {
+    pub(crate) fn new(stream: T) -> Stdio<T> {
+        Stdio {
+            stream,
+            pipe: std::cell::OnceCell::new(),
+        }
+    }
 }
 
 impl Stdio<Input> {
@@ -75,9 +87,8 @@ impl Stdio<Input> {
 impl Stdio<Output> {
     /// The file type the guest sees: the host stream's, if inherited.
     pub(crate) fn filetype(&self) -> Filetype {
-        match self.stream.host_stream() {
-            Some(HostStream::Stdout) => host_filetype(io::stdout().as_fd()),
-            Some(HostStream::Stderr) => host_filetype(io::stderr().as_fd()),
+        match self.stream.host_fd() {
+            Some(fd) => host_filetype(fd),
             None => Filetype::Unknown,
         }
     }
@@ -153,24 +164,13 @@ impl FdTable {
         Ok(entry)
     }
 
-    /// Drops the least recently read directory snapshots while there are more than
-    /// [`MAX_LISTINGS`] or they hold more than [`LISTINGS_BUDGET`] bytes; the most
-    /// recently read one is always kept.
+    /// Closes the least recently read directory listings while more than
+    /// [`MAX_LISTINGS`] are open.
     pub(crate) fn evict_listings(&mut self) {
-        loop {
-            let (mut count, mut bytes, mut oldest, mut newest) = (0, 0, None, 0);
-            for l in self.listings() {
-                count += 1;
-                bytes += l.bytes;
-                newest = newest.max(l.last_used);
-                oldest = Some(oldest.map_or(l.last_used, |o: u64| o.min(l.last_used)));
-            }
-            let Some(oldest) = oldest.filter(|o| *o != newest) else {
+        while self.listings().count() > MAX_LISTINGS {
+            let Some(oldest) = self.listings().map(|l| l.last_used).min() else {
                 return;
             };
-            if count <= MAX_LISTINGS && bytes <= LISTINGS_BUDGET {
-                return;
-            }
             for entry in self.entries.iter_mut().flatten() {
                 if let Entry::Dir(d) = entry {
                     if d.listing.as_ref().is_some_and(|l| l.last_used == oldest) {
@@ -181,7 +181,7 @@ impl FdTable {
         }
     }
 
-    fn listings(&self) -> impl Iterator<Item = &Listing> {
+    fn listings(&self) -> impl Iterator<Item = &super::dir::Listing> {
         self.entries.iter().flatten().filter_map(|e| match e {
             Entry::Dir(d) => d.listing.as_ref(),
             _ => None,
@@ -249,9 +249,9 @@ impl WasiCtxBuilder {
         let stdout = self.stdout.for_stream(HostStream::Stdout);
         let stderr = self.stderr.for_stream(HostStream::Stderr);
         let mut entries = Vec::with_capacity(3 + self.preopens.len());
-        entries.push(Some(Entry::Stdin(Stdio { stream: self.stdin })));
+        entries.push(Some(Entry::Stdin(Stdio::new(self.stdin))));
         for out in [stdout, stderr] {
-            entries.push(Some(Entry::Stdout(Stdio { stream: out })));
+            entries.push(Some(Entry::Stdout(Stdio::new(out))));
         }
         entries.extend(self.preopens.into_iter().map(|p| {
             let (rights, inheriting) = preopen_rights(p.readonly);
@@ -314,52 +314,33 @@ mod tests {
     }
 
     fn stdin() -> Entry {
-        Entry::Stdin(Stdio {
-            stream: Input::null(),
-        })
+        Entry::Stdin(Stdio::new(Input::null()))
     }
 
-    /// Snapshots are dropped by size as well as by count (before: 16 of them were kept
-    /// whatever they held — 458 MB of host memory for a 100,000-entry directory).
+    /// At most `MAX_LISTINGS` directory streams stay open, the most recently read ones.
     #[test]
-    fn listings_stay_within_their_budget() {
+    fn listings_are_bounded_in_number() {
         let tmp = tempfile::tempdir().unwrap();
         let mut fds = table();
-        let mut ids = Vec::new();
-        for i in 0..6u64 {
+        for i in 0..40u64 {
             let dir = cap_std::fs::Dir::open_ambient_dir(tmp.path(), cap_std::ambient_authority())
                 .unwrap();
-            let fd = fds
-                .insert(Entry::Dir(DirFd {
-                    dir,
-                    rights: super::super::types::Rights::empty(),
-                    inheriting: super::super::types::Rights::empty(),
-                    preopen: None,
-                    listing: Some(Listing::sized(i + 1, LISTINGS_BUDGET / 4)),
-                    root: None,
-                }))
-                .unwrap();
-            ids.push(fd);
+            let mut listing = super::super::dir::Listing::open(&dir, None).unwrap();
+            listing.last_used = i + 1;
+            fds.insert(Entry::Dir(DirFd {
+                dir,
+                rights: super::super::types::Rights::empty(),
+                inheriting: super::super::types::Rights::empty(),
+                preopen: None,
+                listing: Some(listing),
+                root: None,
+            }))
+            .unwrap();
             fds.evict_listings();
         }
-        let held: Vec<usize> = fds.listings().map(|l| l.bytes).collect();
-        assert!(held.iter().sum::<usize>() <= LISTINGS_BUDGET, "{held:?}");
-        assert_eq!(held.len(), 4);
-        // The newest is kept even when it alone is over the budget.
-        let dir =
-            cap_std::fs::Dir::open_ambient_dir(tmp.path(), cap_std::ambient_authority()).unwrap();
-        fds.insert(Entry::Dir(DirFd {
-            dir,
-            rights: super::super::types::Rights::empty(),
-            inheriting: super::super::types::Rights::empty(),
-            preopen: None,
-            listing: Some(Listing::sized(100, LISTINGS_BUDGET * 2)),
-            root: None,
-        }))
-        .unwrap();
-        fds.evict_listings();
-        let held: Vec<usize> = fds.listings().map(|l| l.bytes).collect();
-        assert_eq!(held, [LISTINGS_BUDGET * 2]);
+        let mut held: Vec<u64> = fds.listings().map(|l| l.last_used).collect();
+        held.sort();
+        assert_eq!(held, (25..=40).collect::<Vec<u64>>());
     }
 
     #[test]

@@ -64,10 +64,15 @@ impl WasiCtx {
                 if n == 0 {
                     return Ok(0);
                 }
-                if waits.deadline.is_some() {
-                    // A write into a full pipe would block past the deadline.
-                    let bounded =
-                        super::stdio::write_before_deadline(&mut out.stream, &slices[..n], *waits)?;
+                if waits.deadline.is_some() || waits.defer {
+                    // A write into a full pipe would block past the deadline, or block
+                    // the executor.
+                    let bounded = super::stdio::write_before_deadline(
+                        &mut out.stream,
+                        &out.pipe,
+                        &slices[..n],
+                        *waits,
+                    )?;
                     if let Some(written) = bounded {
                         return Ok(written as u32);
                     }
@@ -78,6 +83,14 @@ impl WasiCtx {
                 f.need(Rights::FD_WRITE)?;
                 let n = gather(mem, iovs, &mut slices)?;
                 let file = f.file.as_fd();
+                if !f.regular && !f.nonblock && (waits.deadline.is_some() || waits.defer) {
+                    // A device (a preopen may hold one) may block: wait for it as for
+                    // a pipe, then write what a pipe takes at once.
+                    super::wait::wait_for(file, super::wait::Ready::Write, *waits)?;
+                    let mut chunk = [0; super::stdio::PIPE_BUF];
+                    let chunk = super::stdio::pipe_chunk(&slices[..n], &mut chunk);
+                    return Ok(retry(|| Ok(rustix::io::write(file, chunk)?))? as u32);
+                }
                 Ok(retry(|| Ok(rustix::io::writev(file, &slices[..n])?))? as u32)
             }
             Entry::Dir(_) => Err(Errno::Isdir.into()),
@@ -147,6 +160,10 @@ impl WasiCtx {
             Entry::File(f) => {
                 f.need(Rights::FD_READ)?;
                 let (file, regular) = (f.file.as_fd(), f.regular);
+                if !regular && !f.nonblock && (waits.defer || waits.deadline.is_some()) {
+                    // A device may block, as stdin does.
+                    super::wait::wait_for(file, super::wait::Ready::Read, waits)?;
+                }
                 read_loop(mem, iovs, |buf, _| {
                     if !once(regular) {
                         return Ok(0);
@@ -199,7 +216,7 @@ impl WasiCtx {
         Ok(rustix::fs::tell(&f.file)?)
     }
 
-    /// Lists a directory from `cookie` on (see [`Listing`]); cookie 0 takes a new snapshot.
+    /// Lists a directory from `cookie` on (see [`Listing`]).
     pub(super) fn fd_readdir(
         &mut self,
         mem: &mut AbiMemory<'_>,
@@ -215,27 +232,24 @@ impl WasiCtx {
             _ => return Err(Errno::Notdir.into()),
         };
         d.need(Rights::FD_READDIR)?;
-        let fresh = cookie == 0 || d.listing.is_none();
-        if fresh {
-            d.listing = Some(Listing::read(&d.dir, d.root)?);
+        if len == 0 {
+            return Ok(0);
         }
-        let Some(listing) = d.listing.as_mut() else {
-            return Err(Errno::Io.into());
+        let out = mem
+            .as_slice_mut(buf.as_array(len))
+            .role("buffer")?
+            .ok_or(Errno::Notsup)?;
+        let opened = d.listing.is_none();
+        let listing = match &mut d.listing {
+            Some(listing) => listing,
+            empty => empty.insert(Listing::open(&d.dir, d.root)?),
         };
         listing.last_used = now;
-        let used = if len == 0 {
-            0
-        } else {
-            let out = mem
-                .as_slice_mut(buf.as_array(len))
-                .role("buffer")?
-                .ok_or(Errno::Notsup)?;
-            listing.fill(out, cookie) as u32
-        };
-        if fresh {
+        let used = listing.fill(&d.dir, out, cookie)?;
+        if opened {
             self.fds.evict_listings();
         }
-        Ok(used)
+        Ok(used as u32)
     }
 
     pub(super) fn fd_renumber(&mut self, from: Fd, to: Fd) -> Result<(), SysErr> {

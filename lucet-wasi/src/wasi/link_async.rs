@@ -15,7 +15,7 @@ use super::wasi_snapshot_preview1 as abi;
 use super::{AbiMemory, WasiCtx};
 use wasmtime::{Caller, Linker, WasmTy};
 
-/// Defines `async3`, `async4`, `async6`: register an ABI function taking that many wasm
+/// Defines `async3` to `async6`: register an ABI function taking that many wasm
 /// arguments, tried without waiting and retried after an async wait. Observed instances
 /// get each try observed (a retried call shows as two).
 macro_rules! async_linkers {
@@ -78,6 +78,7 @@ macro_rules! async_linkers {
 async_linkers! {
     async3(A1, A2, A3);
     async4(A1, A2, A3, A4);
+    async5(A1, A2, A3, A4, A5);
     async6(A1, A2, A3, A4, A5, A6);
 }
 
@@ -89,9 +90,11 @@ pub fn add_blocking_async<S: WasiView>(
 ) -> wasmtime::Result<()> {
     linker.allow_shadowing(true);
     async4(linker, observed, "fd_read", abi::fd_read)?;
+    async4(linker, observed, "fd_write", abi::fd_write)?;
     async4(linker, observed, "poll_oneoff", abi::poll_oneoff)?;
     async3(linker, observed, "sock_accept", abi::sock_accept)?;
     async6(linker, observed, "sock_recv", abi::sock_recv)?;
+    async5(linker, observed, "sock_send", abi::sock_send)?;
     linker.allow_shadowing(false);
     Ok(())
 }

@@ -11,8 +11,7 @@ use super::wait::{is_would_block, poll_until, Ready, Waits};
 use super::AbiMemory;
 use super::{SysErr, WasiCtx};
 use rustix::event::{PollFd, PollFlags};
-use std::io;
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::BorrowedFd;
 use std::time::{Duration, Instant};
 use wiggle::GuestPtr;
 
@@ -25,13 +24,6 @@ enum Readiness<'a> {
     Now(Errno, u64),
     /// When the host descriptor is ready.
     Host(BorrowedFd<'a>),
-}
-
-/// The host's standard streams, borrowed for the duration of one poll.
-struct HostStdio {
-    stdin: io::Stdin,
-    stdout: io::Stdout,
-    stderr: io::Stderr,
 }
 
 impl WasiCtx {
@@ -50,11 +42,6 @@ impl WasiCtx {
         }
         let subs = subs.as_array(n);
         let start = self.poll_start.take().unwrap_or_else(Instant::now);
-        let host = HostStdio {
-            stdin: io::stdin(),
-            stdout: io::stdout(),
-            stderr: io::stderr(),
-        };
 
         // Pass 1: what is ready now, the earliest clock, and the host descriptors to watch.
         let mut pollfds: Vec<PollFd<'_>> = Vec::new();
@@ -69,17 +56,15 @@ impl WasiCtx {
                         wake = Some(wake.map_or(at, |w| w.min(at)));
                     }
                 }
-                SubscriptionU::FdRead(s) => {
-                    match self.readiness(&host, s.file_descriptor, Ready::Read) {
-                        Readiness::Now(..) => ready_now = true,
-                        Readiness::Host(fd) => {
-                            pollfds.push(PollFd::from_borrowed_fd(fd, PollFlags::IN));
-                            interests.push(Ready::Read);
-                        }
+                SubscriptionU::FdRead(s) => match self.readiness(s.file_descriptor, Ready::Read) {
+                    Readiness::Now(..) => ready_now = true,
+                    Readiness::Host(fd) => {
+                        pollfds.push(PollFd::from_borrowed_fd(fd, PollFlags::IN));
+                        interests.push(Ready::Read);
                     }
-                }
+                },
                 SubscriptionU::FdWrite(s) => {
-                    match self.readiness(&host, s.file_descriptor, Ready::Write) {
+                    match self.readiness(s.file_descriptor, Ready::Write) {
                         Readiness::Now(..) => ready_now = true,
                         Readiness::Host(fd) => {
                             pollfds.push(PollFd::from_borrowed_fd(fd, PollFlags::OUT));
@@ -134,20 +119,12 @@ impl WasiCtx {
                         )
                     })
                 }
-                SubscriptionU::FdRead(s) => self.fd_event(
-                    &host,
-                    s.file_descriptor,
-                    Ready::Read,
-                    &mut host_fds,
-                    sub.userdata,
-                ),
-                SubscriptionU::FdWrite(s) => self.fd_event(
-                    &host,
-                    s.file_descriptor,
-                    Ready::Write,
-                    &mut host_fds,
-                    sub.userdata,
-                ),
+                SubscriptionU::FdRead(s) => {
+                    self.fd_event(s.file_descriptor, Ready::Read, &mut host_fds, sub.userdata)
+                }
+                SubscriptionU::FdWrite(s) => {
+                    self.fd_event(s.file_descriptor, Ready::Write, &mut host_fds, sub.userdata)
+                }
             };
             if let Some(ev) = fired {
                 let slot = events.add(count).role("event array")?;
@@ -162,7 +139,6 @@ impl WasiCtx {
     /// poll results from `host_fds`, in subscription order.
     fn fd_event<'p>(
         &self,
-        host: &HostStdio,
         fd: Fd,
         want: Ready,
         host_fds: &mut impl Iterator<Item = &'p PollFd<'p>>,
@@ -172,7 +148,7 @@ impl WasiCtx {
             Ready::Read => Eventtype::FdRead,
             Ready::Write => Eventtype::FdWrite,
         };
-        match self.readiness(host, fd, want) {
+        match self.readiness(fd, want) {
             Readiness::Now(error, nbytes) => {
                 Some(event(userdata, type_, error, nbytes, Eventrwflags::empty()))
             }
@@ -198,22 +174,18 @@ impl WasiCtx {
     }
 
     /// Whether a descriptor is ready for `want` now, or must be polled on the host.
-    fn readiness<'a>(&'a self, host: &'a HostStdio, fd: Fd, want: Ready) -> Readiness<'a> {
+    fn readiness(&self, fd: Fd, want: Ready) -> Readiness<'_> {
         let entry = match self.fds.get(fd) {
             Ok(entry) => entry,
             Err(e) => return Readiness::Now(e, 0),
         };
         match (entry, want) {
-            (Entry::Stdin(s), Ready::Read) if s.stream.is_inherited() => {
-                Readiness::Host(host.stdin.as_fd())
-            }
             (Entry::Stdin(s), Ready::Read) if s.stream.host_fd().is_some() => {
                 Readiness::Host(s.stream.host_fd().expect("checked just now"))
             }
             (Entry::Stdin(_), Ready::Read) => Readiness::Now(Errno::Success, 0),
-            (Entry::Stdout(s), Ready::Write) => match s.stream.host_stream() {
-                Some(super::stdio::HostStream::Stdout) => Readiness::Host(host.stdout.as_fd()),
-                Some(super::stdio::HostStream::Stderr) => Readiness::Host(host.stderr.as_fd()),
+            (Entry::Stdout(s), Ready::Write) => match s.stream.host_fd() {
+                Some(fd) => Readiness::Host(fd),
                 None => Readiness::Now(Errno::Success, 0),
             },
             (Entry::Socket(s), _) => Readiness::Host(s.fd()),

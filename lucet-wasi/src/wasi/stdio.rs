@@ -38,7 +38,10 @@ impl Input {
     pub fn bytes(bytes: impl Into<Vec<u8>>) -> Input {
         Input::reader(io::Cursor::new(bytes.into()))
     }
-    /// An input read from any reader.
+    /// An input read from any reader: the embedder's code, which lucet-wasi calls as it
+    /// is. A reader that blocks holds the guest until it returns, past a timeout too,
+    /// which then ends the guest at once; give a pipe or socket as
+    /// [`from_fd`](Self::from_fd) to have its reads wait no longer than the timeout.
     pub fn reader(reader: impl Read + Send + 'static) -> Input {
         Input(InputKind::Reader(Box::new(reader)))
     }
@@ -77,10 +80,6 @@ impl Input {
             InputKind::Fd(fd) => rustix::io::read(&*fd, &mut *buf).map_err(io::Error::from),
         })
     }
-
-    pub(crate) fn is_inherited(&self) -> bool {
-        matches!(self.0, InputKind::Inherit)
-    }
 }
 
 /// Where a guest's standard output or standard error goes.
@@ -101,6 +100,8 @@ pub(crate) enum OutputKind {
     Writer(Box<dyn Write + Send>),
     /// A memory buffer.
     Capture(Capture),
+    /// A host descriptor (pipe, socket, terminal, file).
+    Fd(std::os::fd::OwnedFd),
 }
 
 /// A memory buffer that collects what a guest writes to an [`Output`]. Clones share the
@@ -176,9 +177,27 @@ impl Output {
     pub fn null() -> Output {
         Output(OutputKind::Null)
     }
-    /// Sends everything written to `writer`.
+    /// Sends everything written to `writer`: the embedder's code, which lucet-wasi calls
+    /// as it is. A writer that blocks (a full pipe inside it) holds the guest until it
+    /// returns, past a timeout too, which then ends the guest at once; give a pipe or
+    /// socket as [`from_fd`](Self::from_fd) to have its writes wait no longer than the
+    /// timeout (and, in async runs, on the executor).
     pub fn writer(writer: impl Write + Send + 'static) -> Output {
         Output(OutputKind::Writer(Box::new(writer)))
+    }
+
+    /// Writes to a host descriptor: a pipe's write end, a socket, a terminal or a file.
+    /// A write into a full pipe or socket waits no longer than the instance's timeout,
+    /// and in async runs it waits on the executor; the guest can `poll_oneoff` it.
+    ///
+    /// ```
+    /// use lucet_wasi::Output;
+    /// let (_read_end, write_end) = std::io::pipe()?;
+    /// let _to_pipe = Output::from_fd(write_end);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn from_fd(fd: impl Into<std::os::fd::OwnedFd>) -> Output {
+        Output(OutputKind::Fd(fd.into()))
     }
 
     /// Collects everything written into `capture`, to read after the run.
@@ -201,6 +220,7 @@ impl Output {
             OutputKind::Inherit(HostStream::Stdout) => write_fd(io::stdout().as_fd(), bufs),
             OutputKind::Inherit(HostStream::Stderr) => write_fd(io::stderr().as_fd(), bufs),
             OutputKind::Null => Ok(bufs.iter().map(|b| b.len()).sum()),
+            OutputKind::Fd(fd) => write_fd(fd.as_fd(), bufs),
             OutputKind::Writer(w) => w.write_vectored(bufs),
             OutputKind::Capture(c) => {
                 let mut buf = c.lock();
@@ -221,9 +241,13 @@ impl Output {
         }
     }
 
-    pub(crate) fn host_stream(&self) -> Option<HostStream> {
-        match self.0 {
-            OutputKind::Inherit(s) => Some(s),
+    /// The host descriptor it writes, if any: what `poll_oneoff` and deadline-bounded
+    /// writes watch.
+    pub(crate) fn host_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+        match &self.0 {
+            OutputKind::Inherit(HostStream::Stdout) => Some(rustix::stdio::stdout()),
+            OutputKind::Inherit(HostStream::Stderr) => Some(rustix::stdio::stderr()),
+            OutputKind::Fd(fd) => Some(fd.as_fd()),
             _ => None,
         }
     }
@@ -238,31 +262,43 @@ fn write_fd(fd: std::os::fd::BorrowedFd<'_>, bufs: &[IoSlice<'_>]) -> io::Result
     .map_err(io::Error::from)
 }
 
-/// A write to `output` that must not block past the deadline of `waits`, or `None` to
-/// write as usual. For a host pipe or socket: waits until it is writable (or the
-/// deadline passes: the trap that ends the guest), then writes at most `PIPE_BUF` bytes,
-/// which a writable pipe takes without blocking (copied into a buffer on the stack).
-/// Other outputs (files, terminals, the embedder's writers) are written as usual.
+/// A write to `output` that must not block past the deadline of `waits` nor, in async
+/// runs, block the executor; or `None` to write as usual. For a host pipe or socket
+/// (`pipe`, asked once per stream): waits until it is writable (the deadline passing
+/// is the trap that ends the guest; an async run awaits it on the executor), then
+/// writes at most `PIPE_BUF` bytes, which a writable pipe takes without blocking (copied
+/// into a buffer on the stack). Other outputs (files, terminals, the embedder's
+/// writers) are written as usual.
 pub(crate) fn write_before_deadline(
     output: &mut Output,
+    pipe: &std::cell::OnceCell<bool>,
     bufs: &[IoSlice<'_>],
     waits: super::wait::Waits,
 ) -> Result<Option<usize>, super::SysErr> {
-    let fd = match output.host_stream() {
-        Some(HostStream::Stdout) => rustix::stdio::stdout(),
-        Some(HostStream::Stderr) => rustix::stdio::stderr(),
-        None => return Ok(None),
+    let Some(fd) = output.host_fd() else {
+        return Ok(None);
     };
-    let kind = rustix::fs::fstat(fd).map(|st| rustix::fs::FileType::from_raw_mode(st.st_mode));
-    if !matches!(
-        kind,
-        Ok(rustix::fs::FileType::Fifo | rustix::fs::FileType::Socket)
-    ) {
+    let is_pipe = *pipe.get_or_init(|| {
+        let kind = rustix::fs::fstat(fd).map(|st| rustix::fs::FileType::from_raw_mode(st.st_mode));
+        matches!(
+            kind,
+            Ok(rustix::fs::FileType::Fifo | rustix::fs::FileType::Socket)
+        )
+    });
+    if !is_pipe {
         return Ok(None);
     }
     super::wait::wait_for(fd, super::wait::Ready::Write, waits)?;
-    const PIPE_BUF: usize = 4096;
-    let mut chunk = [0u8; PIPE_BUF];
+    let mut chunk = [0; PIPE_BUF];
+    let chunk = pipe_chunk(bufs, &mut chunk);
+    Ok(Some(output.write_vectored(&[IoSlice::new(chunk)])?))
+}
+
+/// What a writable pipe takes without blocking.
+pub(crate) const PIPE_BUF: usize = 4096;
+
+/// The first `PIPE_BUF` bytes of `bufs`, gathered into `chunk`.
+pub(crate) fn pipe_chunk<'c>(bufs: &[IoSlice<'_>], chunk: &'c mut [u8; PIPE_BUF]) -> &'c [u8] {
     let mut n = 0;
     for buf in bufs {
         let take = buf.len().min(PIPE_BUF - n);
@@ -272,5 +308,5 @@ pub(crate) fn write_before_deadline(
             break;
         }
     }
-    Ok(Some(output.write_vectored(&[IoSlice::new(&chunk[..n])])?))
+    &chunk[..n]
 }
