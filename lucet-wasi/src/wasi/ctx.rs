@@ -183,7 +183,7 @@ impl FdTable {
 
     fn listings(&self) -> impl Iterator<Item = &super::dir::Listing> {
         self.entries.iter().flatten().filter_map(|e| match e {
-            Entry::Dir(d) => d.listing.as_ref(),
+            Entry::Dir(d) => d.listing.as_deref(),
             _ => None,
         })
     }

@@ -59,7 +59,7 @@ pub(crate) struct Listing {
 
 impl Listing {
     /// Opens a listing of `dir`, reached through the preopen `root`.
-    pub(crate) fn open(dir: &Dir, root: Option<FileId>) -> io::Result<Listing> {
+    pub(crate) fn open(dir: &Dir, root: Option<FileId>) -> io::Result<Box<Listing>> {
         let here = rustix::fs::fstat(dir)?;
         let at_root = root.is_none_or(|r| {
             r == FileId {
@@ -67,14 +67,14 @@ impl Listing {
                 ino: here.st_ino,
             }
         });
-        Ok(Listing {
+        Ok(Box::new(Listing {
             stream: rustix::fs::Dir::new(open_for_listing(dir)?)?,
             at: Some(0),
             pending: None,
             here: here.st_ino,
             at_root,
             last_used: 0,
-        })
+        }))
     }
 
     /// Fills `buf` with entries from `cookie` on, each a `dirent` header then its name,
@@ -245,8 +245,9 @@ pub(crate) struct DirFd {
     pub(crate) inheriting: Rights,
     /// The guest path of a preopen (what `fd_prestat_*` shows); `None` otherwise.
     pub(crate) preopen: Option<String>,
-    /// The stream `fd_readdir` reads, opened by the first listing.
-    pub(crate) listing: Option<Listing>,
+    /// The stream `fd_readdir` reads, opened by the first listing (boxed: it holds a
+    /// cut entry's name).
+    pub(crate) listing: Option<Box<Listing>>,
     /// The preopen this directory was reached through (`None` if its identity could not
     /// be read): at that root, `..` is listed as the root itself.
     pub(crate) root: Option<FileId>,
