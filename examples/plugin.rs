@@ -75,7 +75,7 @@ fn main() -> Result<(), lucet_wasi::Error> {
                 .hostcall(scale)
                 .build()?;
             let exit = instance.run("_start")?;
-            let kv: &mut Kv = instance.data::<Kv>().unwrap();
+            let kv: &mut Kv = instance.data_mut::<Kv>().unwrap();
             let mut keys: Vec<_> = kv.map.iter().collect();
             keys.sort();
             for (key, value) in keys {

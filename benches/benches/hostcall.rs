@@ -157,7 +157,7 @@ fn ours_calls(path: &Path) -> impl FnMut() {
         .build()
         .unwrap();
     move || {
-        instance.data::<Kv>().unwrap().puts = 0;
+        instance.data_mut::<Kv>().unwrap().puts = 0;
         instance.run("_start").expect("lucet-wasi run");
     }
 }

@@ -49,7 +49,7 @@ fn main() {
     };
     for _ in 0..n {
         // The guest counts its puts from 0 on every run.
-        if let Some(kv) = instance.data::<Kv>() {
+        if let Some(kv) = instance.data_mut::<Kv>() {
             kv.puts = 0;
         }
         instance.run("_start").unwrap();

@@ -21,8 +21,8 @@ mod wasi;
 
 pub use engine::{Engine, EngineConfig, Limits, WasmFeatures};
 pub use error::{
-    ArgumentProblem, CacheProblem, EngineSetting, Error, FeatureProblem, FrameInfo, HostcallError,
-    LimitRule, Misuse, PrecompiledProblem, WasmBacktrace,
+    ArgumentProblem, CacheProblem, EndCause, EngineSetting, Error, FeatureProblem, FrameInfo,
+    HostcallError, LimitRule, Misuse, PrecompiledProblem, WasmBacktrace,
 };
 pub use hostcall::{GuestMemory, GuestOutput, GuestType, HostContext, Hostcall, HostcallSet};
 pub use instance::{Exit, WasiInstance, WasiInstanceBuilder};
@@ -137,7 +137,8 @@ macro_rules! __hostcall_async_link {
 /// none for `()`, one value for a scalar (`bool` → `i32` 0 or 1), and for `Result<R, E>`
 /// that of `R`.
 ///
-/// **Failures end the instance** with [`Error::HostFunction`] naming the function: a
+/// **Failures end the instance** (later runs and calls are [`Error::Ended`]; see
+/// [`WasiInstance::restart`]) with [`Error::HostFunction`] naming the function: a
 /// pointer or length outside guest memory ([`HostcallError::OutOfBounds`]), a misaligned
 /// typed pointer, invalid UTF-8, a `&mut` argument overlapping another borrowed argument
 /// ([`HostcallError::Overlap`]: aliased references are never made, and nothing is copied

@@ -90,24 +90,38 @@ impl StoreData {
         data: Box<dyn Any + Send>,
         data_name: &'static str,
     ) -> Store<StoreData> {
-        let mut store = Store::new(
-            engine,
-            StoreData {
-                wasi,
-                limiter: HeapLimiter {
-                    max_heap,
-                    total: 0,
-                    max_table_elements,
-                    table_elements: 0,
-                },
-                data,
-                data_name,
-                memory: None,
-                observer: None,
+        StoreData {
+            wasi,
+            limiter: HeapLimiter {
+                max_heap,
+                total: 0,
+                max_table_elements,
+                table_elements: 0,
             },
-        );
+            data,
+            data_name,
+            memory: None,
+            observer: None,
+        }
+        .into_store(engine)
+    }
+
+    fn into_store(self, engine: &wasmtime::Engine) -> Store<StoreData> {
+        let mut store = Store::new(engine, self);
         store.limiter(|data| &mut data.limiter);
         store
+    }
+
+    /// A new store for a restarted instance: the same settings, embedder data and
+    /// observer; the WASI context as it started (see `WasiCtx::restart`); no memory.
+    pub(crate) fn restart(store: Store<StoreData>) -> Store<StoreData> {
+        let engine = store.engine().clone();
+        let mut data = store.into_data();
+        data.wasi.restart();
+        data.limiter.total = 0;
+        data.limiter.table_elements = 0;
+        data.memory = None;
+        data.into_store(&engine)
     }
 
     /// Bytes of linear memory approved so far, all memories together: the peak, as

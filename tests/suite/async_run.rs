@@ -741,7 +741,7 @@ fn async_host_functions_take_copies_and_fail_like_sync_ones() {
             .await
             .unwrap_err();
         assert!(
-            matches!(&e, Error::HostFunction { function, cause: lucet_wasi::HostcallError::OutOfBounds { .. } } if function == "env::total"),
+            matches!(&e, Error::HostFunction { function, cause: lucet_wasi::HostcallError::OutOfBounds { .. }, .. } if function == "env::total"),
             "{e:?}"
         );
         let e = instance()

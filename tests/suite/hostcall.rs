@@ -149,7 +149,7 @@ fn run_kinds(path: &std::path::Path) -> (String, Kv) {
         .build()
         .unwrap();
     assert_eq!(instance.run("_start").unwrap(), Exit::Returned);
-    let kv = std::mem::take(instance.data::<Kv>().unwrap());
+    let kv = std::mem::take(instance.data_mut::<Kv>().unwrap());
     (out.text(), kv)
 }
 
@@ -315,7 +315,9 @@ fn bad_arguments_end_the_instance_with_a_named_error() {
     for (export, function, check) in cases {
         let e = error_case(&module, export);
         match &e {
-            Error::HostFunction { function: f, cause } if f == function && check(cause) => {}
+            Error::HostFunction {
+                function: f, cause, ..
+            } if f == function && check(cause) => {}
             other => panic!("{export}: {other:?}"),
         }
         // One line that names the function and the cause.
@@ -356,6 +358,7 @@ fn data_of_the_wrong_type_is_refused_at_build() {
             Error::HostFunction {
                 function,
                 cause: HostcallError::WrongData { expected, .. },
+                ..
             } if function == "kv::put" && expected.ends_with("Kv") => {}
             other => panic!("{other:?}"),
         }

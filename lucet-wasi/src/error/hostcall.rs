@@ -68,16 +68,19 @@ pub enum HostcallError {
         /// The type given to the builder (`()` when none was).
         found: &'static str,
     },
-    /// The function panicked.
+    /// The function panicked. The panic was caught, so that only this instance ends,
+    /// but it first went through the process's panic hook (which prints it, by
+    /// default, or aborts under `panic = "abort"`).
     #[error("panicked: {message}")]
     Panicked {
         /// The panic message.
         message: String,
     },
     /// The function returned `Err`; the original error, downcastable with
-    /// [`downcast_ref`](Self::downcast_ref).
+    /// [`downcast_ref`](Self::downcast_ref), and the [`source`](std::error::Error::source)
+    /// of this one (the message is its message).
     #[error("{0}")]
-    Failed(Box<dyn std::error::Error + Send + Sync + 'static>),
+    Failed(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
 }
 
 impl HostcallError {

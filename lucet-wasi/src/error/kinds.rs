@@ -155,6 +155,60 @@ impl fmt::Display for EngineSetting {
     }
 }
 
+/// Why an instance ended, so that it runs no more: what [`Error::Ended`](super::Error::Ended)
+/// carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EndCause {
+    /// The guest trapped.
+    Trapped,
+    /// A host function failed (`module::name`, as the guest imports it).
+    HostFunctionFailed {
+        /// The function.
+        function: String,
+    },
+    /// The guest ran past its timeout.
+    TimedOut,
+    /// The guest used up its fuel.
+    OutOfFuel,
+    /// The guest called `proc_exit`.
+    Exited {
+        /// Its exit status.
+        status: u32,
+    },
+}
+
+impl fmt::Display for EndCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EndCause::Trapped => f.write_str("it trapped"),
+            EndCause::HostFunctionFailed { function } => {
+                write!(f, "host function `{function}` failed")
+            }
+            EndCause::TimedOut => f.write_str("it timed out"),
+            EndCause::OutOfFuel => f.write_str("it ran out of fuel"),
+            EndCause::Exited { status } => write!(f, "it exited with status {status}"),
+        }
+    }
+}
+
+impl EndCause {
+    /// The cause of an instance's end, if a run or call that failed with `e` ends it.
+    pub(crate) fn of(e: &super::Error) -> Option<EndCause> {
+        use super::Error;
+        Some(match e {
+            Error::Trap { .. } => EndCause::Trapped,
+            Error::HostFunction { function, .. } => EndCause::HostFunctionFailed {
+                function: function.clone(),
+            },
+            Error::Timeout { .. } => EndCause::TimedOut,
+            Error::OutOfFuel { .. } => EndCause::OutOfFuel,
+            Error::Exited { status } => EndCause::Exited { status: *status },
+            _ => return None,
+        })
+    }
+}
+
 /// A call that does not fit the instance's state: [`Error::Misuse`](super::Error::Misuse).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]

@@ -10,7 +10,7 @@ mod kinds;
 pub use backtrace::{FrameInfo, WasmBacktrace};
 pub use hostcall::HostcallError;
 pub use kinds::{
-    ArgumentProblem, CacheProblem, EngineSetting, FeatureProblem, LimitRule, Misuse,
+    ArgumentProblem, CacheProblem, EndCause, EngineSetting, FeatureProblem, LimitRule, Misuse,
     PrecompiledProblem,
 };
 
@@ -192,12 +192,19 @@ pub enum Error {
     /// A host function failed while the guest called it (bad guest memory, invalid
     /// UTF-8, an `Err` it returned, a panic), or cannot serve this instance (its
     /// embedder data has another type). The instance ends; others are unaffected.
+    ///
+    /// The message includes the cause; [`source`](std::error::Error::source) is the
+    /// [`HostcallError`], whose own `source` is the error the function returned, so
+    /// that error chains (`anyhow`, `eyre`) reach and downcast it.
     #[error("host function `{function}`: {cause}")]
     HostFunction {
         /// `module::name` of the function, as the guest imports it.
         function: String,
         /// What went wrong.
+        #[source]
         cause: HostcallError,
+        /// Where in the guest it was called from (empty if not called by the guest).
+        backtrace: WasmBacktrace,
     },
     /// Two host functions given to one instance or set have the same import name.
     #[error("two host functions are imported as `{module}::{name}`")]
@@ -256,6 +263,15 @@ pub enum Error {
     /// A call that does not fit the instance's state.
     #[error("{0}")]
     Misuse(Misuse),
+    /// A `run` or `call` of an instance that has ended: it trapped, a host function
+    /// failed, it timed out, ran out of fuel or called `proc_exit`, and its memory may be
+    /// half-way through an update. Its memory and data can still be read; to go on,
+    /// [`restart`](crate::WasiInstance::restart) it or build a new one.
+    #[error("this instance has ended ({cause}): it runs no more; restart() it or build a new one")]
+    Ended {
+        /// Why it ended.
+        cause: EndCause,
+    },
     /// An argument or environment variable the guest cannot receive.
     #[error("{}", guest_argument(what, value, *problem))]
     GuestArgument {

@@ -117,6 +117,7 @@ impl Hostcall {
                     expected: want.name,
                     found: name,
                 },
+                backtrace: Default::default(),
             }),
             _ => Ok(()),
         }

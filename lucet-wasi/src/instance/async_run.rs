@@ -50,33 +50,12 @@ impl WasiInstanceBuilder {
     /// ```
     pub async fn build_async(self) -> Result<WasiInstance, Error> {
         let interval = self.yield_interval.unwrap_or(TICK).max(TICK);
-        let Prepared {
-            parts,
-            mut store,
-            pre,
-        } = self.prepare(true)?;
-        let mut parts = Parts {
+        let Prepared { parts, store } = self.prepare(true)?;
+        let parts = Parts {
             async_yield: Some(interval),
             ..parts
         };
-        let deadline = arm(&parts.module, parts.timeout, interval, &mut store)?;
-        let reactor = is_reactor(&parts.module);
-        let instantiated = async {
-            let instance = pre.instantiate_async(&mut store).await?;
-            store.data_mut().memory = instance.get_memory(&mut store, "memory");
-            if reactor {
-                let init = instance.get_typed_func::<(), ()>(&mut store, INITIALIZE)?;
-                init.call_async(&mut store, ()).await?;
-            }
-            Ok(instance)
-        };
-        let result = with_deadline(deadline, measured(parts.usage.as_mut(), instantiated)).await;
-        let Some(result) = result else {
-            return Err(Error::Timeout {
-                after: parts.timeout.unwrap_or_default(),
-            });
-        };
-        WasiInstance::started(parts, store, result)
+        WasiInstance::start_async(parts, store).await
     }
 
     /// Builds the instance and runs `entry` without blocking the executor (see
@@ -110,6 +89,43 @@ impl WasiInstanceBuilder {
 }
 
 impl WasiInstance {
+    /// Instantiates `parts.pre` in `store` on the executor and, for a reactor, runs its
+    /// `_initialize`: [`start`](WasiInstance::start) for async instances.
+    async fn start_async(
+        mut parts: Parts,
+        mut store: Store<StoreData>,
+    ) -> Result<WasiInstance, Error> {
+        let interval = parts.async_yield.unwrap_or(TICK);
+        let deadline = arm(&parts.module, parts.timeout, interval, &mut store)?;
+        let reactor = is_reactor(&parts.module);
+        let pre = parts.pre.clone();
+        let instantiated = async {
+            let instance = pre.instantiate_async(&mut store).await?;
+            store.data_mut().memory = instance.get_memory(&mut store, "memory");
+            if reactor {
+                let init = instance.get_typed_func::<(), ()>(&mut store, INITIALIZE)?;
+                init.call_async(&mut store, ()).await?;
+            }
+            Ok(instance)
+        };
+        let result = with_deadline(deadline, measured(parts.usage.as_mut(), instantiated)).await;
+        let Some(result) = result else {
+            return Err(Error::Timeout {
+                after: parts.timeout.unwrap_or_default(),
+            });
+        };
+        WasiInstance::started(parts, store, result)
+    }
+
+    /// [`restart`](Self::restart) for an instance built with `build_async`.
+    pub async fn restart_async(&mut self) -> Result<(), Error> {
+        self.check_mode(true)?;
+        let parts = self.restart_parts()?;
+        let store = self.restart_store()?;
+        *self = WasiInstance::start_async(parts, store).await?;
+        Ok(())
+    }
+
     /// Runs the exported function `entry` (no parameters, no results) to completion on
     /// the current tokio runtime, without blocking it: like [`run`](Self::run), with the
     /// same outcomes and errors. The future is `Send`; dropping it cancels the guest, and

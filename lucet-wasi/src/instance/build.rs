@@ -11,7 +11,7 @@ use crate::observe::{Observer, Usage, Watch};
 use crate::store::StoreData;
 use crate::wasi::{self, WasiCtx, WasiCtxBuilder};
 use crate::{Bytes, Error, Exit, Limits, WasiInstanceBuilder};
-use wasmtime::{InstancePre, Store};
+use wasmtime::Store;
 
 /// Size of a wasm page.
 const WASM_PAGE: u64 = 64 * 1024;
@@ -20,7 +20,6 @@ const WASM_PAGE: u64 = 64 * 1024;
 pub(super) struct Prepared {
     pub(super) parts: Parts,
     pub(super) store: Store<StoreData>,
-    pub(super) pre: InstancePre<StoreData>,
 }
 
 impl WasiInstanceBuilder {
@@ -28,8 +27,8 @@ impl WasiInstanceBuilder {
     /// and, for a reactor, runs its `_initialize`: the instance is ready to
     /// [`run`](WasiInstance::run) or [`call`](WasiInstance::call).
     pub fn build(self) -> Result<WasiInstance, Error> {
-        let Prepared { parts, store, pre } = self.prepare(false)?;
-        WasiInstance::start(parts, store, pre)
+        let Prepared { parts, store } = self.prepare(false)?;
+        WasiInstance::start(parts, store)
     }
 
     /// Builds the instance and runs `entry` (see [`WasiInstance::run`]).
@@ -93,9 +92,10 @@ impl WasiInstanceBuilder {
                 timeout,
                 usage,
                 async_yield: None,
+                pre,
+                fuel,
             },
             store,
-            pre,
         })
     }
 

@@ -13,7 +13,7 @@ mod outcome;
 pub use builder::WasiInstanceBuilder;
 pub use outcome::Exit;
 
-use crate::error::Misuse;
+use crate::error::{EndCause, Misuse};
 use crate::module::Module;
 use crate::observe::{RunStats, Span, Usage};
 use crate::store::StoreData;
@@ -72,6 +72,11 @@ pub struct WasiInstance {
     async_yield: Option<Duration>,
     /// Time spent in the guest, for [`stats`](Self::stats), if asked for.
     usage: Option<Usage>,
+    /// Why the guest ended, once it has: no run or call is made after that.
+    ended: Option<EndCause>,
+    /// What [`restart`](Self::restart) instantiates again, and the fuel budget it gives.
+    pre: InstancePre<StoreData>,
+    fuel: Option<u64>,
 }
 
 /// Everything a run touches.
@@ -86,6 +91,8 @@ struct Parts {
     timeout: Option<Duration>,
     usage: Option<Usage>,
     async_yield: Option<Duration>,
+    pre: InstancePre<StoreData>,
+    fuel: Option<u64>,
 }
 
 /// How a call into the guest went: the guest's own result, or a refusal before it ran.
@@ -93,11 +100,8 @@ type Called<R> = Result<wasmtime::Result<R>, Error>;
 
 impl WasiInstance {
     /// Instantiates `pre` in `store` and, for a reactor, runs `_initialize`.
-    fn start(
-        parts: Parts,
-        mut store: Store<StoreData>,
-        pre: InstancePre<StoreData>,
-    ) -> Result<WasiInstance, Error> {
+    fn start(parts: Parts, mut store: Store<StoreData>) -> Result<WasiInstance, Error> {
+        let pre = parts.pre.clone();
         let reactor = is_reactor(&parts.module);
         arm_timeout(&parts.module, parts.timeout, &mut store);
         let mut usage = parts.usage;
@@ -133,6 +137,9 @@ impl WasiInstance {
                     timeout: parts.timeout,
                     usage: parts.usage,
                     async_yield: parts.async_yield,
+                    ended: None,
+                    pre: parts.pre,
+                    fuel: parts.fuel,
                 };
                 this.flush()?;
                 Ok(this)
@@ -183,8 +190,90 @@ impl WasiInstance {
     }
 
     /// The embedder data given to [`WasiInstanceBuilder::data`], if it is a `T`.
-    pub fn data<T: Any>(&mut self) -> Option<&mut T> {
+    /// Readable after the instance has ended, too.
+    ///
+    /// ```
+    /// use lucet_wasi::WasiInstance;
+    /// let wat = r#"(module (func (export "_start")))"#;
+    /// let mut instance = WasiInstance::builder().module_bytes(wat).data(vec![1, 2]).build()?;
+    /// let (a, b) = (instance.data::<Vec<i32>>(), instance.data::<Vec<i32>>());
+    /// assert_eq!(a, b);
+    /// instance.data_mut::<Vec<i32>>().unwrap().push(3);
+    /// assert_eq!(instance.data::<Vec<i32>>().unwrap().len(), 3);
+    /// # Ok::<(), lucet_wasi::Error>(())
+    /// ```
+    pub fn data<T: Any>(&self) -> Option<&T> {
+        self.inner.as_ref()?.store.data().data.downcast_ref()
+    }
+
+    /// The embedder data, writable; see [`data`](Self::data).
+    pub fn data_mut<T: Any>(&mut self) -> Option<&mut T> {
         self.inner.as_mut()?.store.data_mut().data.downcast_mut()
+    }
+
+    /// Makes this a fresh instance of the same module with the same settings, as the
+    /// builder made it: new memory and globals, `_initialize` run again for a reactor,
+    /// the descriptors it started with back at their numbers (the preopens, listeners
+    /// and standard streams, which keep their position: a captured output keeps what
+    /// was written), every other descriptor closed, the fuel budget and embedder data
+    /// as they are. The way to go on after the instance [ended](Error::Ended), or to
+    /// drop a guest's state between requests; it costs an instantiation (no compile,
+    /// no link, no preopen opened again).
+    ///
+    /// An instance built with `build_async` restarts with `restart_async`.
+    ///
+    /// ```
+    /// use lucet_wasi::{EndCause, Error, WasiInstance};
+    /// let wat = r#"(module (memory (export "memory") 1)
+    ///     (global $calls (mut i32) (i32.const 0))
+    ///     (func (export "count") (result i32)
+    ///         (global.set $calls (i32.add (global.get $calls) (i32.const 1)))
+    ///         (global.get $calls))
+    ///     (func (export "crash") unreachable))"#;
+    /// let mut instance = WasiInstance::builder().module_bytes(wat).build()?;
+    /// assert_eq!(instance.call::<(), i32>("count", ())?, 1);
+    /// assert!(matches!(instance.call::<(), ()>("crash", ()), Err(Error::Trap { .. })));
+    /// let again = instance.call::<(), i32>("count", ()).unwrap_err();
+    /// assert!(matches!(again, Error::Ended { cause: EndCause::Trapped }));
+    /// instance.restart()?;
+    /// assert_eq!(instance.call::<(), i32>("count", ())?, 1);
+    /// # Ok::<(), lucet_wasi::Error>(())
+    /// ```
+    pub fn restart(&mut self) -> Result<(), Error> {
+        self.check_mode(false)?;
+        let parts = self.restart_parts()?;
+        let store = self.restart_store()?;
+        *self = WasiInstance::start(parts, store)?;
+        Ok(())
+    }
+
+    /// What a restarted instance is made of, but its store.
+    fn restart_parts(&mut self) -> Result<Parts, Error> {
+        Ok(Parts {
+            module: self.module.clone(),
+            timeout: self.timeout,
+            usage: self.usage.take(),
+            async_yield: self.async_yield,
+            pre: self.pre.clone(),
+            fuel: self.fuel,
+        })
+    }
+
+    /// The store of a restarted instance (the old one's data, reset), fuel given again.
+    fn restart_store(&mut self) -> Result<Store<StoreData>, Error> {
+        let inner = self.take_inner()?;
+        let mut store = StoreData::restart(inner.store);
+        if self.module.engine().config().fuel {
+            store
+                .set_fuel(self.fuel.unwrap_or(u64::MAX))
+                .map_err(|e| Error::host("cannot set fuel", e))?;
+        }
+        Ok(store)
+    }
+
+    /// Why the instance ended, if it has (see [`Error::Ended`]).
+    pub fn ended(&self) -> Option<&EndCause> {
+        self.ended.as_ref()
     }
 
     /// What the instance used so far (time, memory, fuel, calls by name), if the
@@ -221,6 +310,7 @@ impl WasiInstance {
 
     /// The checks before a run of `entry`, sync or async.
     fn before_run(&self, entry: &str) -> Result<(), Error> {
+        self.refuse_ended()?;
         entry_point(&self.module, entry)?;
         self.refuse_initialize(entry)?;
         tracing::debug!(module = self.module.name(), entry, "running");
@@ -229,6 +319,7 @@ impl WasiInstance {
 
     /// The checks before a call of the export `name`, sync or async.
     fn before_call(&self, name: &str) -> Result<(), Error> {
+        self.refuse_ended()?;
         if !self.module.exports_func(name) {
             return Err(Error::NoSuchExport {
                 name: name.to_string(),
@@ -246,6 +337,11 @@ impl WasiInstance {
             Ok(()) => Ok(Exit::Returned),
             Err(e) => outcome(e, self.timeout, self.memory_size()),
         };
+        self.ended = match &exit {
+            Ok(Exit::Exited(status)) => Some(EndCause::Exited { status: *status }),
+            Ok(Exit::Returned) => None,
+            Err(e) => EndCause::of(e),
+        };
         log_outcome(&exit);
         exit
     }
@@ -255,7 +351,21 @@ impl WasiInstance {
         self.flush()?;
         match result? {
             Ok(r) => Ok(r),
-            Err(e) => Err(failed_call(outcome(e, self.timeout, self.memory_size()))),
+            Err(e) => {
+                let e = failed_call(outcome(e, self.timeout, self.memory_size()));
+                self.ended = EndCause::of(&e);
+                Err(e)
+            }
+        }
+    }
+
+    /// Refuses a run or call of an instance that has ended.
+    fn refuse_ended(&self) -> Result<(), Error> {
+        match &self.ended {
+            Some(cause) => Err(Error::Ended {
+                cause: cause.clone(),
+            }),
+            None => Ok(()),
         }
     }
 

@@ -50,19 +50,21 @@ pub(crate) fn outcome(
     if let (Some(DeadlineReached), Some(after)) = (e.downcast_ref::<DeadlineReached>(), timeout) {
         return Err(Error::Timeout { after });
     }
+    let wasm_backtrace = e.downcast_ref::<wasmtime::WasmBacktrace>();
+    let backtrace = wasm_backtrace
+        .map(WasmBacktrace::capture)
+        .unwrap_or_default();
     let e = match e.downcast::<HostcallFailed>() {
         Ok(failed) => {
             return Err(Error::HostFunction {
                 function: failed.function.to_string(),
                 cause: failed.cause,
+                backtrace,
             })
         }
         Err(e) => e,
     };
     let wasm_backtrace = e.downcast_ref::<wasmtime::WasmBacktrace>();
-    let backtrace = wasm_backtrace
-        .map(WasmBacktrace::capture)
-        .unwrap_or_default();
     // The backtrace is in the chain as the context Wasmtime adds; it is printed on its own.
     let context = wasm_backtrace.map(|bt| bt.to_string());
     // A bad pointer, found by our syscall code or by wiggle's glue: one line.

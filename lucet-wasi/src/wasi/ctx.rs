@@ -7,6 +7,7 @@ use super::rights::preopen_rights;
 use super::stdio::{HostStream, Input, Output};
 use super::types::{Errno, Fd, Filetype};
 use super::wait::Waits;
+use super::SysErr;
 use std::io;
 use std::os::fd::BorrowedFd;
 use std::path::Path;
@@ -27,6 +28,14 @@ pub struct WasiCtx {
 
 impl WasiCtx {
     /// Sets when the guest's running call must end (its timeout), or none.
+    /// The context as the instance started, for a restarted instance: see
+    /// [`FdTable::restart`]. Arguments, environment and the streams' positions stay.
+    pub(crate) fn restart(&mut self) {
+        self.fds.restart();
+        self.waits = Waits::default();
+        self.poll_start.set(None);
+    }
+
     pub(crate) fn set_deadline(&mut self, deadline: Option<Instant>) {
         self.waits.deadline = deadline;
     }
@@ -37,6 +46,17 @@ impl WasiCtx {
 pub(crate) struct StringList {
     pub(crate) blob: Vec<u8>,
     pub(crate) count: u32,
+}
+
+/// The number a descriptor the instance started with had.
+fn origin(entry: &Entry) -> Option<u32> {
+    match entry {
+        Entry::Stdin(s) => Some(s.origin),
+        Entry::Stdout(s) => Some(s.origin),
+        Entry::Dir(d) => d.origin,
+        Entry::Socket(s) => s.origin,
+        Entry::File(_) => None,
+    }
 }
 
 impl StringList {
@@ -62,13 +82,16 @@ pub(crate) struct Stdio<T> {
     /// Whether the stream is a host pipe or socket (whose writes must wait for room),
     /// asked on the first write that needs to know.
     pub(crate) pipe: std::cell::OnceCell<bool>,
+    /// Which stream it is: 0, 1 or 2, wherever the guest moved it.
+    origin: u32,
 }
 
 impl<T> Stdio<T> {
-    pub(crate) fn new(stream: T) -> Stdio<T> {
+    pub(crate) fn new(stream: T, origin: u32) -> Stdio<T> {
         Stdio {
             stream,
             pipe: std::cell::OnceCell::new(),
+            origin,
         }
     }
 }
@@ -110,6 +133,9 @@ pub(crate) struct FdTable {
     entries: Vec<Option<Entry>>,
     /// Counts `fd_readdir` calls: the clock of [`Listing::last_used`].
     pub(crate) readdir_calls: u64,
+    /// What the guest closed of the descriptors it started with (stdio, preopens,
+    /// listeners): kept for a restart, which gives them back at their first numbers.
+    closed: Vec<Entry>,
 }
 
 impl FdTable {
@@ -127,15 +153,68 @@ impl FdTable {
         Ok(Fd::from(index as u32))
     }
 
-    /// Moves the entry at `from` to `to` and returns what `to` held, for closing.
-    pub(crate) fn renumber(&mut self, from: Fd, to: Fd) -> Result<Option<Entry>, Errno> {
+    /// Moves the entry at `from` to `to`, closing what `to` held.
+    pub(crate) fn renumber(&mut self, from: Fd, to: Fd) -> Result<(), SysErr> {
         self.get(from)?;
         self.get(to)?;
         if from == to {
-            return Ok(None);
+            return Ok(());
         }
         let entry = self.remove(from)?;
-        Ok(self.entries[u32::from(to) as usize].replace(entry))
+        let displaced = self.entries[u32::from(to) as usize].replace(entry);
+        self.closing(displaced.expect("checked above"))
+    }
+
+    /// Closes `fd`.
+    pub(crate) fn close(&mut self, fd: Fd) -> Result<(), SysErr> {
+        let entry = self.remove(fd)?;
+        self.closing(entry)
+    }
+
+    /// A descriptor the guest closes: an output is flushed; one it started with is kept
+    /// for a restart.
+    fn closing(&mut self, mut entry: Entry) -> Result<(), SysErr> {
+        let flushed = match &mut entry {
+            Entry::Stdout(out) => out.stream.flush(),
+            _ => Ok(()),
+        };
+        if origin(&entry).is_some() {
+            self.closed.push(entry);
+        }
+        Ok(flushed?)
+    }
+
+    /// The table as the instance started: its first descriptors back at their numbers
+    /// (a standard stream dropped some other way is a null one), every other one closed.
+    pub(crate) fn restart(&mut self) {
+        let mut first: Vec<(u32, Entry)> = std::mem::take(&mut self.entries)
+            .into_iter()
+            .flatten()
+            .chain(self.closed.drain(..))
+            .filter_map(|e| origin(&e).map(|o| (o, e)))
+            .collect();
+        first.sort_by_key(|(o, _)| *o);
+        for (origin, mut entry) in first {
+            if let Entry::Dir(d) = &mut entry {
+                d.listing = None;
+            }
+            while self.entries.len() < origin as usize {
+                let n = self.entries.len() as u32;
+                self.entries.push(Some(match n {
+                    0 => Entry::Stdin(Stdio::new(Input::null(), 0)),
+                    _ => Entry::Stdout(Stdio::new(Output::null(), n)),
+                }));
+            }
+            self.entries.push(Some(entry));
+        }
+        while self.entries.len() < 3 {
+            let n = self.entries.len() as u32;
+            self.entries.push(Some(match n {
+                0 => Entry::Stdin(Stdio::new(Input::null(), 0)),
+                _ => Entry::Stdout(Stdio::new(Output::null(), n)),
+            }));
+        }
+        self.readdir_calls = 0;
     }
 
     pub(crate) fn get(&self, fd: Fd) -> Result<&Entry, Errno> {
@@ -249,13 +328,15 @@ impl WasiCtxBuilder {
         let stdout = self.stdout.for_stream(HostStream::Stdout);
         let stderr = self.stderr.for_stream(HostStream::Stderr);
         let mut entries = Vec::with_capacity(3 + self.preopens.len());
-        entries.push(Some(Entry::Stdin(Stdio::new(self.stdin))));
-        for out in [stdout, stderr] {
-            entries.push(Some(Entry::Stdout(Stdio::new(out))));
+        entries.push(Some(Entry::Stdin(Stdio::new(self.stdin, 0))));
+        for (out, origin) in [(stdout, 1), (stderr, 2)] {
+            entries.push(Some(Entry::Stdout(Stdio::new(out, origin))));
         }
-        entries.extend(self.preopens.into_iter().map(|p| {
+        let first = entries.len() as u32;
+        entries.extend(self.preopens.into_iter().zip(first..).map(|(p, origin)| {
             let (rights, inheriting) = preopen_rights(p.readonly);
             Some(Entry::Dir(DirFd {
+                origin: Some(origin),
                 root: FileId::of_dir(&p.dir),
                 dir: p.dir,
                 rights,
@@ -264,10 +345,12 @@ impl WasiCtxBuilder {
                 listing: None,
             }))
         }));
+        let first = entries.len() as u32;
         entries.extend(
             self.sockets
                 .into_iter()
-                .map(|l| Some(Entry::Socket(super::tcp::Socket::listener(l)))),
+                .zip(first..)
+                .map(|(l, origin)| Some(Entry::Socket(super::tcp::Socket::listener(l, origin)))),
         );
         WasiCtx {
             args: self.args,
@@ -275,6 +358,7 @@ impl WasiCtxBuilder {
             fds: FdTable {
                 entries,
                 readdir_calls: 0,
+                closed: Vec::new(),
             },
             waits: Waits::default(),
             poll_start: std::cell::Cell::new(None),
@@ -314,7 +398,7 @@ mod tests {
     }
 
     fn stdin() -> Entry {
-        Entry::Stdin(Stdio::new(Input::null()))
+        Entry::Stdin(Stdio::new(Input::null(), 0))
     }
 
     /// At most `MAX_LISTINGS` directory streams stay open, the most recently read ones.
@@ -328,6 +412,7 @@ mod tests {
             let mut listing = super::super::dir::Listing::open(&dir, None).unwrap();
             listing.last_used = i + 1;
             fds.insert(Entry::Dir(DirFd {
+                origin: None,
                 dir,
                 rights: super::super::types::Rights::empty(),
                 inheriting: super::super::types::Rights::empty(),
@@ -362,16 +447,66 @@ mod tests {
     }
 
     #[test]
-    fn renumber_moves_and_returns_the_replaced_entry() {
+    fn renumber_moves_and_closes_the_replaced_entry() {
         let mut fds = table();
         let a = fds.insert(stdin()).unwrap();
         let b = fds.insert(stdin()).unwrap();
-        assert!(fds.renumber(a, b).unwrap().is_some());
+        let badf = |r: Result<(), SysErr>| matches!(r, Err(SysErr::Errno(Errno::Badf)));
+        assert!(fds.renumber(a, b).is_ok());
         assert_eq!(fds.get(a).err(), Some(Errno::Badf));
         assert!(fds.get(b).is_ok());
-        assert!(fds.renumber(b, b).unwrap().is_none());
-        assert_eq!(fds.renumber(b, Fd::from(99)).err(), Some(Errno::Badf));
-        assert_eq!(fds.renumber(Fd::from(99), b).err(), Some(Errno::Badf));
+        assert!(fds.renumber(b, b).is_ok());
+        assert!(badf(fds.renumber(b, Fd::from(99))));
+        assert!(badf(fds.renumber(Fd::from(99), b)));
+    }
+
+    /// A restart gives back the first descriptors at their numbers, wherever the guest
+    /// moved them or if it closed them, and closes the rest.
+    #[test]
+    fn restart_gives_back_the_first_descriptors() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut fds = WasiCtxBuilder {
+            args: StringList::default(),
+            env: StringList::default(),
+            stdin: Input::null(),
+            stdout: Output::null(),
+            stderr: Output::null(),
+            preopens: vec![Preopen {
+                dir: open_preopen(tmp.path()).unwrap(),
+                guest_path: "/sb".into(),
+                readonly: false,
+            }],
+            sockets: Vec::new(),
+        }
+        .build()
+        .fds;
+        let preopen = Fd::from(3);
+        let other = fds
+            .insert(Entry::Dir(DirFd {
+                origin: None,
+                dir: open_preopen(tmp.path()).unwrap(),
+                rights: super::super::types::Rights::empty(),
+                inheriting: super::super::types::Rights::empty(),
+                preopen: None,
+                listing: None,
+                root: None,
+            }))
+            .unwrap();
+        fds.renumber(preopen, Fd::from(1)).unwrap(); // the preopen over stdout
+        fds.close(Fd::from(0)).unwrap();
+        fds.restart();
+        assert_eq!(fds.entries.len(), 4);
+        assert!(matches!(fds.get(Fd::from(0)), Ok(Entry::Stdin(s)) if s.origin == 0));
+        assert!(matches!(fds.get(Fd::from(1)), Ok(Entry::Stdout(s)) if s.origin == 1));
+        assert!(matches!(fds.get(Fd::from(2)), Ok(Entry::Stdout(s)) if s.origin == 2));
+        assert!(
+            matches!(fds.get(preopen), Ok(Entry::Dir(d)) if d.preopen.as_deref() == Some("/sb"))
+        );
+        assert_eq!(u32::from(other), 4);
+        assert!(
+            fds.get(other).is_err(),
+            "a descriptor the guest opened stays closed"
+        );
     }
 
     #[test]

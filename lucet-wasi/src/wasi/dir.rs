@@ -240,6 +240,8 @@ fn listed_type(t: FileType) -> Filetype {
 
 /// An open directory: a preopen, or one opened with `path_open`.
 pub(crate) struct DirFd {
+    /// A preopen's first descriptor number (`None` for others).
+    pub(crate) origin: Option<u32>,
     pub(crate) dir: Dir,
     pub(crate) rights: Rights,
     pub(crate) inheriting: Rights,

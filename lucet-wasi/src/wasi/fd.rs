@@ -253,17 +253,11 @@ impl WasiCtx {
     }
 
     pub(super) fn fd_renumber(&mut self, from: Fd, to: Fd) -> Result<(), SysErr> {
-        if let Some(Entry::Stdout(mut out)) = self.fds.renumber(from, to)? {
-            out.stream.flush()?;
-        }
-        Ok(())
+        self.fds.renumber(from, to)
     }
 
     pub(super) fn fd_close(&mut self, fd: Fd) -> Result<(), SysErr> {
-        if let Entry::Stdout(mut out) = self.fds.remove(fd)? {
-            out.stream.flush()?;
-        }
-        Ok(())
+        self.fds.close(fd)
     }
 
     pub(super) fn fd_prestat_get(&self, fd: Fd) -> Result<Prestat, SysErr> {

@@ -369,6 +369,7 @@ fn open_file(
 /// The table entry of a directory opened below `parent`.
 fn dir_entry(dir: Dir, parent: &DirFd, base: Rights, inheriting: Rights) -> Entry {
     Entry::Dir(DirFd {
+        origin: None,
         dir,
         rights: base & parent.inheriting & rights_for(true),
         inheriting: inheriting & parent.inheriting,

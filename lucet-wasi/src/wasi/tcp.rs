@@ -15,6 +15,8 @@ pub(crate) struct Socket {
     kind: Kind,
     /// The guest asked for `nonblock`.
     pub(crate) nonblocking: bool,
+    /// A listener's first descriptor number (`None` for accepted streams).
+    pub(crate) origin: Option<u32>,
 }
 
 enum Kind {
@@ -28,12 +30,13 @@ const SHUT_RD: u32 = 1;
 const SHUT_WR: u32 = 2;
 
 impl Socket {
-    pub(crate) fn listener(l: TcpListener) -> Socket {
+    pub(crate) fn listener(l: TcpListener, origin: u32) -> Socket {
         // Failing this only leaves a guest's non-blocking accept able to block.
         let _ = l.set_nonblocking(true);
         Socket {
             kind: Kind::Listener(l),
             nonblocking: false,
+            origin: Some(origin),
         }
     }
 
@@ -141,6 +144,7 @@ impl Socket {
         Ok(Socket {
             kind: Kind::Stream(stream),
             nonblocking,
+            origin: None,
         })
     }
 
