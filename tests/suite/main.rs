@@ -10,6 +10,7 @@ mod async_run;
 mod bad_pointers;
 mod cli;
 mod corpus;
+mod ended;
 mod fs;
 mod hostcall;
 mod library;
