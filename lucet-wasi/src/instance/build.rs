@@ -183,6 +183,7 @@ impl WasiInstanceBuilder {
                     timeout_capable: self.timeout.is_some() || asynchronous,
                     wasm: self.wasm.unwrap_or_default(),
                     pool_per_thread: false,
+                    ..EngineConfig::default()
                 })?;
                 let cache = self.cache.as_ref();
                 let module = Module::compile(&engine, name, &label, &bytes, cache)?;
