@@ -10,7 +10,7 @@
 
 use crate::ast::{First, Hostcall, Kind, Return, Scalar};
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, ToTokens};
 
 impl Scalar {
     /// The wasm-side Rust type the closure receives.
@@ -49,6 +49,7 @@ pub fn hostcall(hc: &Hostcall<'_>) -> TokenStream {
     let (module, name) = (&hc.module, &hc.name);
     let function = format!("{module}::{name}");
     let p = quote!(::lucet_wasi::__private_hostcall);
+    let rust = rust_signature(&item.sig);
 
     let docs: Vec<_> = item
         .attrs
@@ -308,6 +309,7 @@ pub fn hostcall(hc: &Hostcall<'_>) -> TokenStream {
                     module: #module,
                     name: #name,
                     function: #function,
+                    rust: #rust,
                     params: &[#(#described),*],
                     result: #result,
                 };
@@ -331,4 +333,29 @@ pub fn hostcall(hc: &Hostcall<'_>) -> TokenStream {
             }
         }
     }
+}
+
+/// The Rust signature as messages show it: `kv_get(key: &str, out: &mut [u8]) -> i32`.
+fn rust_signature(sig: &syn::Signature) -> String {
+    let params: Vec<String> = sig
+        .inputs
+        .iter()
+        .map(|a| tidy(&a.to_token_stream().to_string()))
+        .collect();
+    let output = match &sig.output {
+        syn::ReturnType::Default => String::new(),
+        syn::ReturnType::Type(_, ty) => format!(" -> {}", tidy(&ty.to_token_stream().to_string())),
+    };
+    format!("{}({}){output}", sig.ident, params.join(", "))
+}
+
+/// Token-stream text as people write it (`& mut [u8]` → `&mut [u8]`).
+fn tidy(s: &str) -> String {
+    s.replace("& ", "&")
+        .replace(" :", ":")
+        .replace(" ,", ",")
+        .replace("< ", "<")
+        .replace(" <", "<")
+        .replace(" >", ">")
+        .replace("' _", "'_")
 }

@@ -425,6 +425,13 @@ fn builder_hostcalls_link_per_instance_and_refuse_duplicates() {
         matches!(&e, Error::Link { import: Some(f), .. } if f == "env::negate"),
         "{e:?}"
     );
+    // Which side has which type, and the Rust function (before: two wasm types, with
+    // neither side named).
+    assert_eq!(
+        e.to_string(),
+        "cannot link module: `env::negate`: the guest imports it as (i32) -> i32; \
+         the host function `negate_i64(x: i64) -> i64` takes (i64) -> i64"
+    );
 }
 
 #[test]

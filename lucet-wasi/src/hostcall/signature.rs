@@ -11,6 +11,8 @@ pub struct Signature {
     pub name: &'static str,
     /// `module::name`, as errors name it.
     pub function: &'static str,
+    /// The Rust function's signature, as messages show it.
+    pub rust: &'static str,
     /// The guest-visible parameters, in order (the data or context parameter excluded).
     pub params: &'static [Param],
     /// The result, if any.

@@ -93,7 +93,7 @@ impl Module {
         let linker = self.wasi_linker()?;
         let pre = linker
             .instantiate_pre(&self.inner)
-            .map_err(|e| self.link_error(linker, e))?;
+            .map_err(|e| self.link_error(linker, &HostcallSet::new(), e))?;
         Ok(self.pre.get_or_init(|| pre))
     }
 
@@ -166,7 +166,7 @@ impl Module {
         }
         linker
             .instantiate_pre(&self.inner)
-            .map_err(|e| self.link_error(&linker, e))
+            .map_err(|e| self.link_error(&linker, hostcalls, e))
     }
 
     /// The module's own host functions and `extra`.
@@ -189,16 +189,32 @@ impl Module {
 
     /// Names the first import the linker cannot satisfy, by name or by type; else
     /// reports the linker's error.
-    fn link_error(&self, linker: &Linker<StoreData>, e: wasmtime::Error) -> Error {
+    fn link_error(
+        &self,
+        linker: &Linker<StoreData>,
+        extra: &HostcallSet,
+        e: wasmtime::Error,
+    ) -> Error {
         let mut store = StoreData::scratch(&self.engine.0.engine);
         for import in self.inner.imports() {
             let found = linker.get_by_import(&mut store, &import);
             if let (Some(wasmtime::Extern::Func(f)), ExternType::Func(want)) = (&found, import.ty())
             {
-                if !f.ty(&store).matches(&want) {
+                let have = f.ty(&store);
+                if !have.matches(&want) {
+                    let function = format!("{}::{}", import.module(), import.name());
+                    let host = self.hostcall_named(&function, extra).map_or_else(
+                        || "the host's function".to_string(),
+                        |s| format!("the host function `{}`", s.rust),
+                    );
+                    let message = format!(
+                        "the guest imports it as {}; {host} takes {}",
+                        wasm_type(&want),
+                        wasm_type(&have)
+                    );
                     return Error::Link {
-                        import: Some(format!("{}::{}", import.module(), import.name())),
-                        source: e.into(),
+                        import: Some(function),
+                        source: message.into(),
                     };
                 }
             }
@@ -221,6 +237,35 @@ impl Module {
             import: None,
             source: e.into(),
         }
+    }
+}
+
+impl Module {
+    /// The signature of the host function imported as `function`, among the module's
+    /// and `extra`.
+    fn hostcall_named(
+        &self,
+        function: &str,
+        extra: &HostcallSet,
+    ) -> Option<&'static crate::hostcall::Signature> {
+        let own = self.hostcalls.as_deref().into_iter().flat_map(|s| s.iter());
+        own.chain(extra.iter())
+            .map(|h| h.signature())
+            .find(|s| s.function == function)
+    }
+}
+
+/// A function type as messages show it: `(i32, i32) -> i32`.
+fn wasm_type(ty: &wasmtime::FuncType) -> String {
+    let list = |types: &mut dyn Iterator<Item = wasmtime::ValType>| {
+        types.map(|t| t.to_string()).collect::<Vec<_>>().join(", ")
+    };
+    let params = list(&mut ty.params());
+    let results: Vec<String> = ty.results().map(|t| t.to_string()).collect();
+    match results.as_slice() {
+        [] => format!("({params})"),
+        [one] => format!("({params}) -> {one}"),
+        _ => format!("({params}) -> ({})", results.join(", ")),
     }
 }
 
