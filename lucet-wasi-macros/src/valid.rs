@@ -74,6 +74,24 @@ pub fn check(hc: &Hostcall<'_>) -> syn::Result<()> {
                     format!("unsupported #[hostcall] parameter type; {PARAMS}"),
                 ))
             }
+            Kind::Ref { elem, .. } | Kind::Slice { elem, .. }
+                if last_ident(elem) == Some("String") =>
+            {
+                return Err(Error::new_spanned(
+                    p.ty,
+                    "text crosses as `&str` (borrowed from guest memory) or `String` (a copy): \
+                     write one of those instead of a reference to a `String`",
+                ))
+            }
+            Kind::Ref { elem, .. } | Kind::Slice { elem, .. }
+                if last_ident(elem) == Some("Vec") =>
+            {
+                return Err(Error::new_spanned(
+                    p.ty,
+                    "a list crosses as `&[T]` / `&mut [T]` (borrowed from guest memory) or \
+                     `Vec<T>` (a copy): write one of those instead of a reference to a `Vec`",
+                ))
+            }
             Kind::Str | Kind::Slice { .. } | Kind::Ref { .. } if hc.is_async() => {
                 return Err(Error::new_spanned(
                     p.ty,
@@ -108,4 +126,11 @@ pub fn check(hc: &Hostcall<'_>) -> syn::Result<()> {
         ));
     }
     Ok(())
+}
+
+/// The last segment of a path type (`String` for `std::string::String`).
+fn last_ident(ty: &syn::Type) -> Option<&'static str> {
+    let syn::Type::Path(p) = ty else { return None };
+    let last = p.path.segments.last()?.ident.to_string();
+    ["String", "Vec"].into_iter().find(|n| *n == last)
 }

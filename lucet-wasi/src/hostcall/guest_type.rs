@@ -11,7 +11,8 @@
 /// (no `bool`, `char`, enums or references). The derive checks this for you.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be shared with the guest as plain memory (it is not a GuestType)",
-    note = "GuestType covers the integer and float types and #[repr(C)] structs with #[derive(GuestType)]; bool, char, enums and references have invalid bit patterns"
+    note = "GuestType covers the integer and float types and #[repr(C)] structs with #[derive(GuestType)]; bool, char, enums and references have invalid bit patterns",
+    note = "if `{Self}` is the embedder data given to `.data(..)`, take it as the first parameter, mutably: `&mut {Self}`"
 )]
 pub unsafe trait GuestType: Copy + 'static {
     /// The type's name in generated guest bindings (`uint32_t`, `struct Point`, ...).
