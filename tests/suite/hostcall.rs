@@ -399,8 +399,14 @@ fn builder_hostcalls_link_per_instance_and_refuse_duplicates() {
         .err()
         .unwrap();
     assert!(
-        matches!(&e, Error::DuplicateHostcall { module, name } if module == "env" && name == "log"),
+        matches!(&e, Error::DuplicateHostcall { module, name, .. } if module == "env" && name == "log"),
         "{e:?}"
+    );
+    // Both Rust functions are named (before: only the import).
+    assert!(
+        e.to_string()
+            .starts_with("two host functions are imported as `env::log`: `log("),
+        "{e}"
     );
     // A function whose type differs from the import is a link error naming it.
     #[hostcall(name = "negate")]

@@ -207,12 +207,14 @@ pub enum Error {
         backtrace: WasmBacktrace,
     },
     /// Two host functions given to one instance or set have the same import name.
-    #[error("two host functions are imported as `{module}::{name}`")]
+    #[error("two host functions are imported as `{module}::{name}`: `{}` and `{}` (give one another name with #[hostcall(name = \"...\")])", functions.0, functions.1)]
     DuplicateHostcall {
         /// The import module.
         module: String,
         /// The import name.
         name: String,
+        /// The Rust signatures of the two functions.
+        functions: (String, String),
     },
     /// The guest used up its fuel budget.
     #[error("guest ran out of fuel")]

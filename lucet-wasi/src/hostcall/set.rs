@@ -67,6 +67,10 @@ impl HostcallSet {
                 return Err(Error::DuplicateHostcall {
                     module: b.module().to_string(),
                     name: b.name().to_string(),
+                    functions: (
+                        b.signature().rust.to_string(),
+                        a.signature().rust.to_string(),
+                    ),
                 });
             }
         }
