@@ -4,8 +4,10 @@
 pub mod env {
     #[link(wasm_import_module = "env")]
     unsafe extern "C" {
+        /// Records a log line. Imported as `env.log`.
         #[link_name = "log"]
         pub fn log(level: u32, msg: *const u8, msg_len: usize);
+        /// No state at all. Imported as `env.scale`.
         #[link_name = "scale"]
         pub fn scale(x: f64, factor: f32) -> f64;
     }
@@ -15,8 +17,11 @@ pub mod env {
 pub mod kv {
     #[link(wasm_import_module = "kv")]
     unsafe extern "C" {
+        /// Stores `value` under `key`; returns how many keys there are. Imported as `kv.put`.
         #[link_name = "put"]
         pub fn put(key: *const u8, key_len: usize, value: *const u8, value_len: usize) -> u32;
+        /// Copies the value of `key` into `out` as far as it fits; returns its whole length, or
+        /// `u32::MAX` if there is none. Imported as `kv.get`.
         #[link_name = "get"]
         pub fn get(key: *const u8, key_len: usize, out: *mut u8, out_len: usize) -> u32;
     }

@@ -56,6 +56,7 @@ pub fn hostcall(hc: &Hostcall<'_>) -> TokenStream {
         .iter()
         .filter(|a| a.path().is_ident("doc"))
         .collect();
+    let doc_text = doc_text(&item.attrs);
     let attrs = &item.attrs;
     let sig = &item.sig;
     let block = &item.block;
@@ -310,6 +311,7 @@ pub fn hostcall(hc: &Hostcall<'_>) -> TokenStream {
                     name: #name,
                     function: #function,
                     rust: #rust,
+                    doc: #doc_text,
                     params: &[#(#described),*],
                     result: #result,
                 };
@@ -358,4 +360,22 @@ fn tidy(s: &str) -> String {
         .replace(" <", "<")
         .replace(" >", ">")
         .replace("' _", "'_")
+}
+
+/// The `///` lines of a function, one per line, without their leading space.
+fn doc_text(attrs: &[syn::Attribute]) -> String {
+    let mut lines = Vec::new();
+    for a in attrs.iter().filter(|a| a.path().is_ident("doc")) {
+        if let syn::Meta::NameValue(nv) = &a.meta {
+            if let syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) = &nv.value
+            {
+                let v = s.value();
+                lines.push(v.strip_prefix(' ').unwrap_or(&v).to_string());
+            }
+        }
+    }
+    lines.join("\n")
 }

@@ -184,6 +184,32 @@ fn rust_guest_from_generated_externs_sees_every_kind() {
     check_data(&kv);
 }
 
+/// The safe bindings (`rust_bindings`) compile into a guest without `unsafe` and make
+/// the same calls. (Before: only raw `unsafe extern "C"` declarations were generated.)
+#[test]
+fn rust_guest_from_generated_safe_bindings_sees_every_kind() {
+    let committed = root().join("tests/guests/rust/src/hostcalls_safe.rs");
+    let generated = set().rust_bindings();
+    if std::env::var_os("LUCET_WASI_BLESS").is_some() {
+        std::fs::write(&committed, &generated).unwrap();
+    }
+    assert_eq!(
+        std::fs::read_to_string(&committed).unwrap(),
+        generated,
+        "{} is stale: rerun with LUCET_WASI_BLESS=1",
+        committed.display()
+    );
+    let (out, kv) = run_kinds(&rust_guest("hostcall_safe"));
+    assert_eq!(
+        out,
+        "put 1\nput 2\nget 4 blue....\nget -1\nlog 2 hello host\nscale 3\nnegate false true\n\
+         mix -3298534883329\n\
+         shift [Point { x: 1.5, y: 1.0 }, Point { x: 3.5, y: 3.0 }]\n\
+         centroid 2 Point { x: 2.5, y: 2.0 }\nowned 6006\nchecked_div 3\nsquares [0, 1, 4, 9]\n"
+    );
+    check_data(&kv);
+}
+
 #[test]
 fn c_guest_from_generated_header_sees_every_kind() {
     let dir = tempfile::tempdir().unwrap();
@@ -214,6 +240,9 @@ fn generated_bindings_follow_the_abi() {
         "void env_shift(struct Point *points, size_t points_len, float dx, float dy);",
         "uint32_t env_centroid(const struct Point *points, size_t points_len, struct Point *out);",
         "void env_boom(void);",
+        // The host function's doc comment comes along.
+        "/** Copies the value into `out` as far as it fits; returns its length, -1 if missing. */\n\
+         __attribute__((import_module(\"kv\"), import_name(\"get\")))",
     ] {
         assert!(header.contains(decl), "{decl}\nnot in:\n{header}");
     }

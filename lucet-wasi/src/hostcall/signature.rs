@@ -13,6 +13,8 @@ pub struct Signature {
     pub function: &'static str,
     /// The Rust function's signature, as messages show it.
     pub rust: &'static str,
+    /// Its doc comment (the `///` lines), copied into the guest bindings.
+    pub doc: &'static str,
     /// The guest-visible parameters, in order (the data or context parameter excluded).
     pub params: &'static [Param],
     /// The result, if any.

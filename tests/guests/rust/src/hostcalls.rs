@@ -20,6 +20,7 @@ pub mod env {
         pub fn owned(text: *const u8, text_len: usize, bytes: *const u8, bytes_len: usize) -> u32;
         #[link_name = "checked_div"]
         pub fn checked_div(a: i32, b: i32) -> i32;
+        /// Writes `n` squares at `out` through the context's typed memory access.
         #[link_name = "squares"]
         pub fn squares(out: u32, n: u32);
         #[link_name = "boom"]
@@ -33,6 +34,7 @@ pub mod kv {
     unsafe extern "C" {
         #[link_name = "put"]
         pub fn put(key: *const u8, key_len: usize, value: *const u8, value_len: usize) -> u32;
+        /// Copies the value into `out` as far as it fits; returns its length, -1 if missing.
         #[link_name = "get"]
         pub fn get(key: *const u8, key_len: usize, out: *mut u8, out_len: usize) -> i32;
     }
