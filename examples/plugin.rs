@@ -4,12 +4,13 @@
 //! ```text
 //! cargo run --example plugin -- PLUGIN.wasm [ARGS...]   # run a plugin
 //! cargo run --example plugin -- --c-header              # print its C import header
-//! cargo run --example plugin -- --rust-externs          # print its Rust declarations
+//! cargo run --example plugin -- --rust-bindings         # print its safe Rust functions
+//! cargo run --example plugin -- --rust-externs          # print the raw Rust declarations
 //! ```
 //!
 //! Plugins: `examples/plugin/plugin.c` (build it against the printed header:
 //! `clang-19 --target=wasm32-wasi --sysroot=/usr -I DIR -o plugin.wasm examples/plugin/plugin.c`)
-//! and `examples/plugin/plugin.rs` (Rust, from the printed declarations, kept in
+//! and `examples/plugin/plugin.rs` (Rust, calling the printed safe functions, kept in
 //! `examples/plugin/plugin_imports.rs`; built by the tests for wasm32-wasip1).
 
 use lucet_wasi::{hostcall, hostcalls, HostContext, HostcallSet, WasiInstance};
@@ -63,6 +64,7 @@ fn main() -> Result<(), lucet_wasi::Error> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("--c-header") => print!("{}", functions().c_header()),
+        Some("--rust-bindings") => print!("{}", functions().rust_bindings()),
         Some("--rust-externs") => print!("{}", functions().rust_externs()),
         Some(plugin) => {
             let mut instance = WasiInstance::builder()
@@ -87,7 +89,7 @@ fn main() -> Result<(), lucet_wasi::Error> {
             println!("host: plugin exited with {}", exit.code());
         }
         None => {
-            eprintln!("usage: plugin PLUGIN.wasm [ARGS...] | --c-header | --rust-externs");
+            eprintln!("usage: plugin PLUGIN.wasm [ARGS...] | --c-header | --rust-bindings | --rust-externs");
             std::process::exit(2);
         }
     }

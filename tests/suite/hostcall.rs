@@ -495,11 +495,11 @@ fn plugin_example_runs_its_c_and_rust_plugins() {
         &[&include],
     );
 
-    let externs = plugin_example().arg("--rust-externs").output().unwrap();
+    let bindings = plugin_example().arg("--rust-bindings").output().unwrap();
     assert_eq!(
-        String::from_utf8(externs.stdout).unwrap(),
+        String::from_utf8(bindings.stdout).unwrap(),
         std::fs::read_to_string(root().join("examples/plugin/plugin_imports.rs")).unwrap(),
-        "examples/plugin/plugin_imports.rs is stale: regenerate it with `cargo run --example plugin -- --rust-externs`"
+        "examples/plugin/plugin_imports.rs is stale: regenerate it with `cargo run --example plugin -- --rust-bindings`"
     );
     let rust = rust_guest("plugin");
 
