@@ -31,8 +31,9 @@ struct Ours {
 
 impl Ours {
     fn new(path: &Path) -> Ours {
-        let engine = lucet_wasi::Engine::new(&lucet_wasi::EngineConfig::default().timeout_capable(true))
-        .expect("lucet-wasi engine");
+        let engine =
+            lucet_wasi::Engine::new(&lucet_wasi::EngineConfig::default().timeout_capable(true))
+                .expect("lucet-wasi engine");
         let module = lucet_wasi::Module::from_file(&engine, path).expect("lucet-wasi compile");
         Ours { module }
     }

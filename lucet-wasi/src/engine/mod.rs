@@ -31,6 +31,7 @@ pub(crate) const TICK: Duration = Duration::from_millis(10);
 /// let config = EngineConfig::default().heap_address_space(GiB(4)).timeout_capable(true);
 /// assert_eq!(config.stack, MiB(8).into());
 /// assert!(config.timeout_capable && config.pooling.is_none());
+/// assert_eq!(config.pool_keep_resident, MiB(16).into());
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
