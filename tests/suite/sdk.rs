@@ -408,3 +408,31 @@ fn tables_are_capped_all_together() {
         .build()
         .is_err());
 }
+
+/// A pooled slot keeps memory resident and resets only the pages an instance touched:
+/// every new instance still sees fresh memory — data segments as in the module, zeros
+/// elsewhere, at the start, in the middle and past the resident 16 MiB.
+#[test]
+fn pooled_instances_never_see_a_previous_instances_memory() {
+    let wat = r#"(module
+        (memory (export "memory") 400)
+        (data (i32.const 64) "\07")
+        ;; Returns the sum of the bytes at 64, 1 MiB + 3 and 20 MiB + 5, then dirties them.
+        (func (export "bump") (result i32) (local $sum i32)
+            (local.set $sum (i32.add (i32.load8_u (i32.const 64))
+                (i32.add (i32.load8_u (i32.const 1048579)) (i32.load8_u (i32.const 20971525)))))
+            (i32.store8 (i32.const 64) (i32.const 99))
+            (i32.store8 (i32.const 1048579) (i32.const 99))
+            (i32.store8 (i32.const 20971525) (i32.const 99))
+            (local.get $sum)))"#;
+    let engine = Engine::new(&EngineConfig::default().pooling(Some(2))).unwrap();
+    let module = Module::from_bytes(&engine, wat).unwrap();
+    for round in 0..50 {
+        let mut instance = WasiInstance::builder().module(&module).build().unwrap();
+        assert_eq!(
+            instance.call::<(), i32>("bump", ()).unwrap(),
+            7,
+            "round {round}"
+        );
+    }
+}
