@@ -21,11 +21,15 @@ pub fn hostcalls(input: TokenStream) -> syn::Result<TokenStream> {
                     format!("`{sb}` is in this set twice"),
                 ));
             }
-            let message =
-                format!("host functions `{sa}` and `{sb}` have the same import module and name");
+            let before = format!("host functions `{sa}` and `{sb}` are both imported as `");
+            let after = "`: give one another name with #[hostcall(name = \"...\")]";
             checks.push(quote_spanned! {b.span()=>
                 if ::lucet_wasi::__private_hostcall::same_import(#a.import(), #b.import()) {
-                    ::core::panic!(#message);
+                    const MESSAGE: ::lucet_wasi::__private_hostcall::ConstMessage =
+                        ::lucet_wasi::__private_hostcall::ConstMessage::join(&[
+                            #before, #b.import().0, "::", #b.import().1, #after,
+                        ]);
+                    ::core::panic!("{}", MESSAGE.as_str());
                 }
             });
         }

@@ -210,6 +210,45 @@ where
 }
 
 /// Whether two imports are the same, for the compile-time check of `hostcalls!`.
+/// A message built at compile time (`hostcalls!`'s duplicate check): const panics
+/// can only print a whole `&str`.
+pub struct ConstMessage {
+    bytes: [u8; 512],
+    len: usize,
+}
+
+impl ConstMessage {
+    /// `parts` one after the other (cut at 512 bytes, on a character boundary).
+    pub const fn join(parts: &[&str]) -> ConstMessage {
+        let mut bytes = [0u8; 512];
+        let mut len = 0;
+        let mut p = 0;
+        while p < parts.len() {
+            let part = parts[p].as_bytes();
+            let mut i = 0;
+            while i < part.len() && len < bytes.len() {
+                bytes[len] = part[i];
+                len += 1;
+                i += 1;
+            }
+            p += 1;
+        }
+        // Back to a character boundary if cut.
+        while len > 0 && len < bytes.len() && (bytes[len] & 0xC0) == 0x80 {
+            len -= 1;
+        }
+        ConstMessage { bytes, len }
+    }
+
+    /// The message.
+    pub const fn as_str(&self) -> &str {
+        match core::str::from_utf8(self.bytes.split_at(self.len).0) {
+            Ok(s) => s,
+            Err(_) => "two host functions have the same import module and name",
+        }
+    }
+}
+
 pub const fn same_import(a: (&str, &str), b: (&str, &str)) -> bool {
     same(a.0, b.0) && same(a.1, b.1)
 }
