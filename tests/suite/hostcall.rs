@@ -159,13 +159,18 @@ fn check_data(kv: &Kv) {
     assert_eq!(kv.lines, ["2:hello host"]);
 }
 
-#[test]
-fn rust_guest_from_generated_externs_sees_every_kind() {
-    // The guest's declarations are the generated ones, committed: they must match.
-    let committed = root().join("tests/guests/rust/src/hostcalls.rs");
-    let generated = set().rust_externs();
+/// What the Rust `hostcall_*` guests print.
+const RUST_KINDS_OUT: &str = "put 1\nput 2\nget 4 blue....\nget -1\nlog 2 hello host\nscale 3\n\
+     negate false true\nmix -3298534883329\n\
+     shift [Point { x: 1.5, y: 1.0 }, Point { x: 3.5, y: 3.0 }]\n\
+     centroid 2 Point { x: 2.5, y: 2.0 }\nowned 6006\nchecked_div 3\nsquares [0, 1, 4, 9]\n";
+
+/// A guest's committed copy of generated bindings (`rel` below the root) must be what the
+/// generator gives today; `LUCET_WASI_BLESS=1` rewrites it.
+fn assert_committed(rel: &str, generated: &str) {
+    let committed = root().join(rel);
     if std::env::var_os("LUCET_WASI_BLESS").is_some() {
-        std::fs::write(&committed, &generated).unwrap();
+        std::fs::write(&committed, generated).unwrap();
     }
     assert_eq!(
         std::fs::read_to_string(&committed).unwrap(),
@@ -173,14 +178,14 @@ fn rust_guest_from_generated_externs_sees_every_kind() {
         "{} is stale: rerun with LUCET_WASI_BLESS=1",
         committed.display()
     );
+}
+
+#[test]
+fn rust_guest_from_generated_externs_sees_every_kind() {
+    // The guest's declarations are the generated ones, committed: they must match.
+    assert_committed("tests/guests/rust/src/hostcalls.rs", &set().rust_externs());
     let (out, kv) = run_kinds(&rust_guest("hostcall_kinds"));
-    assert_eq!(
-        out,
-        "put 1\nput 2\nget 4 blue....\nget -1\nlog 2 hello host\nscale 3\nnegate false true\n\
-         mix -3298534883329\n\
-         shift [Point { x: 1.5, y: 1.0 }, Point { x: 3.5, y: 3.0 }]\n\
-         centroid 2 Point { x: 2.5, y: 2.0 }\nowned 6006\nchecked_div 3\nsquares [0, 1, 4, 9]\n"
-    );
+    assert_eq!(out, RUST_KINDS_OUT);
     check_data(&kv);
 }
 
@@ -188,25 +193,12 @@ fn rust_guest_from_generated_externs_sees_every_kind() {
 /// the same calls. (Before: only raw `unsafe extern "C"` declarations were generated.)
 #[test]
 fn rust_guest_from_generated_safe_bindings_sees_every_kind() {
-    let committed = root().join("tests/guests/rust/src/hostcalls_safe.rs");
-    let generated = set().rust_bindings();
-    if std::env::var_os("LUCET_WASI_BLESS").is_some() {
-        std::fs::write(&committed, &generated).unwrap();
-    }
-    assert_eq!(
-        std::fs::read_to_string(&committed).unwrap(),
-        generated,
-        "{} is stale: rerun with LUCET_WASI_BLESS=1",
-        committed.display()
+    assert_committed(
+        "tests/guests/rust/src/hostcalls_safe.rs",
+        &set().rust_bindings(),
     );
     let (out, kv) = run_kinds(&rust_guest("hostcall_safe"));
-    assert_eq!(
-        out,
-        "put 1\nput 2\nget 4 blue....\nget -1\nlog 2 hello host\nscale 3\nnegate false true\n\
-         mix -3298534883329\n\
-         shift [Point { x: 1.5, y: 1.0 }, Point { x: 3.5, y: 3.0 }]\n\
-         centroid 2 Point { x: 2.5, y: 2.0 }\nowned 6006\nchecked_div 3\nsquares [0, 1, 4, 9]\n"
-    );
+    assert_eq!(out, RUST_KINDS_OUT);
     check_data(&kv);
 }
 

@@ -54,6 +54,8 @@ pub(crate) fn outcome(
     let backtrace = wasm_backtrace
         .map(WasmBacktrace::capture)
         .unwrap_or_default();
+    // The backtrace is in the chain as the context Wasmtime adds; it is printed on its own.
+    let context = wasm_backtrace.map(|bt| bt.to_string());
     let e = match e.downcast::<HostcallFailed>() {
         Ok(failed) => {
             return Err(Error::HostFunction {
@@ -64,9 +66,6 @@ pub(crate) fn outcome(
         }
         Err(e) => e,
     };
-    let wasm_backtrace = e.downcast_ref::<wasmtime::WasmBacktrace>();
-    // The backtrace is in the chain as the context Wasmtime adds; it is printed on its own.
-    let context = wasm_backtrace.map(|bt| bt.to_string());
     // A bad pointer, found by our syscall code or by wiggle's glue: one line.
     let bad_pointer = e.downcast_ref::<BadPointer>().cloned().or_else(|| {
         e.downcast_ref::<wiggle::GuestError>()

@@ -187,32 +187,30 @@ impl FdTable {
     /// The table as the instance started: its first descriptors back at their numbers
     /// (a standard stream dropped some other way is a null one), every other one closed.
     pub(crate) fn restart(&mut self) {
-        let mut first: Vec<(u32, Entry)> = std::mem::take(&mut self.entries)
+        let first: Vec<(u32, Entry)> = std::mem::take(&mut self.entries)
             .into_iter()
             .flatten()
             .chain(self.closed.drain(..))
             .filter_map(|e| origin(&e).map(|o| (o, e)))
             .collect();
-        first.sort_by_key(|(o, _)| *o);
+        let len = first
+            .iter()
+            .map(|(o, _)| *o as usize + 1)
+            .max()
+            .unwrap_or(0);
+        self.entries.resize_with(len.max(3), || None);
         for (origin, mut entry) in first {
             if let Entry::Dir(d) = &mut entry {
                 d.listing = None;
             }
-            while self.entries.len() < origin as usize {
-                let n = self.entries.len() as u32;
-                self.entries.push(Some(match n {
-                    0 => Entry::Stdin(Stdio::new(Input::null(), 0)),
-                    _ => Entry::Stdout(Stdio::new(Output::null(), n)),
-                }));
-            }
-            self.entries.push(Some(entry));
+            self.entries[origin as usize] = Some(entry);
         }
-        while self.entries.len() < 3 {
-            let n = self.entries.len() as u32;
-            self.entries.push(Some(match n {
+        // Only a standard stream can be missing (the guest cannot close the others away).
+        for (n, slot) in self.entries.iter_mut().enumerate().take(3) {
+            slot.get_or_insert_with(|| match n {
                 0 => Entry::Stdin(Stdio::new(Input::null(), 0)),
-                _ => Entry::Stdout(Stdio::new(Output::null(), n)),
-            }));
+                _ => Entry::Stdout(Stdio::new(Output::null(), n as u32)),
+            });
         }
         self.readdir_calls = 0;
     }
