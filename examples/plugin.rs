@@ -30,18 +30,10 @@ fn put(kv: &mut Kv, key: &str, value: &[u8]) -> u32 {
     kv.map.len() as u32
 }
 
-/// Copies the value of `key` into `out` as far as it fits; returns its whole length, or
-/// `u32::MAX` if there is none. Imported as `kv.get`.
+/// The value of `key`, if there is one. Imported as `kv.get`.
 #[hostcall(module = "kv")]
-fn get(kv: &mut Kv, key: &str, out: &mut [u8]) -> u32 {
-    match kv.map.get(key) {
-        Some(value) => {
-            let n = value.len().min(out.len());
-            out[..n].copy_from_slice(&value[..n]);
-            value.len() as u32
-        }
-        None => u32::MAX,
-    }
+fn get(kv: &mut Kv, key: &str) -> Option<Vec<u8>> {
+    kv.map.get(key).cloned()
 }
 
 /// Records a log line. Imported as `env.log`.

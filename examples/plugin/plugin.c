@@ -2,6 +2,7 @@
  * logs, and scales a number. Build it against the header the example prints:
  *   cargo run --example plugin -- --c-header > DIR/plugin.h */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "plugin.h"
 
@@ -10,12 +11,12 @@ int main(int argc, char **argv) {
         uint32_t n = kv_put(argv[i], strlen(argv[i]), (const uint8_t *)argv[i + 1], strlen(argv[i + 1]));
         printf("plugin: put %s, now %u keys\n", argv[i], n);
     }
-    char buf[64];
-    uint32_t len = kv_get("colour", 6, (uint8_t *)buf, sizeof buf);
-    if (len == UINT32_MAX) {
-        printf("plugin: no colour\n");
+    lucet_wasi_list_u8_t colour; /* the value is ours: freed below */
+    if (kv_get("colour", 6, &colour)) {
+        printf("plugin: colour is %.*s\n", (int)colour.len, (const char *)colour.ptr);
+        free(colour.ptr);
     } else {
-        printf("plugin: colour is %.*s\n", (int)(len < sizeof buf ? len : sizeof buf), buf);
+        printf("plugin: no colour\n");
     }
     const char *msg = "hello from C";
     env_log(1, msg, strlen(msg));

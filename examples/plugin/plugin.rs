@@ -10,13 +10,9 @@ fn main() {
         let n = kv::put(&pair[0], pair[1].as_bytes());
         println!("plugin: put {}, now {n} keys", pair[0]);
     }
-    let mut buf = [0u8; 64];
-    let len = kv::get("colour", &mut buf);
-    if len == u32::MAX {
-        println!("plugin: no colour");
-    } else {
-        let shown = &buf[..(len as usize).min(buf.len())];
-        println!("plugin: colour is {}", String::from_utf8_lossy(shown));
+    match kv::get("colour") {
+        Some(colour) => println!("plugin: colour is {}", String::from_utf8_lossy(&colour)),
+        None => println!("plugin: no colour"),
     }
     env::log(1, "hello from Rust");
     println!("plugin: scale(1.5, 4) = {}", env::scale(1.5, 4.0));

@@ -88,6 +88,9 @@ pub enum Return {
     Scalar(Scalar),
     /// `Result<(), E>` or `Result<scalar, E>` (any path ending in `Result`).
     Result(Option<Scalar>),
+    /// `Vec<T>`, `String`, an `Option` of either, or a `Result` of one of those: placed in
+    /// guest memory (the runtime's `HostOwned` takes it from there).
+    Owned,
     Unsupported(Box<Type>),
 }
 
@@ -232,6 +235,9 @@ fn classify_return(ty: &Type) -> Return {
     if let Some(s) = Scalar::of(ty) {
         return Return::Scalar(s);
     }
+    if is_owned(ty, true) {
+        return Return::Owned;
+    }
     if let Some(seg) = last_segment(ty) {
         if seg.ident == "Result" {
             match type_args(seg).first() {
@@ -240,10 +246,25 @@ fn classify_return(ty: &Type) -> Return {
                     if let Some(s) = Scalar::of(ok) {
                         return Return::Result(Some(s));
                     }
+                    if is_owned(ok, true) {
+                        return Return::Owned;
+                    }
                 }
                 None => {}
             }
         }
     }
     Return::Unsupported(Box::new(ty.clone()))
+}
+
+/// `Vec<_>`, `String`, or (if `option`) an `Option` of either.
+fn is_owned(ty: &Type, option: bool) -> bool {
+    match last_segment(ty) {
+        Some(seg) if seg.ident == "String" => seg.arguments.is_empty(),
+        Some(seg) if seg.ident == "Vec" => type_args(seg).len() == 1,
+        Some(seg) if option && seg.ident == "Option" => {
+            matches!(type_args(seg).as_slice(), [inner] if is_owned(inner, false))
+        }
+        _ => false,
+    }
 }

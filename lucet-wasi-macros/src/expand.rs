@@ -186,20 +186,41 @@ pub fn hostcall(hc: &Hostcall<'_>) -> TokenStream {
         syn::ReturnType::Default => quote!(()),
         syn::ReturnType::Type(_, t) => quote!(#t),
     };
-    let result = match hc.ret {
-        Return::Unit | Return::Result(None) => quote!(::core::option::Option::None),
+    let owned = matches!(hc.ret, Return::Owned);
+    let returns = match hc.ret {
+        Return::Unit | Return::Result(None) => quote!(#p::Returns::Nothing),
         Return::Scalar(s) | Return::Result(Some(s)) => {
             let s = s.variant();
-            quote!(::core::option::Option::Some(#s))
+            quote!(#p::Returns::Scalar(#s))
         }
+        Return::Owned => quote!(<#ret_ty as #p::HostOwned>::RETURNS),
         Return::Unsupported(_) => unreachable!("refused by valid.rs"),
     };
+    if owned {
+        // The return area, a last parameter.
+        wasm_params.push(quote!(__ret: u32));
+        wasm_names.push(quote!(__ret));
+        raw.push(quote!(__ret));
+        wasm_types.push(quote!(u32));
+    }
     let frame_binding = if hc.params.iter().any(|p| !matches!(p.kind, Kind::Scalar(_)))
         || matches!(hc.first, Some(First::Context(_)))
     {
         quote!(mut __frame)
     } else {
         quote!(__frame)
+    };
+    // The body of a sync call, given its frame: the arguments converted, the call.
+    let call = quote!(#hidden::call(#first_arg #(#values),*));
+    let body = if owned {
+        quote!(#(#copies)* #(#borrows)* ::core::result::Result::Ok(#call))
+    } else {
+        quote!(#(#copies)* #(#borrows)* #p::HostReturn::into_wasm(#call))
+    };
+    let wasm_ret = if owned {
+        quote!(<#ret_ty as #p::HostOwned>::Wasm)
+    } else {
+        quote!(<#ret_ty as #p::HostReturn>::Wasm)
     };
     let link = if hc.is_async() {
         let data_arg = match &hc.first {
@@ -208,6 +229,18 @@ pub fn hostcall(hc: &Hostcall<'_>) -> TokenStream {
             }
             _ => None,
         };
+        let call = quote!(#hidden::call(#data_arg #(#values),*));
+        let finish = if owned {
+            quote! {
+                let __items = #p::finish_owned::<#ret_ty>(#hidden::signature(), #call).await?;
+                #p::place_async::<_, #ret_ty>(&mut __caller, #hidden::signature(), __ret, __items)
+                    .await
+            }
+        } else {
+            quote!(#p::finish(#hidden::signature(), #call).await)
+        };
+        let check =
+            owned.then(|| quote!(#p::return_area(&mut __caller, #hidden::signature(), __ret)?;));
         quote! {
             ::lucet_wasi::__hostcall_async_link! {
             linker.func_wrap_async(
@@ -215,39 +248,76 @@ pub fn hostcall(hc: &Hostcall<'_>) -> TokenStream {
                 #name,
                 |mut __caller: #p::HostCaller<'_>, (#(#wasm_names,)*): (#(#wasm_types,)*)| {
                     ::std::boxed::Box::new(async move {
+                        #check
                         // Copied out of guest memory before the first `.await`.
                         let (#(#values,)*) =
                             #p::enter(&mut __caller, #hidden::signature(), |#frame_binding| {
                                 #(#copies)*
                                 ::core::result::Result::Ok((#(#values,)*))
                             })?;
-                        #p::finish(#hidden::signature(), #hidden::call(#data_arg #(#values),*))
-                            .await
+                        #finish
                     })
                 },
             )?;
             }
         }
     } else {
+        let (run, run_observed) = if owned {
+            (
+                quote!(#p::owned::<_, #ret_ty>(&mut __caller, #hidden::signature(), __ret, |#frame_binding| { #body })),
+                quote!(#p::owned_observed::<_, #ret_ty, _>(
+                    &mut __caller,
+                    #hidden::signature(),
+                    [#(#p::raw(#raw)),*],
+                    __ret,
+                    |#frame_binding| { #body },
+                )),
+            )
+        } else {
+            (
+                quote!(#p::enter(&mut __caller, #hidden::signature(), |#frame_binding| { #body })),
+                quote!(#p::enter_observed(
+                    &mut __caller,
+                    #hidden::signature(),
+                    [#(#p::raw(#raw)),*],
+                    |#frame_binding| { #body },
+                )),
+            )
+        };
+        // In an async instance, the guest's allocator is called async.
+        let for_async = owned.then(|| {
+            quote! {
+                ::lucet_wasi::__hostcall_if_async! {
+                if mode.asynchronous {
+                    linker.func_wrap_async(
+                        #module,
+                        #name,
+                        |mut __caller: #p::HostCaller<'_>, (#(#wasm_names,)*): (#(#wasm_types,)*)| {
+                            ::std::boxed::Box::new(async move {
+                                #p::owned_async::<_, #ret_ty>(
+                                    &mut __caller,
+                                    #hidden::signature(),
+                                    __ret,
+                                    |#frame_binding| { #body },
+                                )
+                                .await
+                            })
+                        },
+                    )?;
+                    return ::core::result::Result::Ok(());
+                }
+                }
+            }
+        });
         quote! {
-            if observed {
+            #for_async
+            if mode.observed {
                 // Counted and traced: the arguments' bits go to the observer.
                 linker.func_wrap(
                     #module,
                     #name,
-                    |mut __caller: #p::HostCaller<'_>, #(#wasm_params),*|
-                        -> #p::WasmResult<<#ret_ty as #p::HostReturn>::Wasm>
-                    {
-                        #p::enter_observed(
-                            &mut __caller,
-                            #hidden::signature(),
-                            [#(#p::raw(#raw)),*],
-                            |#frame_binding| {
-                                #(#copies)*
-                                #(#borrows)*
-                                #p::HostReturn::into_wasm(#hidden::call(#first_arg #(#values),*))
-                            },
-                        )
+                    |mut __caller: #p::HostCaller<'_>, #(#wasm_params),*| -> #p::WasmResult<#wasm_ret> {
+                        #run_observed
                     },
                 )?;
                 return ::core::result::Result::Ok(());
@@ -255,14 +325,8 @@ pub fn hostcall(hc: &Hostcall<'_>) -> TokenStream {
             linker.func_wrap(
                 #module,
                 #name,
-                |mut __caller: #p::HostCaller<'_>, #(#wasm_params),*|
-                    -> #p::WasmResult<<#ret_ty as #p::HostReturn>::Wasm>
-                {
-                    #p::enter(&mut __caller, #hidden::signature(), |#frame_binding| {
-                        #(#copies)*
-                        #(#borrows)*
-                        #p::HostReturn::into_wasm(#hidden::call(#first_arg #(#values),*))
-                    })
+                |mut __caller: #p::HostCaller<'_>, #(#wasm_params),*| -> #p::WasmResult<#wasm_ret> {
+                    #run
                 },
             )?;
         }
@@ -313,13 +377,13 @@ pub fn hostcall(hc: &Hostcall<'_>) -> TokenStream {
                     rust: #rust,
                     doc: #doc_text,
                     params: &[#(#described),*],
-                    result: #result,
+                    returns: #returns,
                 };
                 &SIGNATURE
             }
 
             #[allow(unused_variables)]
-            fn link(linker: &mut #p::HostLinker, observed: bool) -> #p::WasmResult<()> {
+            fn link(linker: &mut #p::HostLinker, mode: #p::LinkMode) -> #p::WasmResult<()> {
                 #link
                 ::core::result::Result::Ok(())
             }

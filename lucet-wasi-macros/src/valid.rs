@@ -11,8 +11,10 @@ const PARAMS: &str = "supported parameter types: i32, u32, i64, u64, f32, f64, b
      #[derive(GuestType)] struct); and first, optionally, the embedder data `&mut T` or \
      `&mut HostContext<'_, T>`";
 
-const RETURNS: &str = "supported return types: (), i32, u32, i64, u64, f32, f64, bool, or \
-     Result<_, E> of one of them with E: Into<Box<dyn Error + Send + Sync>>";
+const RETURNS: &str = "supported return types: (), i32, u32, i64, u64, f32, f64, bool; the \
+     owned Vec<T> (T: GuestType), String, Option<Vec<T>> and Option<String> (placed in memory \
+     the guest allocates); or Result<_, E> of one of them with E: Into<Box<dyn Error + Send + \
+     Sync>>";
 
 pub fn check(hc: &Hostcall<'_>) -> syn::Result<()> {
     let sig = &hc.item.sig;

@@ -55,6 +55,24 @@ macro_rules! __hostcall_async_link {
     ($($t:tt)*) => { $($t)* };
 }
 
+/// Passes the link code of a sync `#[hostcall]` for async instances through, or,
+/// without the `async` feature (there are no async instances), drops it.
+#[doc(hidden)]
+#[cfg(feature = "async")]
+#[macro_export]
+macro_rules! __hostcall_if_async {
+    ($($t:tt)*) => { $($t)* };
+}
+
+/// Passes the link code of a sync `#[hostcall]` for async instances through, or,
+/// without the `async` feature (there are no async instances), drops it.
+#[doc(hidden)]
+#[cfg(not(feature = "async"))]
+#[macro_export]
+macro_rules! __hostcall_if_async {
+    ($($t:tt)*) => {};
+}
+
 /// Passes the link code of an async `#[hostcall]` through, or, without the `async`
 /// feature, says that it needs it.
 #[doc(hidden)]

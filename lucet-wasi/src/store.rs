@@ -6,7 +6,7 @@
 //! This is where the layers below meet: `wasi/`, `hostcall/` and `observe/` know no
 //! store type; `module/` links for this one and `instance/` fills it.
 
-use crate::hostcall::private::{HostParts, HostView};
+use crate::hostcall::private::{Allocator, HostParts, HostView};
 use crate::hostcall::Signature;
 use crate::observe::Observer;
 use crate::wasi::{RawValue, WasiCtx, WasiCtxBuilder, WasiView};
@@ -25,6 +25,9 @@ pub struct StoreData {
     /// The guest's exported `memory`, cached at instantiation so that the glue never
     /// looks it up by name.
     pub(crate) memory: Option<Memory>,
+    /// The guest's `cabi_realloc`, once a host function returning an owned value has
+    /// looked it up.
+    allocator: Option<Allocator>,
     /// Counts and traces calls, when asked to (see `observe/`); `None` costs a call one
     /// branch, and only in instances linked with the observing glue.
     pub(crate) observer: Option<Box<Observer>>,
@@ -101,6 +104,7 @@ impl StoreData {
             data,
             data_name,
             memory: None,
+            allocator: None,
             observer: None,
         }
         .into_store(engine)
@@ -121,6 +125,7 @@ impl StoreData {
         data.limiter.total = 0;
         data.limiter.table_elements = 0;
         data.memory = None;
+        data.allocator = None;
         data.into_store(&engine)
     }
 
@@ -173,6 +178,11 @@ impl HostView for StoreData {
     #[inline]
     fn memory(&self) -> Option<Memory> {
         self.memory
+    }
+
+    #[inline]
+    fn allocator(&mut self) -> &mut Option<Allocator> {
+        &mut self.allocator
     }
 
     #[inline]

@@ -165,21 +165,6 @@ const RUST_KINDS_OUT: &str = "put 1\nput 2\nget 4 blue....\nget -1\nlog 2 hello 
      shift [Point { x: 1.5, y: 1.0 }, Point { x: 3.5, y: 3.0 }]\n\
      centroid 2 Point { x: 2.5, y: 2.0 }\nowned 6006\nchecked_div 3\nsquares [0, 1, 4, 9]\n";
 
-/// A guest's committed copy of generated bindings (`rel` below the root) must be what the
-/// generator gives today; `LUCET_WASI_BLESS=1` rewrites it.
-fn assert_committed(rel: &str, generated: &str) {
-    let committed = root().join(rel);
-    if std::env::var_os("LUCET_WASI_BLESS").is_some() {
-        std::fs::write(&committed, generated).unwrap();
-    }
-    assert_eq!(
-        std::fs::read_to_string(&committed).unwrap(),
-        generated,
-        "{} is stale: rerun with LUCET_WASI_BLESS=1",
-        committed.display()
-    );
-}
-
 #[test]
 fn rust_guest_from_generated_externs_sees_every_kind() {
     // The guest's declarations are the generated ones, committed: they must match.

@@ -15,6 +15,7 @@ mod fs;
 mod hostcall;
 mod library;
 mod macro_ui;
+mod owned;
 mod poll_sockets;
 mod reactor;
 mod sdk;

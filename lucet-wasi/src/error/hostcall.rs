@@ -60,6 +60,35 @@ pub enum HostcallError {
     /// The function reads guest memory, but the guest exports no `memory`.
     #[error("the guest exports no memory")]
     NoMemory,
+    /// The function returns an owned value, but the guest exports no allocator to place
+    /// it with: `cabi_realloc(old_ptr, old_size, align, new_size) -> ptr` (the generated
+    /// bindings define one). Linking checks for it first, so this is rare.
+    #[error("returns an owned value, but the guest exports no `cabi_realloc(i32, i32, i32, i32) -> i32` to place it with")]
+    NoAllocator,
+    /// The guest's allocator could not give the bytes an owned result needs: it returned
+    /// 0, or the result is larger than a 32-bit memory can hold.
+    #[error(
+        "the guest's `cabi_realloc` could not allocate {size} bytes (align {align}) for the result"
+    )]
+    AllocFailed {
+        /// The bytes asked for.
+        size: u64,
+        /// Their alignment.
+        align: u32,
+    },
+    /// The guest's allocator returned memory the result cannot be placed in: outside the
+    /// guest's memory, or misaligned.
+    #[error("the guest's `cabi_realloc` returned {ptr:#x} for {size} bytes (align {align}), which is not an aligned range of the guest's {memory}-byte memory")]
+    BadAllocation {
+        /// What it returned.
+        ptr: u32,
+        /// The bytes asked for.
+        size: u32,
+        /// Their alignment.
+        align: u32,
+        /// The memory's size in bytes.
+        memory: usize,
+    },
     /// The instance's embedder data is not of the type the function takes.
     #[error("needs embedder data of type `{expected}`, but the instance was given `{found}` (set it with `.data(...)`)")]
     WrongData {

@@ -24,7 +24,7 @@ pub use guest_type::GuestType;
 pub use memory::GuestMemory;
 pub use set::HostcallSet;
 #[doc(hidden)]
-pub use signature::{Param, ParamKind, Scalar, Signature};
+pub use signature::{Owned, Param, ParamKind, Returns, Scalar, Signature};
 
 use crate::Error;
 use std::any::{Any, TypeId};
@@ -53,9 +53,19 @@ pub struct Hostcall {
     asynchronous: bool,
 }
 
-/// Adds a host function to a linker of stores with data `S`; `true`: the variant that
-/// counts and traces calls ([`private::HostView::observe`]).
-pub type LinkFn<S> = fn(&mut Linker<S>, bool) -> wasmtime::Result<()>;
+/// Adds a host function to a linker of stores with data `S`, as `LinkMode` asks.
+pub type LinkFn<S> = fn(&mut Linker<S>, LinkMode) -> wasmtime::Result<()>;
+
+/// How a host function is linked.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LinkMode {
+    /// The variant that counts and traces calls ([`private::HostView::observe`]).
+    pub observed: bool,
+    /// For an instance run async: a function that calls back into the guest (to place
+    /// an owned result) is linked async.
+    pub asynchronous: bool,
+}
 
 /// The embedder data type a host function takes.
 #[derive(Clone, Copy)]
@@ -86,11 +96,16 @@ impl Hostcall {
         self.asynchronous
     }
 
-    /// Adds the function to `linker` (in the observed variant, if `observed`).
+    /// Whether it returns an owned value (placed with the guest's allocator).
+    pub(crate) fn returns_owned(&self) -> bool {
+        matches!(self.sig.returns, Returns::Owned { .. })
+    }
+
+    /// Adds the function to `linker`, as `mode` asks.
     pub(crate) fn add_to_linker<S: 'static>(
         &self,
         linker: &mut Linker<S>,
-        observed: bool,
+        mode: LinkMode,
     ) -> Result<(), Error> {
         let Some(link) = self.link.downcast_ref::<LinkFn<S>>() else {
             return Err(Error::internal(format!(
@@ -98,7 +113,7 @@ impl Hostcall {
                 self.sig.function
             )));
         };
-        link(linker, observed).map_err(|source| Error::Link {
+        link(linker, mode).map_err(|source| Error::Link {
             import: Some(self.sig.function.to_string()),
             source: source.into(),
         })

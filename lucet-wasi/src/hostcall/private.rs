@@ -4,11 +4,13 @@
 
 #[cfg(feature = "async")]
 mod async_call;
+mod owned;
 use super::*;
-pub use super::{LinkFn, Param, ParamKind, Scalar, Signature};
+pub use super::{LinkFn, LinkMode, Owned, Param, ParamKind, Returns, Scalar, Signature};
 use crate::wasi::{RawValue, WasiCtx};
 #[cfg(feature = "async")]
 pub use async_call::*;
+pub use owned::*;
 use wasmtime::Memory;
 pub use wasmtime::Result as WasmResult;
 
@@ -18,6 +20,9 @@ pub trait HostView: Sized + Send + 'static {
     /// The guest's exported `memory`, cached at instantiation (`None` before: it is then
     /// looked up by name).
     fn memory(&self) -> Option<Memory>;
+
+    /// Where the guest's allocator is kept once looked up (see [`owned`]).
+    fn allocator(&mut self) -> &mut Option<Allocator>;
 
     /// The embedder data and the guest's WASI context, borrowed together.
     fn parts(&mut self) -> HostParts<'_>;
@@ -104,14 +109,7 @@ pub fn enter<S: HostView, R>(
     sig: &'static Signature,
     body: impl FnOnce(Frame<'_, S>) -> Result<R, HostcallError>,
 ) -> wasmtime::Result<R> {
-    let memory = caller
-        .data()
-        .memory()
-        .or_else(|| match caller.get_export("memory") {
-            Some(wasmtime::Extern::Memory(m)) => Some(m),
-            _ => None,
-        });
-    let frame = match memory {
+    let frame = match guest_memory(caller) {
         Some(m) => {
             let (bytes, store) = m.data_and_store_mut(&mut *caller);
             Frame {
@@ -131,10 +129,27 @@ pub fn enter<S: HostView, R>(
             message: panic_message(&*panic),
         },
     };
-    Err(wasmtime::Error::new(HostcallFailed {
+    Err(failed(sig, cause))
+}
+
+/// The guest's exported memory: cached, or looked up by name before it is.
+#[inline]
+fn guest_memory<S: HostView>(caller: &mut Caller<'_, S>) -> Option<Memory> {
+    caller
+        .data()
+        .memory()
+        .or_else(|| match caller.get_export("memory") {
+            Some(wasmtime::Extern::Memory(m)) => Some(m),
+            _ => None,
+        })
+}
+
+/// The error that ends the instance when the host function `sig` fails with `cause`.
+fn failed(sig: &'static Signature, cause: HostcallError) -> wasmtime::Error {
+    wasmtime::Error::new(HostcallFailed {
         function: sig.function,
         cause,
-    }))
+    })
 }
 
 /// The embedder data as the function's `&mut T` parameter.

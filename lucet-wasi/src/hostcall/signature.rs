@@ -17,8 +17,54 @@ pub struct Signature {
     pub doc: &'static str,
     /// The guest-visible parameters, in order (the data or context parameter excluded).
     pub params: &'static [Param],
-    /// The result, if any.
-    pub result: Option<Scalar>,
+    /// What it returns.
+    pub returns: Returns,
+}
+
+/// What a host function returns to the guest.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub enum Returns {
+    /// Nothing.
+    Nothing,
+    /// One wasm value.
+    Scalar(Scalar),
+    /// An owned list or string (`Vec<T>`, `String`, or either in an `Option`): placed in
+    /// memory the guest's `cabi_realloc` allocates, its pointer and length written to a
+    /// return area the guest passes as a last parameter. An optional one also returns
+    /// whether it is there (an `i32`, 0 or 1).
+    Owned {
+        /// What it holds.
+        elem: Owned,
+        /// Whether it is an `Option`.
+        optional: bool,
+    },
+}
+
+impl Returns {
+    /// The scalar result, if it is one.
+    pub fn scalar(self) -> Option<Scalar> {
+        match self {
+            Returns::Scalar(s) => Some(s),
+            Returns::Owned { optional: true, .. } => Some(Scalar::Bool),
+            _ => None,
+        }
+    }
+}
+
+/// What an owned result holds.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub enum Owned {
+    /// UTF-8 text (`String`): pointer and byte length.
+    Str,
+    /// A list (`Vec<T>`): pointer and element count.
+    List {
+        /// Element type name in C.
+        c: &'static str,
+        /// Element type name in Rust.
+        rust: &'static str,
+    },
 }
 
 /// One guest-visible parameter.

@@ -2,7 +2,8 @@
 //! once per module, against the host functions a builder adds per instance, for sync
 //! or async runs, plain or observed; and the errors a link reports.
 
-use crate::hostcall::HostcallSet;
+use crate::hostcall::private::ALLOCATOR;
+use crate::hostcall::{HostcallSet, LinkMode};
 use crate::module::Module;
 use crate::store::StoreData;
 use crate::wasi::{self, Glue};
@@ -21,7 +22,7 @@ pub(crate) struct Linkers {
 }
 
 /// How an instance is linked.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 pub(crate) struct Linking {
     /// For async runs: the WASI calls that wait are async, async host functions allowed.
     pub(crate) asynchronous: bool,
@@ -39,7 +40,7 @@ impl Module {
     /// instance is built.
     pub fn with_hostcalls(&self, hostcalls: &HostcallSet) -> Result<Module, Error> {
         let all = self.hostcalls_with(hostcalls);
-        let pre = self.link_with(self.wasi_linker()?.clone(), &all, false)?;
+        let pre = self.link_with(self.wasi_linker()?.clone(), &all, Linking::default())?;
         Ok(self.relinked(pre, all))
     }
 
@@ -64,7 +65,7 @@ impl Module {
                 if asynchronous {
                     self.add_async_glue(&mut linker, true)?;
                 }
-                self.link_with(linker, &self.hostcalls_with(extra), true)
+                self.link_with(linker, &self.hostcalls_with(extra), linking)
             }
             Linking {
                 observed: false,
@@ -74,7 +75,7 @@ impl Module {
                     return self.instance_pre().cloned();
                 }
                 let linker = self.wasi_linker()?.clone();
-                self.link_with(linker, &self.hostcalls_with(extra), false)
+                self.link_with(linker, &self.hostcalls_with(extra), linking)
             }
             Linking {
                 observed: false,
@@ -119,7 +120,14 @@ impl Module {
                         .clone()
                 }
             };
-            let pre = self.link_with(linker, &self.hostcalls_with(extra), false)?;
+            let pre = self.link_with(
+                linker,
+                &self.hostcalls_with(extra),
+                Linking {
+                    asynchronous: true,
+                    observed: false,
+                },
+            )?;
             if extra.is_empty() {
                 return Ok(self.pre_async.get_or_init(|| pre).clone());
             }
@@ -158,12 +166,17 @@ impl Module {
         &self,
         mut linker: Linker<StoreData>,
         hostcalls: &HostcallSet,
-        observed: bool,
+        linking: Linking,
     ) -> Result<InstancePre<StoreData>, Error> {
         hostcalls.check_unique()?;
+        let mode = LinkMode {
+            observed: linking.observed,
+            asynchronous: linking.asynchronous,
+        };
         for h in hostcalls.iter() {
-            h.add_to_linker(&mut linker, observed)?;
+            h.add_to_linker(&mut linker, mode)?;
         }
+        self.check_allocator(hostcalls)?;
         linker
             .instantiate_pre(&self.inner)
             .map_err(|e| self.link_error(&linker, hostcalls, e))
@@ -174,6 +187,45 @@ impl Module {
         let mut all = self.hostcalls.as_deref().cloned().unwrap_or_default();
         extra.iter().for_each(|h| all.push(*h));
         all
+    }
+
+    /// A host function returning an owned value places it with the guest's allocator:
+    /// a guest that imports one must export `cabi_realloc` with the right type.
+    fn check_allocator(&self, hostcalls: &HostcallSet) -> Result<(), Error> {
+        let Some(h) = hostcalls.iter().find(|h| {
+            h.returns_owned()
+                && self
+                    .inner
+                    .imports()
+                    .any(|i| i.module() == h.module() && i.name() == h.name())
+        }) else {
+            return Ok(());
+        };
+        let i32 = wasmtime::ValType::I32;
+        let ok = match self.inner.get_export(ALLOCATOR) {
+            Some(ExternType::Func(f)) => {
+                f.params().len() == 4
+                    && f.params().all(|p| p.matches(&i32))
+                    && f.results().len() == 1
+                    && f.results().all(|r| r.matches(&i32))
+            }
+            _ => false,
+        };
+        if ok {
+            return Ok(());
+        }
+        let sig = h.signature();
+        Err(Error::Link {
+            import: Some(sig.function.to_string()),
+            source: format!(
+                "the host function `{}` returns an owned value, which is placed in memory the \
+                 guest allocates: the guest must export `{ALLOCATOR}(old_ptr: i32, old_size: i32, \
+                 align: i32, new_size: i32) -> i32` (the generated C header and Rust bindings \
+                 define one)",
+                sig.rust
+            )
+            .into(),
+        })
     }
 
     /// A sync instance cannot take an async host function.

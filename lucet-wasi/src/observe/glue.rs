@@ -112,7 +112,7 @@ impl Observer {
                 let result = call(caller);
                 let took = start.elapsed();
                 let raw = result.as_ref().map(|r| r.raw());
-                match sig.result {
+                match sig.returns.scalar() {
                     Some(s) => t.end(
                         raw,
                         took,

@@ -182,3 +182,18 @@ pub fn printed_args(stdout: &str) -> Vec<String> {
         })
         .collect()
 }
+
+/// A guest's committed copy of generated bindings (`rel` below the root) must be what the
+/// generator gives today; `LUCET_WASI_BLESS=1` rewrites it.
+pub fn assert_committed(rel: &str, generated: &str) {
+    let committed = root().join(rel);
+    if std::env::var_os("LUCET_WASI_BLESS").is_some() {
+        std::fs::write(&committed, generated).unwrap();
+    }
+    assert_eq!(
+        std::fs::read_to_string(&committed).unwrap(),
+        generated,
+        "{} is stale: rerun with LUCET_WASI_BLESS=1",
+        committed.display()
+    );
+}

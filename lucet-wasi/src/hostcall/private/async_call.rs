@@ -3,7 +3,8 @@
 //! `.await` (guest memory cannot be borrowed across it); its future is polled on the
 //! guest's fiber, with panics caught like those of sync host functions.
 
-use super::{panic_message, HostcallFailed, Signature};
+use super::owned::{allocator, request, write};
+use super::{enter, failed, panic_message, return_area, Frame, HostOwned, Signature};
 use super::{HostParts, HostReturn, HostView};
 use crate::hostcall::HostcallError;
 use std::any::Any;
@@ -60,9 +61,64 @@ pub async fn finish<R: HostReturn>(
     Err(failed(sig, cause))
 }
 
-fn failed(sig: &'static Signature, cause: HostcallError) -> wasmtime::Error {
-    wasmtime::Error::new(HostcallFailed {
-        function: sig.function,
-        cause,
-    })
+/// Awaits an async host function's future as [`finish`] does, for an owned result: its
+/// elements, to place with [`place_async`].
+pub async fn finish_owned<O: HostOwned>(
+    sig: &'static Signature,
+    future: impl Future<Output = O>,
+) -> wasmtime::Result<Option<O::Items>> {
+    let mut future = std::pin::pin!(future);
+    let polled = poll_fn(
+        |cx| match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+            Ok(Poll::Ready(r)) => Poll::Ready(Ok(r)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(panic) => Poll::Ready(Err(panic)),
+        },
+    )
+    .await;
+    let cause = match polled {
+        Ok(r) => match r.into_items() {
+            Ok(items) => return Ok(items),
+            Err(cause) => cause,
+        },
+        Err(panic) => HostcallError::Panicked {
+            message: panic_message(&*panic),
+        },
+    };
+    Err(failed(sig, cause))
+}
+
+/// [`owned`](super::owned) for an instance run async, where the guest's allocator is
+/// called async.
+pub async fn owned_async<S: HostView, O: HostOwned>(
+    caller: &mut Caller<'_, S>,
+    sig: &'static Signature,
+    ret: u32,
+    body: impl FnOnce(Frame<'_, S>) -> Result<O, HostcallError>,
+) -> wasmtime::Result<O::Wasm> {
+    return_area(caller, sig, ret)?;
+    let items = enter(caller, sig, |frame| body(frame)?.into_items())?;
+    place_async::<S, O>(caller, sig, ret, items).await
+}
+
+/// [`place`](super::place) for an instance run async.
+pub async fn place_async<S: HostView, O: HostOwned>(
+    caller: &mut Caller<'_, S>,
+    sig: &'static Signature,
+    ret: u32,
+    items: Option<O::Items>,
+) -> wasmtime::Result<O::Wasm> {
+    let Some(items) = items else {
+        return Ok(O::wasm(false));
+    };
+    let ptr = match request::<O::Elem>(items.as_ref().len()).map_err(|c| failed(sig, c))? {
+        None => 0,
+        Some(args) => {
+            allocator(caller, sig)?
+                .call_async(&mut *caller, args)
+                .await?
+        }
+    };
+    write(caller, sig, ret, items.as_ref(), ptr)?;
+    Ok(O::wasm(true))
 }
