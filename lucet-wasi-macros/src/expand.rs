@@ -120,11 +120,14 @@ pub fn hostcall(hc: &Hostcall<'_>) -> TokenStream {
             }
             Kind::Slice { elem, mutable } | Kind::Ref { elem, mutable } => {
                 let is_slice = matches!(param.kind, Kind::Slice { .. });
+                // The element type is named only as `<T as GuestType>`, so that one that
+                // is not gets one error (the calls take the trait's witness, no bound).
+                let w = quote!(<#elem as ::lucet_wasi::GuestType>::WITNESS);
                 let take = match (is_slice, *mutable) {
-                    (true, false) => quote!(take_slice::<#elem>(#arg, #a, #n)),
-                    (true, true) => quote!(take_slice_mut::<#elem>(#arg, #a, #n)),
-                    (false, false) => quote!(take_ref::<#elem>(#arg, #a)),
-                    (false, true) => quote!(take_mut::<#elem>(#arg, #a)),
+                    (true, false) => quote!(take_slice(#arg, #a, #n, #w)),
+                    (true, true) => quote!(take_slice_mut(#arg, #a, #n, #w)),
+                    (false, false) => quote!(take_ref(#arg, #a, #w)),
+                    (false, true) => quote!(take_mut(#arg, #a, #w)),
                 };
                 borrows.push(quote!(let #v = __frame.memory.#take?;));
                 let described = if is_slice {
@@ -153,7 +156,8 @@ pub fn hostcall(hc: &Hostcall<'_>) -> TokenStream {
                 raw.push(quote!(#a));
                 raw.push(quote!(#n));
                 wasm_types.push(quote!(u32, u32));
-                copies.push(quote!(let #v = __frame.memory.copy_vec::<#elem>(#arg, #a, #n)?;));
+                let w = quote!(<#elem as ::lucet_wasi::GuestType>::WITNESS);
+                copies.push(quote!(let #v = __frame.memory.copy_vec(#arg, #a, #n, #w)?;));
                 quote!(#p::ParamKind::Slice {
                     c: <#elem as ::lucet_wasi::GuestType>::C_NAME,
                     rust: <#elem as ::lucet_wasi::GuestType>::RUST_NAME,

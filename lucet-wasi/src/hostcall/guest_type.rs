@@ -1,5 +1,7 @@
 //! [`GuestType`]: plain data shared with the guest as it is.
 
+use std::marker::PhantomData;
+
 /// Plain data that can be read from and written to guest memory as it is: every bit
 /// pattern is a valid value, there is no padding, and the layout is the guest's
 /// (little-endian, `#[repr(C)]`). Implemented for the integer and float types; derive it for your own `#[repr(C)]` structs with
@@ -21,7 +23,23 @@ pub unsafe trait GuestType: Copy + 'static {
     /// The type's name in generated Rust guest bindings.
     #[doc(hidden)]
     const RUST_NAME: &'static str;
+    /// Proof that `Self` is a `GuestType`, for the generated code (which then names the
+    /// trait once per argument, so that a type that is not one gets one error).
+    #[doc(hidden)]
+    const WITNESS: Witness<Self> = Witness(PhantomData);
 }
+
+/// Proof that `T` is a [`GuestType`]: only the trait makes one.
+#[doc(hidden)]
+pub struct Witness<T: ?Sized>(PhantomData<fn() -> T>);
+
+impl<T: ?Sized> Clone for Witness<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: ?Sized> Copy for Witness<T> {}
 
 macro_rules! guest_primitive {
     ($($t:ty => $c:literal),* $(,)?) => {$(

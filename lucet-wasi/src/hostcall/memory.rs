@@ -1,6 +1,6 @@
 //! Guest memory as a host function sees it: bounds-, alignment- and alias-checked views.
 
-use super::guest_type::GuestType;
+use super::guest_type::{GuestType, Witness};
 use crate::error::HostcallError;
 use std::marker::PhantomData;
 use std::mem::{align_of, size_of};
@@ -220,11 +220,12 @@ impl<'a> GuestMemory<'a> {
 
     /// Borrows argument `arg`: `count` values of `T` at `ptr`, for the whole call.
     #[doc(hidden)]
-    pub fn take_slice<T: GuestType>(
+    pub fn take_slice<T>(
         &mut self,
         arg: &'static str,
         ptr: u32,
         count: u32,
+        _: Witness<T>,
     ) -> Result<&'a [T], HostcallError> {
         let (start, end) = self.range::<T>(Some(arg), ptr, count, true, false)?;
         self.hold(arg, start, end, false)?;
@@ -234,11 +235,12 @@ impl<'a> GuestMemory<'a> {
 
     /// Borrows argument `arg` mutably: `count` values of `T` at `ptr`, for the whole call.
     #[doc(hidden)]
-    pub fn take_slice_mut<T: GuestType>(
+    pub fn take_slice_mut<T>(
         &mut self,
         arg: &'static str,
         ptr: u32,
         count: u32,
+        _: Witness<T>,
     ) -> Result<&'a mut [T], HostcallError> {
         let (start, end) = self.range::<T>(Some(arg), ptr, count, true, true)?;
         self.hold(arg, start, end, true)?;
@@ -255,36 +257,39 @@ impl<'a> GuestMemory<'a> {
         ptr: u32,
         len: u32,
     ) -> Result<&'a str, HostcallError> {
-        utf8(Some(arg), ptr, self.take_slice(arg, ptr, len)?)
+        utf8(Some(arg), ptr, self.take_slice(arg, ptr, len, u8::WITNESS)?)
     }
 
     /// Borrows argument `arg`: the `T` at `ptr`.
     #[doc(hidden)]
-    pub fn take_ref<T: GuestType>(
+    pub fn take_ref<T>(
         &mut self,
         arg: &'static str,
         ptr: u32,
+        witness: Witness<T>,
     ) -> Result<&'a T, HostcallError> {
-        Ok(&self.take_slice(arg, ptr, 1)?[0])
+        Ok(&self.take_slice(arg, ptr, 1, witness)?[0])
     }
 
     /// Borrows argument `arg` mutably: the `T` at `ptr`.
     #[doc(hidden)]
-    pub fn take_mut<T: GuestType>(
+    pub fn take_mut<T>(
         &mut self,
         arg: &'static str,
         ptr: u32,
+        witness: Witness<T>,
     ) -> Result<&'a mut T, HostcallError> {
-        Ok(&mut self.take_slice_mut(arg, ptr, 1)?[0])
+        Ok(&mut self.take_slice_mut(arg, ptr, 1, witness)?[0])
     }
 
     /// Copies argument `arg`: `count` values of `T` at `ptr` (at most the memory's size).
     #[doc(hidden)]
-    pub fn copy_vec<T: GuestType>(
+    pub fn copy_vec<T>(
         &self,
         arg: &'static str,
         ptr: u32,
         count: u32,
+        _: Witness<T>,
     ) -> Result<Vec<T>, HostcallError> {
         let (start, end) = self.range::<T>(Some(arg), ptr, count, false, false)?;
         let mut out: Vec<T> = Vec::with_capacity(count as usize);
@@ -309,10 +314,12 @@ impl<'a> GuestMemory<'a> {
         ptr: u32,
         len: u32,
     ) -> Result<String, HostcallError> {
-        String::from_utf8(self.copy_vec(arg, ptr, len)?).map_err(|e| HostcallError::NotUtf8 {
-            arg: Some(arg),
-            ptr,
-            valid_up_to: e.utf8_error().valid_up_to(),
+        String::from_utf8(self.copy_vec(arg, ptr, len, u8::WITNESS)?).map_err(|e| {
+            HostcallError::NotUtf8 {
+                arg: Some(arg),
+                ptr,
+                valid_up_to: e.utf8_error().valid_up_to(),
+            }
         })
     }
 }
@@ -340,8 +347,8 @@ mod tests {
         let mut m = GuestMemory::new(&mut bytes);
         assert_eq!(m.take_str("s", 8, 5).unwrap(), "hello");
         // Shared borrows may overlap; a mutable one may not.
-        assert_eq!(m.take_slice::<u8>("t", 10, 2).unwrap(), b"ll");
-        let e = m.take_slice_mut::<u8>("out", 12, 4).unwrap_err();
+        assert_eq!(m.take_slice("t", 10, 2, u8::WITNESS).unwrap(), b"ll");
+        let e = m.take_slice_mut("out", 12, 4, u8::WITNESS).unwrap_err();
         assert!(matches!(
             e,
             HostcallError::Overlap {
@@ -349,7 +356,7 @@ mod tests {
                 other: "s"
             }
         ));
-        let out = m.take_slice_mut::<u8>("out", 16, 4).unwrap();
+        let out = m.take_slice_mut("out", 16, 4, u8::WITNESS).unwrap();
         out.copy_from_slice(b"abcd");
         assert!(matches!(
             m.read::<u32>(16),
@@ -361,26 +368,29 @@ mod tests {
         ));
         assert_eq!(m.read::<u8>(9).unwrap(), b'e');
         assert!(matches!(
-            m.take_slice::<u32>("x", 2, 1),
+            m.take_slice("x", 2, 1, u32::WITNESS),
             Err(HostcallError::Misaligned { align: 4, .. })
         ));
         assert!(matches!(
-            m.take_slice::<u8>("x", 60, 5),
+            m.take_slice("x", 60, 5, u8::WITNESS),
             Err(HostcallError::OutOfBounds { memory: 64, .. })
         ));
         assert!(matches!(
-            m.take_slice::<u64>("x", 8, u32::MAX),
+            m.take_slice("x", 8, u32::MAX, u64::WITNESS),
             Err(HostcallError::OutOfBounds { .. })
         ));
         // Empty ranges are fine anywhere, even past the end.
-        assert!(m.take_slice_mut::<u8>("e", u32::MAX, 0).unwrap().is_empty());
+        assert!(m
+            .take_slice_mut("e", u32::MAX, 0, u8::WITNESS)
+            .unwrap()
+            .is_empty());
         assert_eq!(m.copy_string("s", 40, 2).unwrap(), "\0\0");
         m.write(30, &0xffu8).unwrap();
         assert!(matches!(
             m.copy_string("s", 29, 3),
             Err(HostcallError::NotUtf8 { valid_up_to: 1, .. })
         ));
-        assert_eq!(m.copy_vec::<u8>("v", 8, 2).unwrap(), b"he");
+        assert_eq!(m.copy_vec("v", 8, 2, u8::WITNESS).unwrap(), b"he");
     }
 
     /// Before: after 16 held ranges `hold` stopped recording, so a 17th range could be
@@ -390,18 +400,21 @@ mod tests {
         let mut bytes = vec![0u8; 4096];
         let mut m = GuestMemory::new(&mut bytes);
         for i in 0..MAX_HELD as u32 {
-            m.take_slice::<u8>("a", i * 8, 4).unwrap();
+            m.take_slice("a", i * 8, 4, u8::WITNESS).unwrap();
         }
-        let e = m.take_slice_mut::<u8>("b", 2000, 4).unwrap_err();
+        let e = m.take_slice_mut("b", 2000, 4, u8::WITNESS).unwrap_err();
         assert!(
             matches!(e, HostcallError::TooManyBorrows { arg: "b", max: 16 }),
             "{e:?}"
         );
-        assert!(m.take_slice::<u8>("c", 3000, 1).is_err());
+        assert!(m.take_slice("c", 3000, 1, u8::WITNESS).is_err());
         // A range that stays untracked cannot be handed out twice.
-        assert!(m.take_slice_mut::<u8>("d", 2000, 4).is_err());
+        assert!(m.take_slice_mut("d", 2000, 4, u8::WITNESS).is_err());
         // Empty ranges need no slot.
-        assert!(m.take_slice_mut::<u8>("e", 100, 0).unwrap().is_empty());
+        assert!(m
+            .take_slice_mut("e", 100, 0, u8::WITNESS)
+            .unwrap()
+            .is_empty());
     }
 
     #[test]

@@ -159,7 +159,7 @@ pub fn return_area<S: HostView>(
         return Err(failed(sig, HostcallError::NoMemory));
     };
     GuestMemory::new(memory.data_mut(caller))
-        .take_slice_mut::<u32>(RETURN_AREA, ret, 2)
+        .take_slice_mut(RETURN_AREA, ret, 2, u32::WITNESS)
         .map_err(|cause| failed(sig, cause))?;
     Ok(())
 }
@@ -245,7 +245,7 @@ pub(super) fn write<S: HostView, T: GuestType>(
                 },
             ));
         }
-        match guest.take_slice_mut::<T>(ALLOCATOR, ptr, count) {
+        match guest.take_slice_mut(ALLOCATOR, ptr, count, T::WITNESS) {
             Ok(dst) => dst.copy_from_slice(items),
             Err(_) => {
                 return Err(failed(
@@ -261,7 +261,7 @@ pub(super) fn write<S: HostView, T: GuestType>(
         }
     }
     let area = guest
-        .take_slice_mut::<u32>(RETURN_AREA, ret, 2)
+        .take_slice_mut(RETURN_AREA, ret, 2, u32::WITNESS)
         .map_err(|cause| failed(sig, cause))?;
     area.copy_from_slice(&[ptr, count]);
     Ok(())
