@@ -3,15 +3,13 @@
 //!
 //! ```text
 //! cargo run --example plugin -- PLUGIN.wasm [ARGS...]   # run a plugin
-//! cargo run --example plugin -- --c-header              # print its C import header
-//! cargo run --example plugin -- --rust-bindings         # print its safe Rust functions
-//! cargo run --example plugin -- --rust-externs          # print the raw Rust declarations
+//! cargo run --example plugin -- --bindings DIR          # write DIR/plugin_imports.{h,rs}
 //! ```
 //!
-//! Plugins: `examples/plugin/plugin.c` (build it against the printed header:
-//! `clang-19 --target=wasm32-wasi --sysroot=/usr -I DIR -o plugin.wasm examples/plugin/plugin.c`)
-//! and `examples/plugin/plugin.rs` (Rust, calling the printed safe functions, kept in
-//! `examples/plugin/plugin_imports.rs`; built by the tests for wasm32-wasip1).
+//! Plugins: `examples/plugin/plugin.c` and `examples/plugin/plugin.rs`, built against
+//! the bindings written into `examples/plugin` (C:
+//! `clang-19 --target=wasm32-wasi --sysroot=/usr -o plugin.wasm examples/plugin/plugin.c`;
+//! Rust: a bin of tests/guests/rust, for wasm32-wasip1).
 
 use lucet_wasi::{hostcall, hostcalls, HostContext, HostcallSet, WasiInstance};
 use std::collections::HashMap;
@@ -52,12 +50,13 @@ fn functions() -> HostcallSet {
     hostcalls![put, get, log, scale]
 }
 
-fn main() -> Result<(), lucet_wasi::Error> {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
-        Some("--c-header") => print!("{}", functions().c_header()),
-        Some("--rust-bindings") => print!("{}", functions().rust_bindings()),
-        Some("--rust-externs") => print!("{}", functions().rust_externs()),
+        Some("--bindings") => {
+            let dir = args.get(1).map_or(".", String::as_str);
+            functions().write_bindings(dir, "plugin_imports")?;
+        }
         Some(plugin) => {
             let mut instance = WasiInstance::builder()
                 .module_file(plugin)?
@@ -81,7 +80,7 @@ fn main() -> Result<(), lucet_wasi::Error> {
             println!("host: plugin exited with {}", exit.code());
         }
         None => {
-            eprintln!("usage: plugin PLUGIN.wasm [ARGS...] | --c-header | --rust-bindings | --rust-externs");
+            eprintln!("usage: plugin PLUGIN.wasm [ARGS...] | --bindings DIR");
             std::process::exit(2);
         }
     }

@@ -1,10 +1,10 @@
 /* A plugin in C: stores its arguments in the host's key-value store, reads one back,
- * logs, and scales a number. Build it against the header the example prints:
- *   cargo run --example plugin -- --c-header > DIR/plugin.h */
+ * logs, and scales a number. Its imports are declared by the header the example writes:
+ *   cargo run --example plugin -- --bindings examples/plugin */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "plugin.h"
+#include "plugin_imports.h"
 
 int main(int argc, char **argv) {
     for (int i = 1; i + 1 < argc; i += 2) {

@@ -1,6 +1,6 @@
 //! The Rust plugin of examples/plugin.rs: the same program as examples/plugin/plugin.c,
-//! calling its imports through the safe functions `plugin --rust-bindings` prints
-//! (plugin_imports.rs). Built for wasm32-wasip1 as a bin of tests/guests/rust.
+//! calling its imports through the safe functions `plugin --bindings examples/plugin`
+//! writes (plugin_imports.rs). Built for wasm32-wasip1 as a bin of tests/guests/rust.
 
 include!("plugin_imports.rs");
 

@@ -155,6 +155,26 @@ macro_rules! __hostcall_async_link {
 /// none for `()`, one value for a scalar (`bool` → `i32` 0 or 1), and for `Result<R, E>`
 /// that of `R`.
 ///
+/// **Owned results**: `Vec<T>`, `String`, `Option<Vec<T>>` or `Option<String>` (each also
+/// in a `Result`) are placed in memory the guest allocates with its exported
+/// `cabi_realloc(old_ptr, old_size, align, new_size) -> ptr`; the guest passes a last
+/// `i32` pointing at two `u32`s where the pointer and the length go, and owns the memory.
+/// The generated bindings do all of it (Rust: `-> Option<Vec<u8>>`; C: a return area
+/// whose `ptr` the caller frees) and define the allocator:
+///
+/// ```
+/// use lucet_wasi::{hostcall, hostcalls};
+/// /// The value of `key`, if there is one.
+/// #[hostcall(module = "kv")]
+/// fn get(key: &str) -> Option<Vec<u8>> {
+///     (key == "colour").then(|| b"blue".to_vec())
+/// }
+/// let rust = hostcalls![get].rust_bindings();
+/// assert!(rust.contains("pub fn get(key: &str) -> Option<Vec<u8>> {"));
+/// let c = hostcalls![get].c_header();
+/// assert!(c.contains("bool kv_get(const char *key, size_t key_len, lucet_wasi_list_u8_t *ret);"));
+/// ```
+///
 /// **Failures end the instance** (later runs and calls are [`Error::Ended`]; see
 /// [`WasiInstance::restart`]) with [`Error::HostFunction`] naming the function: a
 /// pointer or length outside guest memory ([`HostcallError::OutOfBounds`]), a misaligned

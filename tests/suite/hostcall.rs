@@ -446,6 +446,34 @@ fn builder_hostcalls_link_per_instance_and_refuse_duplicates() {
     );
 }
 
+/// `write_bindings` writes the header and the safe Rust bindings, and leaves a file
+/// whose content is current untouched (a build script can run it every build).
+#[test]
+fn write_bindings_writes_only_what_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("gen");
+    set().write_bindings(&out, "host").unwrap();
+    let (h, rs) = (out.join("host.h"), out.join("host.rs"));
+    assert_eq!(std::fs::read_to_string(&h).unwrap(), set().c_header());
+    assert_eq!(std::fs::read_to_string(&rs).unwrap(), set().rust_bindings());
+    let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+    for p in [&h, &rs] {
+        std::fs::File::options()
+            .write(true)
+            .open(p)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+    }
+    set().write_bindings(&out, "host").unwrap();
+    assert_eq!(std::fs::metadata(&h).unwrap().modified().unwrap(), old);
+    // A changed set rewrites them.
+    let smaller: HostcallSet = hostcalls![scale];
+    smaller.write_bindings(&out, "host").unwrap();
+    assert_eq!(std::fs::read_to_string(&h).unwrap(), smaller.c_header());
+    assert_ne!(std::fs::metadata(&rs).unwrap().modified().unwrap(), old);
+}
+
 #[test]
 fn hostcalls_stay_plain_functions() {
     let mut kv = Kv::default();
@@ -461,23 +489,22 @@ fn plugin_example() -> std::process::Command {
 
 #[test]
 fn plugin_example_runs_its_c_and_rust_plugins() {
-    let header = plugin_example().arg("--c-header").output().unwrap();
-    assert!(header.status.success());
+    // The committed bindings are what `--bindings` writes.
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("plugin.h"), &header.stdout).unwrap();
-    let include = format!("-I{}", dir.path().display());
-    let c = c_program(
-        &root().join("examples/plugin/plugin.c"),
-        "plugin",
-        &[&include],
-    );
-
-    let bindings = plugin_example().arg("--rust-bindings").output().unwrap();
-    assert_eq!(
-        String::from_utf8(bindings.stdout).unwrap(),
-        std::fs::read_to_string(root().join("examples/plugin/plugin_imports.rs")).unwrap(),
-        "examples/plugin/plugin_imports.rs is stale: regenerate it with `cargo run --example plugin -- --rust-bindings`"
-    );
+    let written = plugin_example()
+        .arg("--bindings")
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(written.success());
+    for file in ["plugin_imports.h", "plugin_imports.rs"] {
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(file)).unwrap(),
+            std::fs::read_to_string(root().join("examples/plugin").join(file)).unwrap(),
+            "examples/plugin/{file} is stale: `cargo run --example plugin -- --bindings examples/plugin`"
+        );
+    }
+    let c = c_program(&root().join("examples/plugin/plugin.c"), "plugin", &[]);
     let rust = rust_guest("plugin");
 
     for (wasm, language) in [(c, "C"), (rust, "Rust")] {

@@ -3,6 +3,7 @@
 
 use super::{HostcallSet, Owned, ParamKind, Returns, Scalar, Signature};
 use std::fmt::Write;
+use std::path::Path;
 
 impl Scalar {
     fn c(self) -> &'static str {
@@ -38,6 +39,35 @@ fn c_ident(s: &str) -> String {
 }
 
 impl HostcallSet {
+    /// Writes the guest bindings of the set into `dir`: `STEM.h` ([`c_header`](Self::c_header))
+    /// and `STEM.rs` ([`rust_bindings`](Self::rust_bindings)), each only if its content
+    /// changed, so that running it on every build rebuilds no guest needlessly. Call it
+    /// from a `--bindings DIR` flag of the host, from a test that keeps committed copies
+    /// current, or from the build script of a guest crate that can depend on the host's
+    /// functions:
+    ///
+    /// ```no_run
+    /// # use lucet_wasi::{hostcall, hostcalls};
+    /// # #[hostcall(module = "kv")]
+    /// # fn put(key: &str, value: &[u8]) -> u32 { 0 }
+    /// // build.rs
+    /// let out = std::env::var("OUT_DIR").unwrap();
+    /// hostcalls![put].write_bindings(&out, "host")?;
+    /// // in the guest: include!(concat!(env!("OUT_DIR"), "/host.rs"));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn write_bindings(&self, dir: impl AsRef<Path>, stem: &str) -> std::io::Result<()> {
+        let dir = dir.as_ref();
+        std::fs::create_dir_all(dir)?;
+        for (ext, text) in [("h", self.c_header()), ("rs", self.rust_bindings())] {
+            let path = dir.join(format!("{stem}.{ext}"));
+            if std::fs::read(&path).ok().as_deref() != Some(text.as_bytes()) {
+                std::fs::write(&path, text)?;
+            }
+        }
+        Ok(())
+    }
+
     /// A C header declaring every function of the set as a wasm import, for guests built
     /// with clang (`--target=wasm32-wasi`). Each function is named `MODULE_NAME` (`kv_put`,
     /// `env_log`), so imports from different modules cannot clash with each other or
