@@ -1,6 +1,7 @@
 //! Host functions taking every kind of argument `#[hostcall]` decodes: strings, byte and
 //! typed slices (shared and `&mut`, so overlaps), owned copies, structs by reference,
-//! floats and bools, the context's memory API, and an `Err` result.
+//! floats and bools, the context's memory API, an `Err` result, and owned results
+//! (placed with the guest's `cabi_realloc`).
 
 use lucet_wasi::{hostcall, hostcalls, GuestType, HostContext, HostcallSet};
 
@@ -100,9 +101,35 @@ fn fails(state: &mut State, x: u32) -> Result<u32, Odd> {
     }
 }
 
+/// An owned result: placed with the guest's allocator (a bump pointer in its memory,
+/// which other calls may overwrite).
+#[hostcall(module = "fz")]
+fn echo(s: &str, times: u32) -> String {
+    s.repeat(times as usize % 8)
+}
+
+/// An optional owned list of structs, or a failure.
+#[hostcall(module = "fz")]
+fn maybe(state: &mut State, n: u32) -> Result<Option<Vec<Pair>>, Odd> {
+    state.calls += 1;
+    match n % 3 {
+        0 => Ok(None),
+        1 => Ok(Some(
+            (0..n % 64)
+                .map(|i| Pair {
+                    a: i,
+                    b: n,
+                    c: u64::from(i) << 32,
+                })
+                .collect(),
+        )),
+        _ => Err(Odd(n)),
+    }
+}
+
 /// The set linked into the hostcall target's guest.
 pub fn set() -> HostcallSet {
-    hostcalls![str_len, owned, fill, copy, pair, pairs, scalars, context, fails]
+    hostcalls![str_len, owned, fill, copy, pair, pairs, scalars, context, fails, echo, maybe]
 }
 
 /// Their imports as the guest declares them: module, name, wasm parameters (`i` i32,
@@ -117,4 +144,6 @@ pub const IMPORTS: &[(&str, &str, &str, &str)] = &[
     ("fz", "scalars", "FfiI", "F"),
     ("fz", "context", "ii", "i"),
     ("fz", "fails", "i", "i"),
+    ("fz", "echo", "iiii", ""),
+    ("fz", "maybe", "ii", "i"),
 ];

@@ -230,9 +230,17 @@ fn guest_wat(extra: &[(&str, &str, &str, &str)]) -> String {
 {imports}
 (memory (export "memory") 2 2)
 (data (i32.const 0) "{data}")
+(data (i32.const 0x7ff0) "\00\80\00\00")
 (table {n} {n} funcref)
 (elem (i32.const 0) {elems})
 {thunks}
+;; The allocator owned results are placed with: a bump pointer kept at 0x7ff0 (from
+;; 0x8000), which the calls may overwrite.
+(func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
+  (local $at i32)
+  (local.set $at (i32.load (i32.const 0x7ff0)))
+  (i32.store (i32.const 0x7ff0) (i32.add (local.get $at) (local.get 3)))
+  (local.get $at))
 (func (export "run") (param $p i32) (param $n i32)
   (loop $next
     (if (i32.eqz (local.get $n)) (then (return)))
