@@ -21,7 +21,7 @@ pub trait HostView: Sized + Send + 'static {
     /// looked up by name).
     fn memory(&self) -> Option<Memory>;
 
-    /// Where the guest's allocator is kept once looked up (see [`owned`]).
+    /// Where the guest's allocator is kept once looked up (see `owned`).
     fn allocator(&mut self) -> &mut Option<Allocator>;
 
     /// The embedder data and the guest's WASI context, borrowed together.

@@ -88,7 +88,7 @@ pub async fn finish_owned<O: HostOwned>(
     Err(failed(sig, cause))
 }
 
-/// [`owned`](super::owned) for an instance run async, where the guest's allocator is
+/// `owned` for an instance run async, where the guest's allocator is
 /// called async.
 pub async fn owned_async<S: HostView, O: HostOwned>(
     caller: &mut Caller<'_, S>,
@@ -101,7 +101,7 @@ pub async fn owned_async<S: HostView, O: HostOwned>(
     place_async::<S, O>(caller, sig, ret, items).await
 }
 
-/// [`place`](super::place) for an instance run async.
+/// `place` for an instance run async.
 pub async fn place_async<S: HostView, O: HostOwned>(
     caller: &mut Caller<'_, S>,
     sig: &'static Signature,
