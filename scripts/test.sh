@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Runs the whole test suite of lucet-wasi, first installing what it needs if missing:
-# the wasm32-wasip1 Rust target (Rust guests), Debian's clang-19 + wasi-libc (C guests),
+# the wasm32-wasip1 and wasm32-wasip1-threads Rust targets (Rust guests), Debian's clang-19 + wasi-libc (C guests),
 # clang-22 and pip (the real-program corpus, tests/corpus.rs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! rustup target list --installed | grep -qx wasm32-wasip1; then
-    rustup target add wasm32-wasip1
-fi
+for target in wasm32-wasip1 wasm32-wasip1-threads; do
+    if ! rustup target list --installed | grep -qx "$target"; then
+        rustup target add "$target"
+    fi
+done
 for component in clippy rustfmt; do
     if ! rustup component list --installed | grep -q "^$component"; then
         rustup component add "$component"

@@ -19,5 +19,6 @@ mod owned;
 mod poll_sockets;
 mod reactor;
 mod sdk;
+mod threads;
 mod trace;
 mod wasm3;

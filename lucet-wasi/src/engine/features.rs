@@ -35,6 +35,9 @@ pub struct WasmFeatures {
     pub relaxed_simd: bool,
     /// `extended-const`: arithmetic in constant expressions.
     pub extended_const: bool,
+    /// `threads`: atomics and shared memories, which multi-threaded guests
+    /// (wasi-threads) need.
+    pub threads: bool,
 }
 
 impl Default for WasmFeatures {
@@ -48,13 +51,14 @@ impl Default for WasmFeatures {
             memory64: true,
             relaxed_simd: true,
             extended_const: true,
+            threads: true,
         }
     }
 }
 
 impl WasmFeatures {
     /// The switch names, in the order [`iter`](Self::iter) lists them.
-    pub const NAMES: [&'static str; 8] = [
+    pub const NAMES: [&'static str; 9] = [
         "exceptions",
         "gc",
         "tail-call",
@@ -63,6 +67,7 @@ impl WasmFeatures {
         "memory64",
         "relaxed-simd",
         "extended-const",
+        "threads",
     ];
 
     /// The switch called `name`, if there is one.
@@ -76,6 +81,7 @@ impl WasmFeatures {
             "memory64" => &mut self.memory64,
             "relaxed-simd" => &mut self.relaxed_simd,
             "extended-const" => &mut self.extended_const,
+            "threads" => &mut self.threads,
             _ => return None,
         })
     }
@@ -135,7 +141,10 @@ impl WasmFeatures {
             .wasm_multi_memory(self.multi_memory)
             .wasm_memory64(self.memory64)
             .wasm_relaxed_simd(self.relaxed_simd)
-            .wasm_extended_const(self.extended_const);
+            .wasm_extended_const(self.extended_const)
+            .wasm_threads(self.threads)
+            // Threaded instances create their shared memory.
+            .shared_memory(self.threads);
     }
 }
 
@@ -150,15 +159,16 @@ mod tests {
             .unwrap();
         assert!(!f.gc && !f.memory64 && f.relaxed_simd && f.exceptions);
         assert_eq!(f.iter().filter(|(_, on)| !on).count(), 2);
-        let e = WasmFeatures::default().switch("threads=y").unwrap_err();
+        let e = WasmFeatures::default().switch("threadz=y").unwrap_err();
         assert!(
-            matches!(&e, Error::WasmFeature(FeatureProblem::UnknownName { name, .. }) if name == "threads"),
+            matches!(&e, Error::WasmFeature(FeatureProblem::UnknownName { name, .. }) if name == "threadz"),
             "{e:?}"
         );
         assert!(
-            e.to_string().contains("unknown wasm feature \"threads\""),
+            e.to_string().contains("unknown wasm feature \"threadz\""),
             "{e}"
         );
+        assert!(!WasmFeatures::default().switch("threads=n").unwrap().threads);
         let e = WasmFeatures::default().switch("gc=maybe").unwrap_err();
         assert!(e.to_string().contains("gc=maybe"), "{e}");
         let e = WasmFeatures::default()

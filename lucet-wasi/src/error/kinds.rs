@@ -129,6 +129,8 @@ pub enum EngineSetting {
     TimeoutForAsync,
     /// Fuel metering, for a fuel budget.
     Fuel,
+    /// Interruption checks, for a threaded module (how its threads are stopped).
+    TimeoutForThreads,
     /// The wasm features asked for (they are engine-wide).
     WasmFeatures,
 }
@@ -146,6 +148,11 @@ impl fmt::Display for EngineSetting {
             }
             EngineSetting::Fuel => {
                 "a fuel budget needs an engine with EngineConfig { fuel: true, .. }"
+            }
+            EngineSetting::TimeoutForThreads => {
+                "a threaded module (one that imports a shared memory) needs an engine with \
+                 EngineConfig { timeout_capable: true, .. }: its interruption checks are how \
+                 the instance stops all its threads when it ends"
             }
             EngineSetting::WasmFeatures => {
                 "the wasm features differ from the module's engine: they are engine-wide, \
@@ -176,6 +183,8 @@ pub enum EndCause {
         /// Its exit status.
         status: u32,
     },
+    /// A threaded guest's entry point returned: its other threads were stopped with it.
+    Returned,
 }
 
 impl fmt::Display for EndCause {
@@ -188,6 +197,7 @@ impl fmt::Display for EndCause {
             EndCause::TimedOut => f.write_str("it timed out"),
             EndCause::OutOfFuel => f.write_str("it ran out of fuel"),
             EndCause::Exited { status } => write!(f, "it exited with status {status}"),
+            EndCause::Returned => f.write_str("its entry point returned, ending its threads"),
         }
     }
 }
@@ -224,6 +234,12 @@ pub enum Misuse {
     /// The instance has no guest left: an async run was cancelled or an internal error
     /// lost it.
     InstanceLost,
+    /// Something threaded instances (of modules importing a shared memory) do not do
+    /// yet: `what` names it.
+    NotForThreaded {
+        /// What was asked.
+        what: &'static str,
+    },
 }
 
 impl fmt::Display for Misuse {
@@ -248,6 +264,13 @@ impl fmt::Display for Misuse {
             Misuse::InstanceLost => {
                 "this instance has no guest left: an earlier run was cancelled (its future \
                  dropped) or failed"
+            }
+            Misuse::NotForThreaded { what } => {
+                return write!(
+                    f,
+                    "{what} is not supported for threaded instances (of modules that import a \
+                     shared memory) yet"
+                )
             }
         })
     }

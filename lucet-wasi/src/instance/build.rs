@@ -3,12 +3,12 @@
 //! guest's WASI context and store, and instantiate.
 
 use super::builder::ModuleSource;
-use super::{Parts, WasiInstance};
+use super::{threads, Parts, WasiInstance};
 use crate::engine::{Engine, EngineConfig};
 use crate::error::{ArgumentProblem, EngineSetting, LimitRule};
 use crate::module::{Linking, Module};
 use crate::observe::{Observer, Usage, Watch};
-use crate::store::StoreData;
+use crate::store::{StoreData, ThreadLimits};
 use crate::wasi::{self, WasiCtx, WasiCtxBuilder};
 use crate::{Bytes, Error, Exit, Limits, WasiInstanceBuilder};
 use wasmtime::Store;
@@ -48,7 +48,11 @@ impl WasiInstanceBuilder {
             asynchronous,
             observed: watch.is_some(),
         };
-        let pre = module.linked(&self.hostcalls, linking)?;
+        // A threaded module is linked for the instance, with its shared memory, below.
+        let pre = match module.threaded() {
+            None => Some(module.linked(&self.hostcalls, linking)?),
+            Some(_) => None,
+        };
         for set in [module.hostcalls.as_deref(), Some(&self.hostcalls)]
             .into_iter()
             .flatten()
@@ -69,19 +73,46 @@ impl WasiInstanceBuilder {
             std::mem::replace(&mut self.data, Box::new(())),
             self.data_name,
         );
+        let max_threads = self.max_threads.unwrap_or(threads::DEFAULT_MAX_THREADS);
+        let has_hostcalls =
+            !hostcalls.is_empty() || module.hostcalls.as_ref().is_some_and(|h| !h.is_empty());
         let ctx = self.wasi_ctx(argv0)?;
-        let mut store = StoreData::store(
-            &module.engine().0.engine,
-            ctx,
-            (limits.max_heap.0, max_table_elements),
-            data,
-            data_name,
-        );
-        if module.engine().config().fuel {
+        // A threaded guest's context is shared by its threads' stores (see `threads`).
+        let (ctx, shared_ctx) = match module.threaded() {
+            Some(_) => (WasiCtxBuilder::empty().build(), Some(ctx)),
+            None => (ctx, None),
+        };
+        let store_caps = (limits.max_heap.0, max_table_elements);
+        let mut store =
+            StoreData::store(&module.engine().0.engine, ctx, store_caps, data, data_name);
+        let engine_fuel = module.engine().config().fuel;
+        if engine_fuel {
             store
                 .set_fuel(fuel.unwrap_or(u64::MAX))
                 .map_err(|e| Error::host("cannot set fuel", e))?;
         }
+        let pre = match (pre, module.threaded(), shared_ctx) {
+            (Some(pre), _, _) => pre,
+            (None, Some(memory), Some(ctx)) => {
+                let build = threads::ThreadedBuild {
+                    module: &module,
+                    memory,
+                    max_heap: limits.max_heap,
+                    limits: ThreadLimits {
+                        max_threads,
+                        stack: module.engine().config().stack.0 as usize
+                            + crate::engine::HOST_STACK,
+                        store_caps,
+                        fuel: engine_fuel.then(|| fuel.unwrap_or(u64::MAX)),
+                    },
+                    observed: linking.observed,
+                    asynchronous,
+                    has_hostcalls,
+                };
+                threads::threaded(build, ctx, &mut store)?.1
+            }
+            _ => return Err(Error::internal("a threaded module without its context")),
+        };
         let usage = match watch {
             Some(w) => watch_guest(w, &mut store, &module, &hostcalls, fuel)?,
             None => None,

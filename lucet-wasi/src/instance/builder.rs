@@ -56,6 +56,8 @@ pub struct WasiInstanceBuilder {
     pub(super) timeout: Option<Duration>,
     pub(super) fuel: Option<u64>,
     pub(super) max_table_elements: Option<u64>,
+    /// The most threads a threaded guest may have at once, if set.
+    pub(super) max_threads: Option<u32>,
     pub(super) stdin: Input,
     pub(super) stdout: Output,
     pub(super) stderr: Output,
@@ -89,6 +91,7 @@ impl WasiInstance {
             timeout: None,
             fuel: None,
             max_table_elements: None,
+            max_threads: None,
             stdin: Input::inherit(),
             stdout: Output::inherit(),
             stderr: Output::inherit(),
@@ -293,6 +296,15 @@ impl WasiInstanceBuilder {
     /// Ends the guest with [`Error::Timeout`] once it has run this long.
     pub fn timeout(mut self, after: Duration) -> Self {
         self.timeout = Some(after);
+        self
+    }
+
+    /// Caps the threads a threaded guest (one built for `wasm32-wasip1-threads`, which
+    /// imports a shared memory) may have running at once, besides its main thread
+    /// (default 64): a `thread-spawn` beyond it fails, which the guest sees as `EAGAIN`.
+    /// Each thread runs on an OS thread of its own, with the engine's stack.
+    pub fn max_threads(mut self, n: u32) -> Self {
+        self.max_threads = Some(n);
         self
     }
 

@@ -9,6 +9,7 @@ mod build;
 mod builder;
 mod memory;
 mod outcome;
+mod threads;
 
 pub use builder::WasiInstanceBuilder;
 pub use outcome::Exit;
@@ -161,7 +162,21 @@ impl WasiInstance {
             let func = typed::<(), ()>(inner, entry)?;
             Ok(func.call(&mut inner.store, ()))
         })?;
-        self.finish_run(result)
+        match self.threads() {
+            Some(group) => {
+                // Every thread stopped and joined; the instance is over.
+                let end = threads::finish(&group, result?);
+                let exit = self.finish_run(Ok(end.result));
+                self.ended.get_or_insert(EndCause::Returned);
+                in_thread(exit, end.thread)
+            }
+            None => self.finish_run(result),
+        }
+    }
+
+    /// The thread group of a threaded instance.
+    fn threads(&self) -> Option<std::sync::Arc<crate::store::ThreadGroup>> {
+        self.inner.as_ref()?.store.data().threads.clone()
     }
 
     /// Calls the exported function `name` with typed parameters and results, as for a
@@ -241,6 +256,9 @@ impl WasiInstance {
     /// ```
     pub fn restart(&mut self) -> Result<(), Error> {
         self.check_mode(false)?;
+        if self.threads().is_some() {
+            return Err(Error::Misuse(Misuse::NotForThreaded { what: "restart()" }));
+        }
         let parts = self.restart_parts()?;
         let store = self.restart_store()?;
         *self = WasiInstance::start(parts, store)?;
@@ -320,6 +338,9 @@ impl WasiInstance {
     /// The checks before a call of the export `name`, sync or async.
     fn before_call(&self, name: &str) -> Result<(), Error> {
         self.refuse_ended()?;
+        if self.threads().is_some() {
+            return Err(Error::Misuse(Misuse::NotForThreaded { what: "call()" }));
+        }
         if !self.module.exports_func(name) {
             return Err(Error::NoSuchExport {
                 name: name.to_string(),
@@ -418,13 +439,12 @@ impl WasiInstance {
         let Some(inner) = self.inner.as_mut() else {
             return Ok(());
         };
-        inner
-            .store
-            .data_mut()
-            .wasi
-            .fds
-            .flush_outputs()
-            .map_err(|e| Error::host("cannot flush the guest's output", e))
+        let data = inner.store.data_mut();
+        match &data.threads {
+            Some(group) => group.wasi.lock().fds.flush_outputs(),
+            None => data.wasi.fds.flush_outputs(),
+        }
+        .map_err(|e| Error::host("cannot flush the guest's output", e))
     }
 }
 
@@ -471,11 +491,30 @@ fn failed_call(outcome: Result<Exit, Error>) -> Error {
     }
 }
 
+/// A threaded instance's error, saying which thread (not the main one) it came from.
+fn in_thread(exit: Result<Exit, Error>, thread: u32) -> Result<Exit, Error> {
+    match exit {
+        Err(Error::Trap { message, backtrace }) if thread != 0 => Err(Error::Trap {
+            message: format!("in thread {thread}: {message}"),
+            backtrace,
+        }),
+        other => other,
+    }
+}
+
 /// Arms the timeout (if any) from now for the next call into the guest.
 fn arm_timeout(module: &Module, timeout: Option<Duration>, store: &mut Store<StoreData>) {
     let engine = module.engine();
     // A timeout too long for the clock to represent is no deadline at all.
     let deadline = timeout.and_then(|after| Instant::now().checked_add(after));
+    if let Some(group) = store.data().threads.clone() {
+        // Every thread checks for the end of the instance too, at each tick.
+        group.set_deadline(deadline);
+        engine.start_ticker();
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |_| Ok(group.check(deadline)));
+        return;
+    }
     store.data_mut().wasi.set_deadline(deadline);
     match deadline {
         Some(deadline) => {

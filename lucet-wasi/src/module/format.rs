@@ -61,12 +61,25 @@ pub(crate) fn compile(
     match detect(bytes) {
         Format::Binary | Format::Text => {
             let start = std::time::Instant::now();
-            let module =
-                wasmtime::Module::new(engine, bytes).map_err(|e| Error::InvalidModule {
-                    name: name.to_string(),
-                    switched_off: None,
-                    source: e.into(),
-                })?;
+            let invalid = |source: Box<dyn std::error::Error + Send + Sync>| Error::InvalidModule {
+                name: name.to_string(),
+                switched_off: None,
+                source,
+            };
+            let wasm = wat::parse_bytes(bytes).map_err(|e| invalid(e.into()))?;
+            // A threaded module's atomic waits become calls the instance can end.
+            let wasm = match super::atomics::threading(&wasm) {
+                Ok(None) => wasm,
+                Ok(Some(_)) => std::borrow::Cow::Owned(
+                    super::atomics::rewrite(&wasm).map_err(|e| invalid(e.into()))?,
+                ),
+                Err(unsupported) => {
+                    return Err(invalid(
+                        format!("threaded modules with {unsupported} are not supported").into(),
+                    ))
+                }
+            };
+            let module = wasmtime::Module::new(engine, &wasm).map_err(|e| invalid(e.into()))?;
             tracing::debug!(module = name, bytes = bytes.len(), took = ?start.elapsed(), "compiled");
             Ok(module)
         }

@@ -19,6 +19,8 @@ pub(crate) struct Linkers {
     /// With the calls that can block linked async (`async` feature).
     #[cfg(feature = "async")]
     asynchronous: OnceLock<Linker<StoreData>>,
+    /// For threaded modules: every thread's calls go to the instance's shared context.
+    threaded: OnceLock<Linker<StoreData>>,
 }
 
 /// How an instance is linked.
@@ -149,6 +151,38 @@ impl Module {
             let _ = (linker, observed);
             Err(Error::internal("async instances need the `async` feature"))
         }
+    }
+
+    /// The WASI linker of a threaded module's instances (see `wasi::SharedCtx`), to which
+    /// each instance adds its shared memory and threads: built once, or, `observed`,
+    /// for the instance.
+    pub(crate) fn threaded_linker(&self, observed: bool) -> Result<Linker<StoreData>, Error> {
+        let glue = if observed {
+            Glue::ThreadedObserved
+        } else {
+            Glue::Threaded
+        };
+        if !observed {
+            if let Some(l) = self.shared.linkers.threaded.get() {
+                return Ok(l.clone());
+            }
+        }
+        let mut linker = Linker::new(&self.engine.0.engine);
+        wasi::add_to_linker(&mut linker, glue).map_err(wasi_setup)?;
+        if observed {
+            return Ok(linker);
+        }
+        Ok(self.shared.linkers.threaded.get_or_init(|| linker).clone())
+    }
+
+    /// `linker` resolved for this module, with the errors a link reports.
+    pub(crate) fn instantiate_with(
+        &self,
+        linker: &Linker<StoreData>,
+    ) -> Result<InstancePre<StoreData>, Error> {
+        linker
+            .instantiate_pre(&self.inner)
+            .map_err(|e| self.link_error(linker, &HostcallSet::new(), e))
     }
 
     /// The plain WASI linker, built once.

@@ -2,11 +2,13 @@
 //! content, `cache.rs` keeps compiled code between processes), and linking them for
 //! their instances (`link.rs`).
 
+mod atomics;
 mod cache;
 mod format;
 mod link;
 mod seal;
 
+pub(crate) use atomics::{MODULE as ATOMICS, NOTIFY, WAIT32, WAIT64};
 pub use cache::CompileCache;
 pub(crate) use format::{file_name, read_file};
 pub(crate) use link::Linking;
@@ -20,7 +22,7 @@ struct Shared {
     artifact: OnceLock<Vec<u8>>,
 }
 
-use crate::engine::Engine;
+use crate::engine::{Engine, EngineConfig};
 use crate::error::PrecompiledProblem;
 use crate::hostcall::HostcallSet;
 use crate::store::StoreData;
@@ -60,6 +62,8 @@ pub struct Module {
     pub(crate) pre_async: Arc<OnceLock<InstancePre<StoreData>>>,
     /// Host functions linked into `pre` beside WASI.
     pub(crate) hostcalls: Option<Arc<HostcallSet>>,
+    /// The shared memory a threaded module imports.
+    threaded: Option<Arc<ThreadedMemory>>,
     /// What the module's clones and relinked copies share: its WASI linkers and its
     /// serialized code, each made on first need (one `Arc`: a clone per instance costs
     /// one count less).
@@ -117,6 +121,18 @@ impl Module {
         bytes: &[u8],
         cache: Option<&CompileCache>,
     ) -> Result<Module, Error> {
+        // A threaded module's threads are stopped at interruption checks: on an engine
+        // without them, it is compiled on the same engine with them.
+        let capable;
+        let engine = if !engine.config().timeout_capable && is_threaded(bytes) {
+            capable = Engine::shared(&EngineConfig {
+                timeout_capable: true,
+                ..*engine.config()
+            })?;
+            &capable
+        } else {
+            engine
+        };
         let compile_it = || {
             format::compile(&engine.0.engine, label, bytes)
                 .map_err(|e| format::name_switched_off_proposal(engine, bytes, e))
@@ -293,8 +309,14 @@ impl Module {
             #[cfg(feature = "async")]
             pre_async: Arc::new(OnceLock::new()),
             hostcalls: Some(Arc::new(hostcalls)),
+            threaded: self.threaded.clone(),
             shared: self.shared.clone(),
         }
+    }
+
+    /// The shared memory the module imports, if it is threaded (wasi-threads).
+    pub(crate) fn threaded(&self) -> Option<&ThreadedMemory> {
+        self.threaded.as_deref()
     }
 
     /// Whether the module exports a function `name`.
@@ -303,6 +325,14 @@ impl Module {
     }
 
     fn wrap(engine: &Engine, name: String, inner: wasmtime::Module) -> Module {
+        let threaded = inner.imports().find_map(|i| match i.ty() {
+            ExternType::Memory(ty) if ty.is_shared() => Some(Arc::new(ThreadedMemory {
+                module: i.module().to_string(),
+                name: i.name().to_string(),
+                ty,
+            })),
+            _ => None,
+        });
         Module {
             inner,
             engine: engine.clone(),
@@ -311,6 +341,7 @@ impl Module {
             #[cfg(feature = "async")]
             pre_async: Arc::new(OnceLock::new()),
             hostcalls: None,
+            threaded,
             shared: Arc::default(),
         }
     }
@@ -388,6 +419,22 @@ impl Module {
     pub fn engine(&self) -> &Engine {
         &self.engine
     }
+}
+
+/// Whether `bytes` (`.wasm` or `.wat`) is a threaded module (imports a shared memory),
+/// which needs an engine that can interrupt its threads; `false` if it cannot tell.
+fn is_threaded(bytes: &[u8]) -> bool {
+    wat::parse_bytes(bytes).is_ok_and(|wasm| !matches!(atomics::threading(&wasm), Ok(None)))
+}
+
+/// The shared memory a threaded module imports (wasi-threads): each instance creates
+/// one, which all its threads' instances import.
+pub(crate) struct ThreadedMemory {
+    /// The import's module and name.
+    pub(crate) module: String,
+    pub(crate) name: String,
+    /// Its type (shared, with a maximum).
+    pub(crate) ty: wasmtime::MemoryType,
 }
 
 /// Opens a module file, naming it in the error.

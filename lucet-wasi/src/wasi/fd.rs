@@ -6,7 +6,7 @@ use super::ctx::Entry;
 use super::dir::{DirFd, Listing};
 use super::errno::PointerRole;
 use super::file::FileFd;
-use super::iov::{first_buffer, gather, read_loop, retry, GATHER};
+use super::iov::{copy_out, gather, read_first, read_loop, retry, shared_bytes, Scratch, GATHER};
 use super::types::{Ciovec, Errno, Fd, Iovec, Prestat, PrestatDir, Rights};
 use super::AbiMemory;
 use super::{SysErr, WasiCtx};
@@ -14,6 +14,10 @@ use rustix::fs::{OFlags, SeekFrom};
 use std::io::{self, IoSlice};
 use std::os::fd::AsFd;
 use wiggle::GuestPtr;
+
+/// The most bytes of entries one `fd_readdir` on a shared memory gives (its buffer is
+/// filled on the host first).
+const MAX_SHARED_LISTING: u32 = 16 << 20;
 
 /// A file offset from the guest: beyond `i64::MAX` is `inval`.
 pub(super) fn offset(off: u64) -> Result<u64, Errno> {
@@ -49,18 +53,19 @@ impl WasiCtx {
         fd: Fd,
         iovs: GuestPtr<[Ciovec]>,
     ) -> Result<u32, SysErr> {
+        let mut scratch = Scratch::take();
         let mut slices = [IoSlice::new(&[]); GATHER];
         let WasiCtx { fds, waits, .. } = self;
         match fds.get_mut(fd)? {
             Entry::Socket(s) => {
-                let n = gather(mem, iovs, &mut slices)?;
+                let n = gather(mem, iovs, &mut slices, &mut scratch)?;
                 if n == 0 {
                     return Ok(0);
                 }
                 Ok(s.send(*waits, &slices[..n])? as u32)
             }
             Entry::Stdout(out) => {
-                let n = gather(mem, iovs, &mut slices)?;
+                let n = gather(mem, iovs, &mut slices, &mut scratch)?;
                 if n == 0 {
                     return Ok(0);
                 }
@@ -81,7 +86,7 @@ impl WasiCtx {
             }
             Entry::File(f) => {
                 f.need(Rights::FD_WRITE)?;
-                let n = gather(mem, iovs, &mut slices)?;
+                let n = gather(mem, iovs, &mut slices, &mut scratch)?;
                 let file = f.file.as_fd();
                 if !f.regular && !f.nonblock && (waits.deadline.is_some() || waits.defer) {
                     // A device (a preopen may hold one) may block: wait for it as for
@@ -108,8 +113,9 @@ impl WasiCtx {
         let f = self.file(fd)?;
         f.need(Rights::FD_WRITE | Rights::FD_SEEK)?;
         let off = offset(off)?;
+        let mut scratch = Scratch::take();
         let mut slices = [IoSlice::new(&[]); GATHER];
-        let n = gather(mem, iovs, &mut slices)?;
+        let n = gather(mem, iovs, &mut slices, &mut scratch)?;
         let file = f.file.as_fd();
         // Linux's pwrite on an O_APPEND descriptor appends, ignoring the offset; POSIX
         // (and WASI) write at the offset. The guest is single-threaded and owns the host
@@ -137,10 +143,7 @@ impl WasiCtx {
         let mut once = move |regular: bool| regular || std::mem::take(&mut first);
         let waits = self.waits;
         match self.fds.get_mut(fd)? {
-            Entry::Socket(s) => match first_buffer(mem, iovs)? {
-                Some(buf) => Ok(s.recv(waits, buf, 0)? as u32),
-                None => Ok(0),
-            },
+            Entry::Socket(s) => Ok(read_first(mem, iovs, |buf| s.recv(waits, buf, 0))? as u32),
             Entry::Stdin(input) => {
                 // An async instance's read of a host stream waits for data on the
                 // executor (see `Waits::defer`); a sync one with a deadline waits in
@@ -235,17 +238,32 @@ impl WasiCtx {
         if len == 0 {
             return Ok(0);
         }
-        let out = mem
-            .as_slice_mut(buf.as_array(len))
-            .role("buffer")?
-            .ok_or(Errno::Notsup)?;
         let opened = d.listing.is_none();
         let listing = match &mut d.listing {
             Some(listing) => listing,
             empty => empty.insert(Listing::open(&d.dir, d.root)?),
         };
         listing.last_used = now;
-        let used = listing.fill(&d.dir, out, cookie)?;
+        let used = match mem {
+            // A shared memory's buffer is filled through the thread's scratch buffer:
+            // at most `MAX_SHARED_LISTING` bytes of entries per call.
+            AbiMemory::Shared(cells) => {
+                let len = len.min(MAX_SHARED_LISTING);
+                let dst = shared_bytes(cells, buf.as_array(len)).role("buffer")?;
+                let mut scratch = Scratch::take();
+                let out = scratch.bytes(dst.len());
+                let used = listing.fill(&d.dir, out, cookie)?;
+                copy_out(&out[..used], &dst[..used]);
+                used
+            }
+            AbiMemory::Unshared(_) => {
+                let out = mem
+                    .as_slice_mut(buf.as_array(len))
+                    .role("buffer")?
+                    .ok_or(Errno::Notsup)?;
+                listing.fill(&d.dir, out, cookie)?
+            }
+        };
         if opened {
             self.fds.evict_listings();
         }

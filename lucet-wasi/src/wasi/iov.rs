@@ -5,8 +5,9 @@ use super::errno::PointerRole;
 use super::types::{Ciovec, Errno, Iovec};
 use super::AbiMemory;
 use super::SysErr;
+use std::cell::{Cell, UnsafeCell};
 use std::io::{self, IoSlice};
-use wiggle::GuestPtr;
+use wiggle::{GuestError, GuestPtr, Region};
 
 /// More iovecs than this in one call is `inval`, as POSIX's IOV_MAX.
 pub(super) const IOV_MAX: u32 = 1024;
@@ -15,14 +16,113 @@ pub(super) const GATHER: usize = 16;
 /// No single call moves more than this many bytes (POSIX's SSIZE_MAX for 32-bit).
 pub(super) const MAX_TRANSFER: usize = i32::MAX as usize;
 
-/// Borrows up to [`GATHER`] non-empty guest buffers for one vectored write.
+/// At most this many bytes move in one call on a shared memory (a short read or
+/// write), through the thread's [`Scratch`].
+pub(super) const SHARED_CHUNK: usize = 1 << 20;
+
+thread_local! {
+    static SCRATCH: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+}
+
+/// Host bytes that guest bytes of a shared memory move through: its threads may change
+/// them at any time, so no Rust reference into it is made (they are copied in and out
+/// as wiggle's `to_vec` and `copy_from_slice` do). The thread's buffer, reused from call
+/// to call, taken on first use: calls on unshared memory never touch it.
+pub(super) struct Scratch(pub(super) Vec<u8>);
+
+impl Scratch {
+    /// No buffer yet.
+    pub(super) const fn take() -> Scratch {
+        Scratch(Vec::new())
+    }
+
+    /// The buffer, empty.
+    pub(super) fn clear(&mut self) -> &mut Vec<u8> {
+        if self.0.capacity() == 0 {
+            self.0 = SCRATCH.take();
+        }
+        self.0.clear();
+        &mut self.0
+    }
+
+    /// `len` bytes of the buffer.
+    pub(super) fn bytes(&mut self, len: usize) -> &mut [u8] {
+        let v = self.clear();
+        v.resize(len, 0);
+        v
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        // A rare large buffer (a large listing) is not kept.
+        if self.0.capacity() > 0 && self.0.capacity() <= SHARED_CHUNK {
+            SCRATCH.set(std::mem::take(&mut self.0));
+        }
+    }
+}
+
+/// The cells of the guest bytes at `ptr` in a shared memory, bounds-checked.
+pub(super) fn shared_bytes(
+    cells: &[UnsafeCell<u8>],
+    ptr: GuestPtr<[u8]>,
+) -> Result<&[UnsafeCell<u8>], GuestError> {
+    let (start, len) = (ptr.offset_base(), ptr.len());
+    let end = start as u64 + len as u64;
+    if end > cells.len() as u64 {
+        return Err(GuestError::PtrOutOfBounds(Region::new(start, len)));
+    }
+    Ok(&cells[start as usize..end as usize])
+}
+
+/// Copies guest bytes of a shared memory into `out`, appending.
+pub(super) fn copy_in(src: &[UnsafeCell<u8>], out: &mut Vec<u8>) {
+    out.reserve(src.len());
+    // SAFETY: `src` is in bounds; a shared memory's bytes may change under the copy
+    // (the guest's race, as with wiggle's own copies), but no reference to them is
+    // made, and `out` has room for them.
+    unsafe {
+        std::ptr::copy(
+            src.as_ptr().cast::<u8>(),
+            out.as_mut_ptr().add(out.len()),
+            src.len(),
+        );
+        out.set_len(out.len() + src.len());
+    }
+}
+
+/// Copies `bytes` into the guest bytes of a shared memory at `dst` (as long as `bytes`).
+pub(super) fn copy_out(bytes: &[u8], dst: &[UnsafeCell<u8>]) {
+    debug_assert_eq!(bytes.len(), dst.len());
+    let n = bytes.len().min(dst.len());
+    // SAFETY: as for `copy_in`, the other way.
+    unsafe { std::ptr::copy(bytes.as_ptr(), UnsafeCell::raw_get(dst.as_ptr()), n) };
+}
+
+/// Borrows up to [`GATHER`] non-empty guest buffers for one vectored write; from a shared
+/// memory, copies up to [`SHARED_CHUNK`] bytes of them into `scratch` instead.
 pub(super) fn gather<'m>(
     mem: &'m AbiMemory<'_>,
     iovs: GuestPtr<[Ciovec]>,
     out: &mut [IoSlice<'m>; GATHER],
+    scratch: &'m mut Scratch,
 ) -> Result<usize, SysErr> {
     if iovs.len() > IOV_MAX {
         return Err(Errno::Inval.into());
+    }
+    if let AbiMemory::Shared(cells) = mem {
+        scratch.clear();
+        for iov in iovs.iter() {
+            let iov = iov.and_then(|iov| mem.read(iov)).role("iovec array")?;
+            let take = (iov.buf_len as usize).min(SHARED_CHUNK - scratch.0.len());
+            let src = shared_bytes(cells, iov.buf.as_array(take as u32)).role("iovec buffer")?;
+            copy_in(src, &mut scratch.0);
+            if scratch.0.len() == SHARED_CHUNK {
+                break;
+            }
+        }
+        out[0] = IoSlice::new(&scratch.0);
+        return Ok(usize::from(!scratch.0.is_empty()));
     }
     let mut n = 0;
     let mut total = 0usize;
@@ -86,6 +186,15 @@ fn read_one(
     if len == 0 {
         return Ok((0, 0));
     }
+    if let AbiMemory::Shared(cells) = mem {
+        // Through the scratch buffer, a chunk at most: a short read.
+        let len = len.min(SHARED_CHUNK);
+        let dst = shared_bytes(cells, iov.buf.as_array(len as u32)).role("iovec buffer")?;
+        let mut scratch = Scratch::take();
+        let n = retry(|| read(scratch.bytes(len), done as u64))?;
+        copy_out(&scratch.0[..n], &dst[..n]);
+        return Ok((n, if n == len { iov.buf_len as usize } else { len }));
+    }
     let buf = mem
         .as_slice_mut(iov.buf.as_array(len as u32))
         .role("iovec buffer")?
@@ -104,12 +213,14 @@ pub(crate) fn retry<T>(mut f: impl FnMut() -> io::Result<T>) -> io::Result<T> {
     }
 }
 
-/// The first non-empty guest buffer of a read: a socket read fills one buffer (a short
-/// read), since a second one could block with data in hand.
-pub(super) fn first_buffer<'m>(
-    mem: &'m mut AbiMemory<'_>,
+/// Reads into the first non-empty guest buffer (`read` fills it): a socket read fills one
+/// buffer (a short read), since a second one could block with data in hand. 0 if every
+/// buffer is empty.
+pub(super) fn read_first(
+    mem: &mut AbiMemory<'_>,
     iovs: GuestPtr<[Iovec]>,
-) -> Result<Option<&'m mut [u8]>, SysErr> {
+    read: impl FnOnce(&mut [u8]) -> Result<usize, SysErr>,
+) -> Result<usize, SysErr> {
     if iovs.len() > IOV_MAX {
         return Err(Errno::Inval.into());
     }
@@ -117,12 +228,20 @@ pub(super) fn first_buffer<'m>(
         let iov = iov.and_then(|iov| mem.read(iov)).role("iovec array")?;
         if iov.buf_len > 0 {
             let len = iov.buf_len.min(i32::MAX as u32);
+            if let AbiMemory::Shared(cells) = mem {
+                let len = (len as usize).min(SHARED_CHUNK);
+                let dst = shared_bytes(cells, iov.buf.as_array(len as u32)).role("iovec buffer")?;
+                let mut scratch = Scratch::take();
+                let n = read(scratch.bytes(len))?;
+                copy_out(&scratch.0[..n], &dst[..n]);
+                return Ok(n);
+            }
             let bytes = mem
                 .as_slice_mut(iov.buf.as_array(len))
                 .role("iovec buffer")?
                 .ok_or(Errno::Notsup)?;
-            return Ok(Some(bytes));
+            return read(bytes);
         }
     }
-    Ok(None)
+    Ok(0)
 }

@@ -11,7 +11,7 @@
 //! registers them from it, and the trace decodes their arguments with it.
 
 use super::wasi_snapshot_preview1 as abi;
-use super::{AbiMemory, WasiCtx};
+use super::{AbiMemory, SharedCtx, WasiCtx};
 use wasmtime::{Caller, Linker, Memory, WasmRet, WasmTy};
 
 /// The import module of every WASI function.
@@ -30,6 +30,11 @@ pub trait WasiView: Sized + Send + 'static {
     /// The guest's exported `memory`, cached at instantiation (`None` before: the glue
     /// then looks it up by name).
     fn memory(&self) -> Option<Memory>;
+
+    /// The WASI context and shared memory of a threaded guest, for the threaded glue.
+    fn shared(&self) -> Option<&SharedCtx> {
+        None
+    }
 
     /// Runs `call`, the WASI function [`FUNCTIONS`]`[id]` with the wasm arguments `args`,
     /// for an instance linked with [`Glue::Observed`]: the place to count and trace it.
@@ -51,6 +56,10 @@ pub enum Glue {
     Plain,
     /// Each call goes through [`WasiView::observe`].
     Observed,
+    /// For a threaded guest: each call goes to the [`SharedCtx`] of [`WasiView::shared`].
+    Threaded,
+    /// [`Threaded`](Self::Threaded), through [`WasiView::observe`].
+    ThreadedObserved,
 }
 
 /// A wasm value as observers see it: its bits, zero-extended.
@@ -214,6 +223,12 @@ macro_rules! abi_fn {
                     let (mut memory, wasi) = enter(caller)?;
                     self(wasi, &mut memory, $($arg),*)
                 };
+                let threaded = move |caller: &mut Caller<'_, S>, $($arg: $arg),*| -> wasmtime::Result<R> {
+                    match caller.data().shared() {
+                        Some(shared) => shared.call(|wasi, memory| self(wasi, memory, $($arg),*)),
+                        None => wasmtime::bail!("internal error: threaded glue in an unthreaded store"),
+                    }
+                };
                 match glue {
                     Glue::Plain => linker.func_wrap(
                         MODULE,
@@ -228,6 +243,22 @@ macro_rules! abi_fn {
                         move |mut caller: Caller<'_, S>, $($arg: $arg),*| -> wasmtime::Result<R> {
                             S::observe(&mut caller, id, &[$(raw($arg)),*], |caller| {
                                 call(caller, $($arg),*)
+                            })
+                        },
+                    )?,
+                    Glue::Threaded => linker.func_wrap(
+                        MODULE,
+                        name,
+                        move |mut caller: Caller<'_, S>, $($arg: $arg),*| -> wasmtime::Result<R> {
+                            threaded(&mut caller, $($arg),*)
+                        },
+                    )?,
+                    Glue::ThreadedObserved => linker.func_wrap(
+                        MODULE,
+                        name,
+                        move |mut caller: Caller<'_, S>, $($arg: $arg),*| -> wasmtime::Result<R> {
+                            S::observe(&mut caller, id, &[$(raw($arg)),*], |caller| {
+                                threaded(caller, $($arg),*)
                             })
                         },
                     )?,

@@ -26,6 +26,7 @@ mod preview1;
 mod proc;
 mod random;
 mod rights;
+mod shared;
 mod sock;
 mod stdio;
 mod tcp;
@@ -46,6 +47,8 @@ pub(crate) use link::{
 pub(crate) use link_async::add_blocking_async;
 pub(crate) use pointer::BadPointer;
 pub(crate) use proc::ExitRequested;
+pub(crate) use shared::InstanceEnded;
+pub use shared::SharedCtx;
 pub use stdio::{Capture, Input, Output};
 pub(crate) use wait::{is_deferred, DeadlineReached};
 

@@ -20,19 +20,21 @@ use cap_fs_ext::{
     DirExt, FollowSymlinks, OpenOptionsFollowExt, OpenOptionsMaybeDirExt, OpenOptionsSyncExt,
 };
 use cap_std::fs::{Dir, File, OpenOptions};
+use std::borrow::Cow;
 use std::os::unix::ffi::OsStrExt;
 use wiggle::GuestPtr;
 
 /// The longest path a guest may pass, in bytes (Linux's `PATH_MAX`).
 const PATH_MAX: u32 = 4096;
 
-/// Reads a path from guest memory without copying it: too long is `nametoolong`, not
-/// UTF-8 is `ilseq`, empty is `noent`, a NUL inside is `inval`.
-fn guest_path<'m>(mem: &'m AbiMemory<'_>, path: GuestPtr<str>) -> Result<&'m str, SysErr> {
+/// Reads a path from guest memory, without copying it from an unshared memory (a shared
+/// one's is copied: its threads may change it): too long is `nametoolong`, not UTF-8 is
+/// `ilseq`, empty is `noent`, a NUL inside is `inval`.
+fn guest_path<'m>(mem: &'m AbiMemory<'_>, path: GuestPtr<str>) -> Result<Cow<'m, str>, SysErr> {
     if path.len() > PATH_MAX {
         return Err(Errno::Nametoolong.into());
     }
-    let path = mem.as_str(path).role("path")?.ok_or(Errno::Notsup)?;
+    let path = mem.as_cow_str(path).role("path")?;
     if path.is_empty() {
         return Err(Errno::Noent.into());
     }
@@ -69,7 +71,7 @@ impl WasiCtx {
     ) -> Result<(), SysErr> {
         let d = self.dir(fd)?;
         d.need(Rights::PATH_CREATE_DIRECTORY)?;
-        d.dir.create_dir(guest_path(mem, path)?)?;
+        d.dir.create_dir(&*guest_path(mem, path)?)?;
         Ok(())
     }
 
@@ -83,7 +85,7 @@ impl WasiCtx {
         let d = self.dir(fd)?;
         let follow = follow(flags)?;
         d.need(Rights::PATH_FILESTAT_GET)?;
-        let path = guest_path(mem, path)?;
+        let path = &*guest_path(mem, path)?;
         let meta = if follow {
             d.dir.metadata(path)?
         } else {
@@ -107,7 +109,7 @@ impl WasiCtx {
         let follow = follow(flags)?;
         let fst = fst_flags(fst)?;
         d.need(Rights::PATH_FILESTAT_SET_TIMES)?;
-        set_path_times(&d.dir, guest_path(mem, path)?, follow, atim, mtim, fst)
+        set_path_times(&d.dir, &guest_path(mem, path)?, follow, atim, mtim, fst)
     }
 
     /// A hard link; with `symlink_follow`, to what a symlink at `old` points to.
@@ -124,7 +126,7 @@ impl WasiCtx {
         let follow = follow(old_flags)?;
         od.need(Rights::PATH_LINK_SOURCE)?;
         nd.need(Rights::PATH_LINK_TARGET)?;
-        let (old, new) = (guest_path(mem, old)?, guest_path(mem, new)?);
+        let (old, new) = (&*guest_path(mem, old)?, &*guest_path(mem, new)?);
         if follow {
             let target = od.dir.canonicalize(old)?;
             od.dir.hard_link(target, &nd.dir, new)?;
@@ -178,7 +180,7 @@ impl WasiCtx {
             need(d.inheriting, write_rights)?;
         }
         let write = !write_rights.is_empty();
-        let path = guest_path(mem, path)?;
+        let path = &*guest_path(mem, path)?;
 
         let entry = if oflags.contains(Oflags::DIRECTORY) {
             if oflags.intersects(Oflags::CREAT | Oflags::TRUNC) {
@@ -220,7 +222,7 @@ impl WasiCtx {
     ) -> Result<u32, SysErr> {
         let d = self.dir(fd)?;
         d.need(Rights::PATH_READLINK)?;
-        let target = d.dir.read_link(guest_path(mem, path)?)?;
+        let target = d.dir.read_link(&*guest_path(mem, path)?)?;
         let bytes = target.as_os_str().as_bytes();
         let n = bytes.len().min(len as usize);
         if n > 0 {
@@ -239,7 +241,8 @@ impl WasiCtx {
         let d = self.dir(fd)?;
         d.need(Rights::PATH_REMOVE_DIRECTORY)?;
         // `rmdir("dir/")` removes `dir`, as POSIX has it.
-        let (path, _) = trailing_slashes(guest_path(mem, path)?);
+        let path = guest_path(mem, path)?;
+        let (path, _) = trailing_slashes(&path);
         d.dir.remove_dir(path)?;
         Ok(())
     }
@@ -256,8 +259,9 @@ impl WasiCtx {
         let (od, nd) = (self.dir(fd)?, self.dir(new_fd)?);
         od.need(Rights::PATH_RENAME_SOURCE)?;
         nd.need(Rights::PATH_RENAME_TARGET)?;
-        let (old, old_slash) = trailing_slashes(guest_path(mem, old)?);
-        let (new, new_slash) = trailing_slashes(guest_path(mem, new)?);
+        let (old, new) = (guest_path(mem, old)?, guest_path(mem, new)?);
+        let (old, old_slash) = trailing_slashes(&old);
+        let (new, new_slash) = trailing_slashes(&new);
         // A trailing slash on either name says "directory": renaming anything else is
         // `notdir`, as POSIX has it.
         if (old_slash || new_slash) && !od.dir.symlink_metadata(old)?.is_dir() {
@@ -277,7 +281,7 @@ impl WasiCtx {
     ) -> Result<(), SysErr> {
         let d = self.dir(fd)?;
         d.need(Rights::PATH_SYMLINK)?;
-        let (old, new) = (guest_path(mem, old)?, guest_path(mem, new)?);
+        let (old, new) = (&*guest_path(mem, old)?, &*guest_path(mem, new)?);
         d.dir.symlink(old, new)?;
         Ok(())
     }
@@ -290,7 +294,7 @@ impl WasiCtx {
     ) -> Result<(), SysErr> {
         let d = self.dir(fd)?;
         d.need(Rights::PATH_UNLINK_FILE)?;
-        d.dir.remove_file(guest_path(mem, path)?)?;
+        d.dir.remove_file(&*guest_path(mem, path)?)?;
         Ok(())
     }
 }

@@ -2,7 +2,7 @@
 //! from them. (The socket descriptor itself: `tcp.rs`.)
 
 use super::ctx::Entry;
-use super::iov::{first_buffer, gather, GATHER};
+use super::iov::{gather, read_first, Scratch, GATHER};
 use super::tcp::Socket;
 use super::types::{Ciovec, Errno, Fd, Fdflags, Iovec, Roflags};
 use super::AbiMemory;
@@ -40,10 +40,7 @@ impl WasiCtx {
     ) -> Result<(u32, Roflags), SysErr> {
         let waits = self.waits;
         let socket = self.socket(fd)?;
-        let n = match first_buffer(mem, iovs)? {
-            Some(buf) => socket.recv(waits, buf, flags)?,
-            None => 0,
-        };
+        let n = read_first(mem, iovs, |buf| socket.recv(waits, buf, flags))?;
         Ok((n as u32, Roflags::empty()))
     }
 
@@ -58,8 +55,9 @@ impl WasiCtx {
             return Err(Errno::Inval.into());
         }
         let socket = self.socket(fd)?;
+        let mut scratch = Scratch::take();
         let mut slices = [IoSlice::new(&[]); GATHER];
-        let n = gather(mem, iovs, &mut slices)?;
+        let n = gather(mem, iovs, &mut slices, &mut scratch)?;
         if n == 0 {
             return Ok(0);
         }

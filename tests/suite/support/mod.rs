@@ -26,29 +26,42 @@ fn out_dir(kind: &str) -> PathBuf {
 /// A Rust guest from `tests/guests/rust/src/bin/NAME.rs`, built for wasm32-wasip1.
 pub fn rust_guest(name: &str) -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    let dir = BUILT.get_or_init(|| {
-        let target_dir = out_dir("guests-rust");
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let manifest = root().join("tests/guests/rust/Cargo.toml");
-        let out = Command::new(cargo)
-            .args(["build", "--release", "--target", "wasm32-wasip1", "--manifest-path"])
-            .arg(&manifest)
-            .arg("--target-dir")
-            .arg(&target_dir)
-            .env_remove("CARGO_BUILD_TARGET")
-            .env_remove("RUSTFLAGS")
-            .output()
-            .expect("cannot run cargo to build the Rust guests");
-        assert!(
-            out.status.success(),
-            "building the Rust guests failed (is the target installed? `rustup target add wasm32-wasip1`, or run scripts/test.sh):\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        target_dir.join("wasm32-wasip1/release")
-    });
+    let dir = BUILT.get_or_init(|| build_rust_guests("rust", "wasm32-wasip1"));
     let path = dir.join(format!("{name}.wasm"));
     assert!(path.exists(), "no Rust guest named {name}");
     path
+}
+
+/// A multi-threaded Rust guest from `tests/guests/threads/src/bin/NAME.rs`, built for
+/// wasm32-wasip1-threads.
+pub fn thread_guest(name: &str) -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    let dir = BUILT.get_or_init(|| build_rust_guests("threads", "wasm32-wasip1-threads"));
+    let path = dir.join(format!("{name}.wasm"));
+    assert!(path.exists(), "no threaded Rust guest named {name}");
+    path
+}
+
+/// Builds the guest crate `tests/guests/CRATE` for `target`; the directory of its bins.
+fn build_rust_guests(krate: &str, target: &str) -> PathBuf {
+    let target_dir = out_dir(&format!("guests-{krate}"));
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let manifest = root().join(format!("tests/guests/{krate}/Cargo.toml"));
+    let out = Command::new(cargo)
+        .args(["build", "--release", "--target", target, "--manifest-path"])
+        .arg(&manifest)
+        .arg("--target-dir")
+        .arg(&target_dir)
+        .env_remove("CARGO_BUILD_TARGET")
+        .env_remove("RUSTFLAGS")
+        .output()
+        .expect("cannot run cargo to build the Rust guests");
+    assert!(
+        out.status.success(),
+        "building the Rust guests of tests/guests/{krate} failed (is the target installed? `rustup target add {target}`, or run scripts/test.sh):\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    target_dir.join(target).join("release")
 }
 
 /// A C guest from `tests/guests/c/NAME.c`, built with clang-19 against wasi-libc.

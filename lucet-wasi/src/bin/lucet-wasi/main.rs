@@ -17,9 +17,15 @@ KiB, MiB, GiB, TiB are powers of 1024, KB, MB, GB, TB powers of 1000, and no uni
 bytes (`2GiB`, `2 GiB`, `512MiB`, `4096`). Limits must be multiples of 4 KiB.
 
 Wasm features: every WebAssembly 3.0 proposal Wasmtime supports is on: exceptions, gc, \
-tail-call, function-references, multi-memory, memory64, relaxed-simd, extended-const. \
-`--wasm exceptions=n,gc=n` switches some off (gc needs function-references). A module \
-precompiled with `compile` must run with the switches it was compiled with.
+tail-call, function-references, multi-memory, memory64, relaxed-simd, extended-const, \
+threads. `--wasm exceptions=n,gc=n` switches some off (gc needs function-references). A \
+module precompiled with `compile` must run with the switches it was compiled with.
+
+Threaded guests (wasm32-wasip1-threads: a shared memory, `wasi`.`thread-spawn`) run like \
+any other: every thread shares the preopens, descriptors and stdio; `proc_exit` or a trap \
+in any thread ends them all, and so does `_start` returning or `--timeout`. \
+`--max-threads` caps the threads running at once (a spawn beyond it fails in the guest), \
+`--stack-size` each thread's stack, `--max-heap-size` the shared memory.
 
 Watching a guest: `--trace` prints one line per WASI or host call as it returns, strace-style (`path_open(3</data>, SYMLINK_FOLLOW, \"a.txt\", CREAT|TRUNC, ...) = 0 (fd 4</data/a.txt>) <0.000012>`: decoded arguments, the result or errno name, seconds taken); data is shown as an escaped prefix only. `--stats` prints time, peak memory and call counts after the run. RUST_LOG (e.g. `RUST_LOG=lucet_wasi=debug`) shows the runtime's own log: compile, cache, instantiate, run and exit events.";
 
@@ -87,6 +93,10 @@ struct RunArgs {
     /// End the guest after this long, with status 124 (e.g. `1s`, `500ms`, `2m`)
     #[arg(long, value_name = "duration", value_parser = parse_duration)]
     timeout: Option<Duration>,
+
+    /// The most threads a threaded guest may run at once, besides its main thread
+    #[arg(long, value_name = "n", default_value_t = 64)]
+    max_threads: u32,
 
     #[command(flatten)]
     wasm: WasmArg,
@@ -249,6 +259,7 @@ fn run(args: RunArgs) -> Result<i32, Error> {
     let mut builder = WasiInstance::builder()
         .module(&module)
         .max_heap(limits.max_heap)
+        .max_threads(args.max_threads)
         .args(args.guest_args)
         .envs(args.env);
     if args.inherit_env {

@@ -6,11 +6,16 @@
 //! This is where the layers below meet: `wasi/`, `hostcall/` and `observe/` know no
 //! store type; `module/` links for this one and `instance/` fills it.
 
+mod threads;
+
+pub(crate) use threads::{End, ThreadGroup, ThreadLimits};
+
 use crate::hostcall::private::{Allocator, HostParts, HostView};
 use crate::hostcall::Signature;
 use crate::observe::Observer;
-use crate::wasi::{RawValue, WasiCtx, WasiCtxBuilder, WasiView};
+use crate::wasi::{RawValue, SharedCtx, WasiCtx, WasiCtxBuilder, WasiView};
 use std::any::Any;
+use std::sync::Arc;
 use wasmtime::{Caller, Memory, ResourceLimiter, Store};
 
 /// The store data of every guest instance.
@@ -31,6 +36,8 @@ pub struct StoreData {
     /// Counts and traces calls, when asked to (see `observe/`); `None` costs a call one
     /// branch, and only in instances linked with the observing glue.
     pub(crate) observer: Option<Box<Observer>>,
+    /// The threads of a threaded guest, which this store is one of.
+    pub(crate) threads: Option<Arc<ThreadGroup>>,
 }
 
 /// The most table elements a guest's tables may hold together, unless the builder says
@@ -106,6 +113,7 @@ impl StoreData {
             memory: None,
             allocator: None,
             observer: None,
+            threads: None,
         }
         .into_store(engine)
     }
@@ -156,6 +164,11 @@ impl WasiView for StoreData {
     #[inline]
     fn memory(&self) -> Option<Memory> {
         self.memory
+    }
+
+    #[inline]
+    fn shared(&self) -> Option<&SharedCtx> {
+        self.threads.as_deref().map(|t| &t.wasi)
     }
 
     fn observe<R: RawValue>(

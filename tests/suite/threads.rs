@@ -1,0 +1,182 @@
+//! Multi-threaded guests (wasi-threads): Rust programs built for wasm32-wasip1-threads
+//! run with no flag, share one WASI context, and end as one instance — whichever thread
+//! ends it, however its threads are blocked — leaving no OS thread behind.
+
+use crate::support::*;
+use lucet_wasi::{Capture, Error, Exit, Output, WasiInstance};
+use std::time::{Duration, Instant};
+
+/// Runs the threads guest with `args`: its stdout and how it ended.
+fn run(
+    args: &[&str],
+    edit: impl FnOnce(lucet_wasi::WasiInstanceBuilder) -> lucet_wasi::WasiInstanceBuilder,
+) -> (String, Result<Exit, Error>) {
+    let out = Capture::new();
+    let builder = WasiInstance::builder()
+        .module_file(thread_guest("threads"))
+        .unwrap()
+        .args(args.iter().copied())
+        .stdout(Output::capture(&out));
+    let result = edit(builder).run("_start");
+    (out.text(), result)
+}
+
+/// The OS threads of this process that run guest threads (named `wasi-thread-N`).
+fn os_threads() -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter(|t| {
+            let comm = t.as_ref().unwrap().path().join("comm");
+            std::fs::read_to_string(comm).is_ok_and(|c| c.starts_with("wasi-thread"))
+        })
+        .count()
+}
+
+/// The tests of this file one at a time: each counts the guest threads left behind.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Before: refused at load (`threads must be enabled for shared memories`).
+#[test]
+fn threads_compute_share_a_mutex_channels_and_condvars() {
+    let _serial = serial();
+    let one = run(&["compute", "1"], |b| b);
+    let four = run(&["compute", "4"], |b| b);
+    assert_eq!(one.1.unwrap(), Exit::Returned, "{}", one.0);
+    assert_eq!(four.1.unwrap(), Exit::Returned);
+    assert!(one.0.starts_with("sum "), "{}", one.0);
+    assert_eq!(one.0, four.0);
+    for (args, want) in [
+        (&["counter"][..], "count 80000\n"),
+        (&["channel"], "received 4000 sum 7998000\n"),
+        (&["condvar"], "turns 2000\n"),
+    ] {
+        let (out, result) = run(args, |b| b);
+        assert_eq!(
+            (out.as_str(), result.unwrap()),
+            (want, Exit::Returned),
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn threads_share_the_preopens_and_stdout() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let (out, result) = run(&["files", "/sb"], |b| b.preopen("/sb", dir.path()));
+    assert_eq!(
+        (out.as_str(), result.unwrap()),
+        ("files 4 bytes 3600\n", Exit::Returned)
+    );
+    for i in 0..4 {
+        let text = std::fs::read_to_string(dir.path().join(format!("t{i}.txt"))).unwrap();
+        assert_eq!(text, format!("thread {i}\n").repeat(100));
+    }
+    // A thread sleeping in poll_oneoff does not hold the others' calls up.
+    let start = Instant::now();
+    let (out, result) = run(&["sleepers"], |b| b);
+    assert_eq!(result.unwrap(), Exit::Returned);
+    let lines: Vec<_> = out.lines().collect();
+    assert_eq!(lines.len(), 21, "{out}");
+    assert_eq!(lines[20], "slept");
+    assert!(start.elapsed() < Duration::from_secs(5));
+}
+
+/// `exit(7)` in a worker ends the instance with 7; a trap in a worker is the instance's
+/// trap, saying which thread; the process and the next instance go on.
+#[test]
+fn a_worker_exits_or_traps_and_the_instance_ends() {
+    let _serial = serial();
+    let before = os_threads();
+    assert_eq!(before, 0);
+    let (_, result) = run(&["exit"], |b| b);
+    assert_eq!(result.unwrap(), Exit::Exited(7));
+    let (_, result) = run(&["trap"], |b| b);
+    match result.unwrap_err() {
+        Error::Trap { message, backtrace } => {
+            assert!(message.starts_with("in thread 1: "), "{message}");
+            assert!(format!("{backtrace}").contains("deep_trap"), "{backtrace}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let (out, result) = run(&["counter"], |b| b);
+    assert_eq!(
+        (out.as_str(), result.unwrap()),
+        ("count 80000\n", Exit::Returned)
+    );
+    assert_eq!(os_threads(), before);
+}
+
+/// Spawning until it fails: the guest sees the failure (EAGAIN) at the limit and ends
+/// normally; the threads it left waiting are stopped with it.
+#[test]
+fn spawns_beyond_the_limit_fail_in_the_guest() {
+    let _serial = serial();
+    let before = os_threads();
+    assert_eq!(before, 0);
+    let (out, result) = run(&["spawn-all"], |b| b.max_threads(16));
+    assert_eq!(result.unwrap(), Exit::Returned);
+    assert!(out.starts_with("spawned 16 then: "), "{out}");
+    let (out, result) = run(&["spawn-all"], |b| b);
+    assert_eq!(result.unwrap(), Exit::Returned);
+    assert!(out.starts_with("spawned 64 then: "), "{out}");
+    assert_eq!(os_threads(), before);
+}
+
+/// Every thread blocked (four in a condvar wait, the main one too): the timeout ends
+/// them all on time. Threads computing forever end when `_start` returns.
+#[test]
+fn the_timeout_and_the_end_stop_blocked_and_busy_threads() {
+    let _serial = serial();
+    let before = os_threads();
+    assert_eq!(before, 0);
+    let start = Instant::now();
+    let (out, result) = run(&["block"], |b| b.timeout(Duration::from_secs(1)));
+    let took = start.elapsed();
+    assert_eq!(out, "blocking\n");
+    assert!(matches!(result, Err(Error::Timeout { .. })), "{result:?}");
+    assert!(took < Duration::from_millis(1500), "{took:?}");
+    let (out, result) = run(&["spin"], |b| b);
+    assert_eq!(
+        (out.as_str(), result.unwrap()),
+        ("spinning\n", Exit::Returned)
+    );
+    assert_eq!(os_threads(), before);
+}
+
+/// The CLI runs them with no flag: a worker's `exit(7)` is the process's status, a
+/// worker's trap one line and a backtrace with status 134.
+#[test]
+fn the_cli_runs_threaded_guests() {
+    let _serial = serial();
+    let wasm = thread_guest("threads");
+    let out = cli().arg(&wasm).arg("counter").output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "count 80000\n");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = cli().arg(&wasm).arg("exit").output().unwrap();
+    assert_eq!(out.status.code(), Some(7));
+    let out = cli().arg(&wasm).arg("trap").output().unwrap();
+    assert_eq!(out.status.code(), Some(134));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.lines().next().unwrap().contains("in thread 1: "),
+        "{err}"
+    );
+    let start = Instant::now();
+    let out = cli()
+        .args(["--timeout", "1s"])
+        .arg(&wasm)
+        .arg("block")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(124));
+    assert!(start.elapsed() < Duration::from_millis(1500));
+}
