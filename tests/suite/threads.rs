@@ -179,4 +179,14 @@ fn the_cli_runs_threaded_guests() {
         .unwrap();
     assert_eq!(out.status.code(), Some(124));
     assert!(start.elapsed() < Duration::from_millis(1500));
+    // Switched off, the proposal is named.
+    let out = cli()
+        .args(["--wasm", "threads=n"])
+        .arg(&wasm)
+        .arg("counter")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("`threads`"), "{err}");
 }

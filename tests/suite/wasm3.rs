@@ -133,10 +133,10 @@ fn wasm_flag_is_documented_and_checked() {
         r.stdout
     );
     let hello = s(&root().join("examples/hello.wat"));
-    let r = lucet(["--wasm", "threads=y", &hello]);
+    let r = lucet(["--wasm", "threadz=y", &hello]);
     assert_eq!(r.status, 2, "{}", r.stderr);
     assert!(
-        r.stderr.contains("unknown wasm feature \"threads\""),
+        r.stderr.contains("unknown wasm feature \"threadz\""),
         "{}",
         r.stderr
     );
