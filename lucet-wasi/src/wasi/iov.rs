@@ -32,6 +32,7 @@ pub(super) struct Scratch(pub(super) Vec<u8>);
 
 impl Scratch {
     /// No buffer yet.
+    #[inline]
     pub(super) const fn take() -> Scratch {
         Scratch(Vec::new())
     }
@@ -53,11 +54,23 @@ impl Scratch {
     }
 }
 
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        // A rare large buffer (a large listing) is not kept.
-        if self.0.capacity() > 0 && self.0.capacity() <= SHARED_CHUNK {
+impl Scratch {
+    /// Gives the buffer back to the thread; a rare large one (a large listing) is freed.
+    #[cold]
+    #[inline(never)]
+    fn put_back(&mut self) {
+        if self.0.capacity() <= SHARED_CHUNK {
             SCRATCH.set(std::mem::take(&mut self.0));
+        }
+    }
+}
+
+impl Drop for Scratch {
+    // One comparison where it was never used (unshared memories).
+    #[inline]
+    fn drop(&mut self) {
+        if self.0.capacity() != 0 {
+            self.put_back();
         }
     }
 }
@@ -111,18 +124,7 @@ pub(super) fn gather<'m>(
         return Err(Errno::Inval.into());
     }
     if let AbiMemory::Shared(cells) = mem {
-        scratch.clear();
-        for iov in iovs.iter() {
-            let iov = iov.and_then(|iov| mem.read(iov)).role("iovec array")?;
-            let take = (iov.buf_len as usize).min(SHARED_CHUNK - scratch.0.len());
-            let src = shared_bytes(cells, iov.buf.as_array(take as u32)).role("iovec buffer")?;
-            copy_in(src, &mut scratch.0);
-            if scratch.0.len() == SHARED_CHUNK {
-                break;
-            }
-        }
-        out[0] = IoSlice::new(&scratch.0);
-        return Ok(usize::from(!scratch.0.is_empty()));
+        return gather_shared(mem, cells, iovs, out, scratch);
     }
     let mut n = 0;
     let mut total = 0usize;
@@ -144,6 +146,30 @@ pub(super) fn gather<'m>(
         }
     }
     Ok(n)
+}
+
+/// [`gather`] from a shared memory: copies up to [`SHARED_CHUNK`] bytes into `scratch`.
+#[cold]
+#[inline(never)]
+fn gather_shared<'m>(
+    mem: &AbiMemory<'_>,
+    cells: &[UnsafeCell<u8>],
+    iovs: GuestPtr<[Ciovec]>,
+    out: &mut [IoSlice<'m>; GATHER],
+    scratch: &'m mut Scratch,
+) -> Result<usize, SysErr> {
+    scratch.clear();
+    for iov in iovs.iter() {
+        let iov = iov.and_then(|iov| mem.read(iov)).role("iovec array")?;
+        let take = (iov.buf_len as usize).min(SHARED_CHUNK - scratch.0.len());
+        let src = shared_bytes(cells, iov.buf.as_array(take as u32)).role("iovec buffer")?;
+        copy_in(src, &mut scratch.0);
+        if scratch.0.len() == SHARED_CHUNK {
+            break;
+        }
+    }
+    out[0] = IoSlice::new(&scratch.0);
+    Ok(usize::from(!scratch.0.is_empty()))
 }
 
 /// Reads into the guest's buffers in order, one host read per buffer, until a read comes
@@ -187,19 +213,32 @@ fn read_one(
         return Ok((0, 0));
     }
     if let AbiMemory::Shared(cells) = mem {
-        // Through the scratch buffer, a chunk at most: a short read.
-        let len = len.min(SHARED_CHUNK);
-        let dst = shared_bytes(cells, iov.buf.as_array(len as u32)).role("iovec buffer")?;
-        let mut scratch = Scratch::take();
-        let n = retry(|| read(scratch.bytes(len), done as u64))?;
-        copy_out(&scratch.0[..n], &dst[..n]);
-        return Ok((n, if n == len { iov.buf_len as usize } else { len }));
+        return read_one_shared(cells, iov, len, done, read);
     }
     let buf = mem
         .as_slice_mut(iov.buf.as_array(len as u32))
         .role("iovec buffer")?
         .ok_or(Errno::Notsup)?;
     Ok((retry(|| read(buf, done as u64))?, len))
+}
+
+/// [`read_one`] into a shared memory: through the scratch buffer, a chunk at most (then
+/// a short read).
+#[cold]
+#[inline(never)]
+fn read_one_shared(
+    cells: &[UnsafeCell<u8>],
+    iov: Iovec,
+    len: usize,
+    done: usize,
+    read: &mut impl FnMut(&mut [u8], u64) -> io::Result<usize>,
+) -> Result<(usize, usize), SysErr> {
+    let len = len.min(SHARED_CHUNK);
+    let dst = shared_bytes(cells, iov.buf.as_array(len as u32)).role("iovec buffer")?;
+    let mut scratch = Scratch::take();
+    let n = retry(|| read(scratch.bytes(len), done as u64))?;
+    copy_out(&scratch.0[..n], &dst[..n]);
+    Ok((n, if n == len { iov.buf_len as usize } else { len }))
 }
 
 /// Runs a host call again while it is interrupted.
