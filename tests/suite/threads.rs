@@ -3,7 +3,9 @@
 //! ends it, however its threads are blocked — leaving no OS thread behind.
 
 use crate::support::*;
-use lucet_wasi::{Capture, Error, Exit, Output, WasiInstance};
+use lucet_wasi::{
+    hostcall, Capture, Engine, EngineConfig, Error, Exit, MiB, Misuse, Module, Output, WasiInstance,
+};
 use std::time::{Duration, Instant};
 
 /// Runs the threads guest with `args`: its stdout and how it ended.
@@ -189,4 +191,106 @@ fn the_cli_runs_threaded_guests() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("`threads`"), "{err}");
+}
+
+/// The shared memory is capped at the maximum heap: a thread asking for more fails in
+/// the guest (Rust aborts: a trap), and the memory never grew past the cap.
+#[test]
+fn the_heap_limit_caps_the_shared_memory() {
+    let _serial = serial();
+    let (out, result) = run(&["hog"], |b| b.max_heap(MiB(64)).stderr(Output::null()));
+    assert_eq!(out, "");
+    assert!(matches!(result, Err(Error::Trap { .. })), "{result:?}");
+    let (out, result) = run(&["hog"], |b| b.max_heap(MiB(512)));
+    assert_eq!(
+        (out.as_str(), result.unwrap()),
+        ("got 268435456\n", Exit::Returned)
+    );
+}
+
+/// One compiled module, many instances: 200 in a row, then 4 host threads running
+/// instances at once, on the default engine and on a pooling one; no guest thread is
+/// left behind. Threaded memory is read and written by copy, never as a slice.
+#[test]
+fn many_threaded_instances_from_one_module() {
+    let _serial = serial();
+    let wasm = thread_guest("threads");
+    for config in [
+        EngineConfig::default(),
+        EngineConfig::default().pooling(Some(64)),
+    ] {
+        let module = Module::from_file(&Engine::shared(&config).unwrap(), &wasm).unwrap();
+        let run_one = |module: &Module| {
+            let out = Capture::new();
+            let mut instance = WasiInstance::builder()
+                .module(module)
+                .arg("counter")
+                .stdout(Output::capture(&out))
+                .build()
+                .unwrap();
+            assert_eq!(instance.run("_start").unwrap(), Exit::Returned);
+            assert_eq!(out.text(), "count 80000\n");
+            assert!(instance.memory().is_none());
+            instance.write_bytes(64, b"shared").unwrap();
+            assert_eq!(instance.read_bytes(64, 6).unwrap(), b"shared");
+            assert!(instance.read_bytes(u32::MAX - 2, 6).is_err());
+        };
+        for _ in 0..200 {
+            run_one(&module);
+        }
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| {
+                    for _ in 0..10 {
+                        run_one(&module);
+                    }
+                });
+            }
+        });
+        assert_eq!(os_threads(), 0);
+    }
+    // A pool too small for another thread: the spawn fails in the guest, which goes on.
+    let small = Engine::shared(&EngineConfig::default().pooling(Some(4))).unwrap();
+    let module = Module::from_file(&small, &wasm).unwrap();
+    let out = Capture::new();
+    let exit = WasiInstance::builder()
+        .module(&module)
+        .arg("spawn-all")
+        .stdout(Output::capture(&out))
+        .run("_start")
+        .unwrap();
+    assert_eq!(exit, Exit::Returned);
+    assert!(out.text().starts_with("spawned 3 then: "), "{}", out.text());
+}
+
+/// What threaded instances do not do yet is a clear error, never a panic.
+#[test]
+fn what_threaded_instances_refuse() {
+    let _serial = serial();
+    #[hostcall]
+    fn twice(x: u32) -> u32 {
+        x * 2
+    }
+    let builder = || {
+        WasiInstance::builder()
+            .module_file(thread_guest("threads"))
+            .unwrap()
+            .arg("counter")
+            .stdout(Output::null())
+    };
+    let e = builder().hostcall(twice).build().err().unwrap();
+    assert!(
+        matches!(e, Error::Misuse(Misuse::NotForThreaded { .. })),
+        "{e:?}"
+    );
+    let mut instance = builder().build().unwrap();
+    let e = instance.call::<(), ()>("_start", ()).unwrap_err();
+    assert!(
+        matches!(e, Error::Misuse(Misuse::NotForThreaded { what: "call()" })),
+        "{e:?}"
+    );
+    assert!(instance.restart().is_err());
+    assert_eq!(instance.run("_start").unwrap(), Exit::Returned);
+    // Its threads are over once `run` returns: it does not run again.
+    assert!(matches!(instance.run("_start"), Err(Error::Ended { .. })));
 }

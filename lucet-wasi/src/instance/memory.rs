@@ -3,9 +3,13 @@
 
 use crate::hostcall::GuestMemory;
 use crate::{Error, WasiInstance};
+use std::cell::UnsafeCell;
 
 impl WasiInstance {
-    /// The guest's exported linear memory `memory`, if it has one.
+    /// The guest's exported linear memory `memory`, if it has one. A threaded guest's
+    /// memory is shared, written by its threads at any moment: no Rust slice of it is
+    /// handed out (this is `None`); copy in and out with [`read_bytes`](Self::read_bytes)
+    /// and [`write_bytes`](Self::write_bytes).
     pub fn memory(&self) -> Option<&[u8]> {
         let inner = self.inner.as_ref()?;
         Some(inner.store.data().memory?.data(&inner.store))
@@ -29,23 +33,75 @@ impl WasiInstance {
     }
 
     /// Copies `bytes` into guest memory at `ptr`; out of bounds is an error, and nothing
-    /// is written.
+    /// is written. Works for a threaded guest's shared memory too.
     pub fn write_bytes(&mut self, ptr: u32, bytes: &[u8]) -> Result<(), Error> {
         let len = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
+        if let Some(cells) = self.shared_range(ptr, len)? {
+            // SAFETY: in bounds; the guest's threads may write the same bytes (their
+            // race), but no reference to them is made.
+            unsafe {
+                std::ptr::copy(
+                    bytes.as_ptr(),
+                    UnsafeCell::raw_get(cells.as_ptr()),
+                    bytes.len(),
+                )
+            };
+            return Ok(());
+        }
         self.guest_memory()
             .bytes_mut(ptr, len)?
             .copy_from_slice(bytes);
         Ok(())
     }
 
-    /// Copies `len` bytes out of guest memory at `ptr`.
+    /// Copies `len` bytes out of guest memory at `ptr` (a threaded guest's shared
+    /// memory too).
     pub fn read_bytes(&mut self, ptr: u32, len: u32) -> Result<Vec<u8>, Error> {
+        if let Some(cells) = self.shared_range(ptr, len)? {
+            let mut out = vec![0; cells.len()];
+            // SAFETY: as for `write_bytes`, the other way.
+            unsafe { std::ptr::copy(cells.as_ptr().cast::<u8>(), out.as_mut_ptr(), out.len()) };
+            return Ok(out);
+        }
         Ok(self.guest_memory().bytes(ptr, len)?.to_vec())
     }
 
     /// Copies the UTF-8 string of `len` bytes at `ptr` out of guest memory.
     pub fn read_string(&mut self, ptr: u32, len: u32) -> Result<String, Error> {
+        if self.threads().is_some() {
+            let bytes = self.read_bytes(ptr, len)?;
+            return String::from_utf8(bytes).map_err(|e| {
+                Error::from(crate::HostcallError::NotUtf8 {
+                    arg: None,
+                    ptr,
+                    valid_up_to: e.utf8_error().valid_up_to(),
+                })
+            });
+        }
         Ok(self.guest_memory().str(ptr, len)?.to_string())
+    }
+
+    /// For a threaded guest, the cells of its shared memory at `ptr`, `len` bytes,
+    /// bounds-checked; `None` for any other guest.
+    fn shared_range(&self, ptr: u32, len: u32) -> Result<Option<&[UnsafeCell<u8>]>, Error> {
+        let Some(group) = self
+            .inner
+            .as_ref()
+            .and_then(|i| i.store.data().threads.as_ref())
+        else {
+            return Ok(None);
+        };
+        let cells = group.wasi.memory().data();
+        let end = ptr as u64 + len as u64;
+        if end > cells.len() as u64 {
+            return Err(Error::from(crate::HostcallError::OutOfBounds {
+                arg: None,
+                ptr,
+                len: len as u64,
+                memory: cells.len(),
+            }));
+        }
+        Ok(Some(&cells[ptr as usize..end as usize]))
     }
 
     /// The size of the guest's exported `memory` in bytes, if it has one.

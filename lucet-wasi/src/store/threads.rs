@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-use wasmtime::{InstancePre, SharedMemory, UpdateDeadline};
+use wasmtime::{InstancePre, SharedMemory, Store, TypedFunc, UpdateDeadline};
 
 /// The highest thread id (wasi-threads: ids are 1 to 0x1FFFFFFF; 0 is the main thread).
 const MAX_TID: u32 = 0x1FFF_FFFF;
@@ -151,29 +151,34 @@ impl ThreadGroup {
 
     /// `wasi`.`thread-spawn`: starts a thread running `wasi_thread_start(tid, start_arg)`;
     /// its id, or -1 if the limit is reached, the ids are used up, the instance has
-    /// ended or the host cannot start a thread (the guest sees `EAGAIN`).
+    /// ended, or the thread cannot be made — its instance (a full pool) or its OS thread
+    /// (the guest sees `EAGAIN`). The thread's instance is made here, so that a failure
+    /// is the guest's to handle.
     pub(crate) fn spawn(self: &Arc<Self>, engine: &wasmtime::Engine, start_arg: i32) -> i32 {
-        let Some(pre) = self.pre.get().cloned() else {
+        let Some(pre) = self.pre.get() else {
             return -1;
         };
         let mut threads = lock(&self.threads);
         if self.has_ended() || threads.running >= self.limits.max_threads {
             return -1;
         }
-        let tid = self.next_tid.fetch_add(1, Ordering::Relaxed);
+        let tid = self.next_tid.load(Ordering::Relaxed);
         if tid > MAX_TID {
             return -1;
         }
+        let Ok((mut store, start)) = self.thread_instance(engine, pre) else {
+            return -1;
+        };
+        self.next_tid.store(tid + 1, Ordering::Relaxed);
         let group = self.clone();
-        let engine = engine.clone();
         let spawned = std::thread::Builder::new()
             .name(format!("wasi-thread-{tid}"))
             .stack_size(self.limits.stack)
             .spawn(move || {
-                let result = group.run_thread(&engine, &pre, tid, start_arg);
-                if let Err(error) = result {
+                if let Err(error) = start.call(&mut store, (tid as i32, start_arg)) {
                     group.end_with(End::Failed { thread: tid, error });
                 }
+                drop(store);
                 lock(&group.threads).running -= 1;
             });
         match spawned {
@@ -187,14 +192,12 @@ impl ThreadGroup {
         }
     }
 
-    /// One spawned thread: its own store and instance, then `wasi_thread_start`.
-    fn run_thread(
+    /// A spawned thread's store and instance, and its `wasi_thread_start`.
+    fn thread_instance(
         self: &Arc<Self>,
         engine: &wasmtime::Engine,
         pre: &InstancePre<StoreData>,
-        tid: u32,
-        start_arg: i32,
-    ) -> wasmtime::Result<()> {
+    ) -> wasmtime::Result<(Store<StoreData>, TypedFunc<(i32, i32), ()>)> {
         let mut store = StoreData::store(
             engine,
             WasiCtxBuilder::empty().build(),
@@ -212,7 +215,7 @@ impl ThreadGroup {
         store.epoch_deadline_callback(move |_| Ok(group.check(deadline)));
         let instance = pre.instantiate(&mut store)?;
         let start = instance.get_typed_func::<(i32, i32), ()>(&mut store, "wasi_thread_start")?;
-        start.call(&mut store, (tid as i32, start_arg))
+        Ok((store, start))
     }
 
     /// `memory.atomic.wait32` / `wait64` (as the rewritten module calls them): `addr` plus

@@ -63,6 +63,11 @@ impl SharedCtx {
         })
     }
 
+    /// The shared memory.
+    pub(crate) fn memory(&self) -> &SharedMemory {
+        &self.memory
+    }
+
     /// The context, locked (for the instance's own uses between runs: flushing, the
     /// deadline).
     pub(crate) fn lock(&self) -> MutexGuard<'_, WasiCtx> {

@@ -12,6 +12,7 @@
 //! - `spawn-all`: spawns threads that wait forever until a spawn fails; prints how many.
 //! - `block`: 4 threads and the main thread wait on a condvar forever.
 //! - `spin`: 2 threads compute forever; the main thread returns.
+//! - `hog`: a thread asks for 256 MiB.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Condvar, Mutex};
@@ -220,6 +221,14 @@ fn spin() {
     println!("spinning");
 }
 
+fn hog() {
+    let t = thread::spawn(|| {
+        let v = vec![1u8; 256 << 20];
+        println!("got {}", v.iter().map(|&b| b as usize).sum::<usize>());
+    });
+    t.join().unwrap();
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
@@ -234,6 +243,7 @@ fn main() {
         Some("spawn-all") => spawn_all(),
         Some("block") => block(),
         Some("spin") => spin(),
+        Some("hog") => hog(),
         _ => {
             eprintln!("usage: threads compute N|counter|channel|condvar|files DIR|sleepers|exit|trap|spawn-all|block|spin");
             std::process::exit(2);
