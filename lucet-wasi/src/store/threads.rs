@@ -17,6 +17,9 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use wasmtime::{InstancePre, SharedMemory, Store, TypedFunc, UpdateDeadline};
 
+/// A thread's entry point, `wasi_thread_start(tid, start_arg)`.
+type ThreadStart = TypedFunc<(i32, i32), ()>;
+
 /// The highest thread id (wasi-threads: ids are 1 to 0x1FFFFFFF; 0 is the main thread).
 const MAX_TID: u32 = 0x1FFF_FFFF;
 
@@ -197,7 +200,7 @@ impl ThreadGroup {
         self: &Arc<Self>,
         engine: &wasmtime::Engine,
         pre: &InstancePre<StoreData>,
-    ) -> wasmtime::Result<(Store<StoreData>, TypedFunc<(i32, i32), ()>)> {
+    ) -> wasmtime::Result<(Store<StoreData>, ThreadStart)> {
         let mut store = StoreData::store(
             engine,
             WasiCtxBuilder::empty().build(),
