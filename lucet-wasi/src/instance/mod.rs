@@ -508,9 +508,12 @@ fn arm_timeout(module: &Module, timeout: Option<Duration>, store: &mut Store<Sto
     // A timeout too long for the clock to represent is no deadline at all.
     let deadline = timeout.and_then(|after| Instant::now().checked_add(after));
     if let Some(group) = store.data().threads.clone() {
-        // Every thread checks for the end of the instance too, at each tick.
+        // Every thread checks for the end of the instance too, at each tick (the ticker
+        // starts with the first spawned thread, or now for a deadline).
         group.set_deadline(deadline);
-        engine.start_ticker();
+        if deadline.is_some() {
+            engine.start_ticker();
+        }
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(move |_| Ok(group.check(deadline)));
         return;

@@ -51,7 +51,11 @@ pub(super) fn threaded(
     let memory = shared_memory(module, build.memory, build.max_heap)?;
     let wasi = SharedCtx::new(ctx, memory.clone())
         .map_err(|e| Error::host("cannot set up the threads' WASI context", e))?;
-    let group = Arc::new(ThreadGroup::new(wasi, memory.clone(), build.limits));
+    // The epochs that stop running threads advance once there are threads to stop (a
+    // guest that spawns none pays nothing for them).
+    let engine = module.engine().clone();
+    let ticker = Box::new(move || engine.start_ticker());
+    let group = Arc::new(ThreadGroup::new(wasi, memory.clone(), build.limits, ticker));
     let mut linker = module.threaded_linker(build.observed)?;
     let link = |e: wasmtime::Error| Error::host("cannot link the threads' functions", e);
     linker
@@ -95,7 +99,6 @@ pub(super) fn threaded(
     let pre = module.instantiate_with(&linker)?;
     group.set_pre(pre.clone());
     store.data_mut().threads = Some(group.clone());
-    module.engine().start_ticker();
     Ok((group, pre))
 }
 

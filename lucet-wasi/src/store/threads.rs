@@ -67,6 +67,8 @@ pub(crate) struct ThreadGroup {
     threads: Mutex<Threads>,
     end: Mutex<Option<End>>,
     ended: AtomicBool,
+    /// Starts the engine's epoch ticker (called on the first spawn).
+    start_ticker: Box<dyn Fn() + Send + Sync>,
 }
 
 #[derive(Default)]
@@ -76,8 +78,14 @@ struct Threads {
 }
 
 impl ThreadGroup {
-    pub(crate) fn new(wasi: SharedCtx, memory: SharedMemory, limits: ThreadLimits) -> ThreadGroup {
+    pub(crate) fn new(
+        wasi: SharedCtx,
+        memory: SharedMemory,
+        limits: ThreadLimits,
+        start_ticker: Box<dyn Fn() + Send + Sync>,
+    ) -> ThreadGroup {
         ThreadGroup {
+            start_ticker,
             wasi,
             memory,
             parking: Parking::default(),
@@ -172,6 +180,7 @@ impl ThreadGroup {
         let Ok((mut store, start)) = self.thread_instance(engine, pre) else {
             return -1;
         };
+        (self.start_ticker)();
         self.next_tid.store(tid + 1, Ordering::Relaxed);
         let group = self.clone();
         let spawned = std::thread::Builder::new()

@@ -1,7 +1,8 @@
 //! One multi-threaded guest, its first argument choosing what it does (each prints what
 //! the tests check):
 //!
-//! - `compute N`: sums a costly function over 0..4,000,000 split among N threads.
+//! - `compute N [TOTAL]`: sums a costly function over 0..TOTAL (4,000,000) split among
+//!   N threads.
 //! - `counter`: 8 threads add 10,000 each to a Mutex-guarded counter.
 //! - `channel`: 4 producers send 1,000 numbers each to one consumer.
 //! - `condvar`: two threads hand a token back and forth 1,000 times.
@@ -13,6 +14,7 @@
 //! - `block`: 4 threads and the main thread wait on a condvar forever.
 //! - `spin`: 2 threads compute forever; the main thread returns.
 //! - `hog`: a thread asks for 256 MiB.
+//! - `spawn N`: starts and joins N threads, one after the other (spawn latency).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Condvar, Mutex};
@@ -28,13 +30,12 @@ fn costly(i: u64) -> u64 {
     x >> 40
 }
 
-fn compute(n: u64) {
-    const TOTAL: u64 = 4_000_000;
-    let chunk = TOTAL / n;
+fn compute(n: u64, total: u64) {
+    let chunk = total / n;
     let sum: u64 = thread::scope(|s| {
         let parts: Vec<_> = (0..n)
             .map(|t| {
-                let end = if t == n - 1 { TOTAL } else { (t + 1) * chunk };
+                let end = if t == n - 1 { total } else { (t + 1) * chunk };
                 s.spawn(move || (t * chunk..end).map(costly).sum::<u64>())
             })
             .collect();
@@ -160,7 +161,10 @@ fn trap() {
 #[inline(never)]
 fn deep_trap(n: u32) {
     if n == 0 {
+        #[cfg(target_arch = "wasm32")]
         core::arch::wasm32::unreachable();
+        #[cfg(not(target_arch = "wasm32"))]
+        std::process::abort();
     }
     deep_trap(n - 1);
     std::hint::black_box(n);
@@ -229,10 +233,21 @@ fn hog() {
     t.join().unwrap();
 }
 
+fn spawn(n: u32) {
+    let mut sum = 0u64;
+    for i in 0..n {
+        sum += thread::spawn(move || i as u64 * 2).join().unwrap();
+    }
+    println!("spawned {n} sum {sum}");
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
-        Some("compute") => compute(args[1].parse().unwrap()),
+        Some("compute") => compute(
+            args[1].parse().unwrap(),
+            args.get(2).map_or(4_000_000, |t| t.parse().unwrap()),
+        ),
         Some("counter") => counter(),
         Some("channel") => channel(),
         Some("condvar") => condvar(),
@@ -244,6 +259,7 @@ fn main() {
         Some("block") => block(),
         Some("spin") => spin(),
         Some("hog") => hog(),
+        Some("spawn") => spawn(args[1].parse().unwrap()),
         _ => {
             eprintln!("usage: threads compute N|counter|channel|condvar|files DIR|sleepers|exit|trap|spawn-all|block|spin");
             std::process::exit(2);
