@@ -16,7 +16,7 @@ for component in clippy rustfmt; do
     fi
 done
 # clang-22 builds the corpus's Lua with wasm exceptions; pip fetches pinned PyPI wheels.
-c_packages="clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32 clang-22 lld-22 libclang-rt-22-dev-wasm32"
+c_packages="clang-19 lld-19 llvm-19 wasi-libc libclang-rt-19-dev-wasm32 clang-22 lld-22 libclang-rt-22-dev-wasm32"
 if ! python3 -m pip --version >/dev/null 2>&1; then
     c_packages="$c_packages python3-pip"
 fi

@@ -294,3 +294,175 @@ fn what_threaded_instances_refuse() {
     // Its threads are over once `run` returns: it does not run again.
     assert!(matches!(instance.run("_start"), Err(Error::Ended { .. })));
 }
+
+/// A real multi-threaded program nobody here wrote: oxipng 9.1.5 (crates.io, its own
+/// lock file), built for wasm32-wasip1-threads, whose rayon pool optimises PNGs on
+/// several threads. Its output is byte-for-byte that of the same module on one thread.
+#[test]
+fn oxipng_optimises_on_several_threads_as_on_one() {
+    let _serial = serial();
+    let wasm = oxipng();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    for (i, size) in [(0, 192u32), (1, 256), (2, 320)] {
+        std::fs::write(input.join(format!("p{i}.png")), png(size, size, i as u32)).unwrap();
+    }
+    let mut outputs = Vec::new();
+    for threads in ["1", "4"] {
+        let out = dir.path().join(format!("out{threads}"));
+        std::fs::create_dir(&out).unwrap();
+        let exit = WasiInstance::builder()
+            .module_file(&wasm)
+            .unwrap()
+            .env("RAYON_NUM_THREADS", threads)
+            .preopen("/in", &input)
+            .preopen("/out", &out)
+            .args([
+                "-o",
+                "4",
+                "-q",
+                "--dir",
+                "/out",
+                "/in/p0.png",
+                "/in/p1.png",
+                "/in/p2.png",
+            ])
+            .stdout(Output::null())
+            .stderr(Output::null())
+            .run("_start")
+            .unwrap();
+        assert_eq!(exit, Exit::Returned, "{threads} threads");
+        let files: Vec<Vec<u8>> = (0..3)
+            .map(|i| std::fs::read(out.join(format!("p{i}.png"))).unwrap())
+            .collect();
+        for (i, f) in files.iter().enumerate() {
+            assert!(f.starts_with(b"\x89PNG\r\n\x1a\n"), "{threads}: p{i}");
+            let original = std::fs::metadata(input.join(format!("p{i}.png")))
+                .unwrap()
+                .len();
+            assert!(
+                (f.len() as u64) < original,
+                "{threads}: p{i} was not made smaller"
+            );
+        }
+        outputs.push(files);
+    }
+    assert_eq!(outputs[0], outputs[1]);
+    assert_eq!(os_threads(), 0);
+}
+
+/// oxipng 9.1.5 built from crates.io for wasm32-wasip1-threads (once per test run): its C
+/// part (libdeflate, freestanding) with clang-19.
+fn oxipng() -> std::path::PathBuf {
+    static BUILT: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let root = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("oxipng");
+            let wasm = root.join("bin/oxipng.wasm");
+            if wasm.exists() {
+                return wasm;
+            }
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let out = std::process::Command::new(cargo)
+                .args([
+                    "install",
+                    "--locked",
+                    "oxipng",
+                    "--version",
+                    "=9.1.5",
+                    "--no-default-features",
+                    "--features",
+                    "binary,parallel,zopfli,freestanding",
+                    "--target",
+                    "wasm32-wasip1-threads",
+                    "--root",
+                ])
+                .arg(&root)
+                .env("CC_wasm32_wasip1_threads", "clang-19")
+                .env("AR_wasm32_wasip1_threads", "llvm-ar-19")
+                .env_remove("CARGO_BUILD_TARGET")
+                .env_remove("RUSTFLAGS")
+                .output()
+                .expect("cannot run cargo install");
+            assert!(
+                out.status.success(),
+                "building oxipng failed:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            wasm
+        })
+        .clone()
+}
+
+/// A `w`×`h` RGBA PNG (stored, uncompressed deflate) of gradients and noise from `seed`.
+fn png(w: u32, h: u32, seed: u32) -> Vec<u8> {
+    let mut raw = Vec::new();
+    let mut x = seed.wrapping_mul(2654435761).wrapping_add(1);
+    for row in 0..h {
+        raw.push(0); // filter: none
+        for col in 0..w {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            let noise = if (row / 16 + col / 16) % 3 == 0 {
+                x as u8 & 0x3f
+            } else {
+                0
+            };
+            raw.extend_from_slice(&[
+                (col * 255 / w) as u8 ^ noise,
+                (row * 255 / h) as u8,
+                ((row + col) % 256) as u8,
+                255,
+            ]);
+        }
+    }
+    let mut zlib = vec![0x78, 0x01];
+    let chunks: Vec<&[u8]> = raw.chunks(65535).collect();
+    for (i, c) in chunks.iter().enumerate() {
+        zlib.push(u8::from(i == chunks.len() - 1));
+        zlib.extend_from_slice(&(c.len() as u16).to_le_bytes());
+        zlib.extend_from_slice(&(!(c.len() as u16)).to_le_bytes());
+        zlib.extend_from_slice(c);
+    }
+    let (mut a, mut b) = (1u32, 0u32);
+    for &byte in &raw {
+        a = (a + byte as u32) % 65521;
+        b = (b + a) % 65521;
+    }
+    zlib.extend_from_slice(&((b << 16) | a).to_be_bytes());
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&w.to_be_bytes());
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    for (kind, data) in [
+        (b"IHDR", &ihdr[..]),
+        (b"IDAT", &zlib[..]),
+        (b"IEND", &[][..]),
+    ] {
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let start = out.len();
+        out.extend_from_slice(kind);
+        out.extend_from_slice(data);
+        let crc = crc32(&out[start..]);
+        out.extend_from_slice(&crc.to_be_bytes());
+    }
+    out
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= b as u32;
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
