@@ -6,6 +6,7 @@
 # target/bench-results/threads-*.json.
 #
 #   scripts/bench-threads.sh        # about 3 minutes after the first build
+#   LUCET=path/to/lucet-wasi scripts/bench-threads.sh   # that binary, not a new build
 #
 # Rows: tests/guests/threads (`compute N SIZE`: a hash summed over a range split among
 # N threads; `spawn N`: N threads started and joined one after the other) and
@@ -43,8 +44,10 @@ WT46=$WT_DIR/wasmtime_cli/wasmtime
 WT_FLAGS="-W threads=y,shared-memory=y -S threads=y --allow-precompiled"
 
 say "building lucet-wasi (release) and the guests"
-cargo build --quiet --release -p lucet-wasi >&2
-LUCET=$ROOT/target/release/lucet-wasi
+if [ -z "${LUCET:-}" ]; then
+    cargo build --quiet --release -p lucet-wasi >&2
+    LUCET=$ROOT/target/release/lucet-wasi
+fi
 TG=$ROOT/tests/guests/threads
 cargo build --quiet --release --manifest-path "$TG/Cargo.toml" --target-dir "$ROOT/target/bench-threads" >&2
 cargo build --quiet --release --manifest-path "$TG/Cargo.toml" --target-dir "$ROOT/target/bench-threads" \
