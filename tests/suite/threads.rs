@@ -263,6 +263,51 @@ fn many_threaded_instances_from_one_module() {
     assert!(out.text().starts_with("spawned 3 then: "), "{}", out.text());
 }
 
+/// `--trace` and `--stats` see every thread: each line says which (`[0]` the main one),
+/// pointers are decoded from the shared memory, and the counts come by thread.
+#[test]
+fn traces_and_stats_say_which_thread() {
+    let _serial = serial();
+    let (trace, out) = (Capture::new(), Capture::new());
+    let mut instance = WasiInstance::builder()
+        .module_file(thread_guest("threads"))
+        .unwrap()
+        .args(["sleepers"])
+        .stdout(Output::capture(&out))
+        .trace(trace.clone())
+        .collect_stats()
+        .build()
+        .unwrap();
+    assert_eq!(instance.run("_start").unwrap(), Exit::Returned);
+    let trace = trace.text();
+    assert!(
+        trace.starts_with("[0] args_sizes_get() = 0 (argc 2, "),
+        "{trace}"
+    );
+    // Each sleeper's poll_oneoff, on its own thread.
+    for tid in 1..=3 {
+        assert!(
+            trace.contains(&format!("[{tid}] poll_oneoff(")),
+            "thread {tid}:\n{trace}"
+        );
+    }
+    assert!(trace.contains("[0] fd_write(1<stdout>, "), "{trace}");
+    let stats = instance.stats().unwrap();
+    assert_eq!(stats.threads.len(), 4, "{stats}");
+    assert_eq!(stats.threads[0].0, 0);
+    assert!(
+        stats.threads[1..].iter().all(|(_, calls)| *calls >= 1),
+        "{stats}"
+    );
+    assert_eq!(
+        stats.total_calls(),
+        stats.threads.iter().map(|(_, c)| c).sum::<u64>()
+    );
+    assert!(stats.calls("poll_oneoff") >= 3, "{stats}");
+    assert!(stats.to_string().contains("  thread 3 "), "{stats}");
+    assert!(stats.peak_memory.0 > 0);
+}
+
 /// What threaded instances do not do yet is a clear error, never a panic.
 #[test]
 fn what_threaded_instances_refuse() {

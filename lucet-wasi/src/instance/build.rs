@@ -117,6 +117,12 @@ impl WasiInstanceBuilder {
             Some(w) => watch_guest(w, &mut store, &module, &hostcalls, fuel)?,
             None => None,
         };
+        // A threaded guest's other threads are traced and counted alike.
+        if let Some(group) = store.data().threads.clone() {
+            if let Some(observer) = store.data_mut().observer.as_mut() {
+                group.set_watch(observer.share_with_threads());
+            }
+        }
         Ok(Prepared {
             parts: Parts {
                 module,

@@ -307,12 +307,21 @@ impl WasiInstance {
         if let Some(inner) = &self.inner {
             let data = inner.store.data();
             stats.peak_memory = Bytes(data.heap_peak());
-            stats.syscalls = data
-                .observer
-                .as_ref()
-                .and_then(|o| o.counts())
-                .map(|c| c.by_name())
-                .unwrap_or_default();
+            let main = data.observer.as_ref().and_then(|o| o.counts());
+            stats.syscalls = main.map(|c| c.by_name()).unwrap_or_default();
+            if let Some(group) = &data.threads {
+                // The shared memory (which the store does not see) and every thread's calls.
+                stats.peak_memory = Bytes(group.wasi.memory().data_size() as u64);
+                if let (Some(main), Some(watch)) = (main, group.watch()) {
+                    let threads = watch.thread_counts();
+                    let mut all = main.clone();
+                    threads.iter().for_each(|(_, c)| all.add(c));
+                    stats.syscalls = all.by_name();
+                    stats.threads = std::iter::once((0, main.total()))
+                        .chain(threads.iter().map(|(tid, c)| (*tid, c.total())))
+                        .collect();
+                }
+            }
             stats.fuel_used = usage
                 .fuel_budget
                 .zip(inner.store.get_fuel().ok())

@@ -21,15 +21,39 @@ fn memory<S: Send + 'static>(caller: &mut Caller<'_, S>, cached: Option<Memory>)
     })
 }
 
-/// The guest's memory (empty if it has none) and WASI state.
-fn view<'a, S: WasiView>(caller: &'a mut Caller<'_, S>) -> (Mem<'a>, &'a WasiCtx) {
+/// The guest's memory (empty if it has none) and WASI state; a threaded guest's shared
+/// memory and context (locked: drop it before the call).
+fn view<'a, S: WasiView>(caller: &'a mut Caller<'_, S>) -> (Mem<'a>, CtxRef<'a>) {
+    if caller.data().shared().is_some() {
+        let shared = caller.data().shared().expect("checked just now");
+        return (
+            Mem::Shared(shared.memory().data()),
+            CtxRef::Locked(shared.lock()),
+        );
+    }
     let cached = caller.data().memory();
     match memory(caller, cached) {
         Some(memory) => {
             let (bytes, store) = memory.data_and_store_mut(caller);
-            (Mem(bytes), store.ctx())
+            (Mem::Plain(bytes), CtxRef::Own(store.ctx()))
         }
-        None => (Mem(&[]), caller.data_mut().ctx()),
+        None => (Mem::Plain(&[]), CtxRef::Own(caller.data_mut().ctx())),
+    }
+}
+
+/// A WASI context as the trace reads it: a store's own, or a threaded guest's, locked.
+enum CtxRef<'a> {
+    Own(&'a WasiCtx),
+    Locked(std::sync::MutexGuard<'a, WasiCtx>),
+}
+
+impl std::ops::Deref for CtxRef<'_> {
+    type Target = WasiCtx;
+    fn deref(&self) -> &WasiCtx {
+        match self {
+            CtxRef::Own(c) => c,
+            CtxRef::Locked(c) => c,
+        }
     }
 }
 
@@ -50,8 +74,10 @@ impl Observer {
         let result = match self.tracer.as_mut().filter(|t| t.wasi[id]) {
             None => call(caller),
             Some(t) => {
-                let (mem, wasi) = view(caller);
-                t.begin_wasi(id, args, mem, wasi);
+                {
+                    let (mem, wasi) = view(caller);
+                    t.begin_wasi(id, args, mem, &wasi);
+                }
                 let start = Instant::now();
                 let result = call(caller);
                 let took = start.elapsed();
@@ -59,7 +85,7 @@ impl Observer {
                     t.discard();
                 } else {
                     let (mem, wasi) = view(caller);
-                    t.end_wasi(id, args, result.as_ref().map(|r| r.raw()), mem, wasi, took);
+                    t.end_wasi(id, args, result.as_ref().map(|r| r.raw()), mem, &wasi, took);
                 }
                 result
             }
@@ -103,8 +129,8 @@ impl Observer {
                 {
                     let cached = caller.data().memory();
                     let mem = match memory(caller, cached) {
-                        Some(m) => Mem(m.data(&*caller)),
-                        None => Mem(&[]),
+                        Some(m) => Mem::Plain(m.data(&*caller)),
+                        None => Mem::Plain(&[]),
                     };
                     t.begin(sig.function, |line| params(line, sig, args, mem));
                 }
@@ -152,7 +178,7 @@ fn params(out: &mut String, sig: &Signature, args: &[u64], mem: Mem<'_>) {
                     match mem.string(a(0), a(1), DATA_CAP) {
                         Some(s) => {
                             out.push(' ');
-                            escaped(out, s, DATA_CAP);
+                            escaped(out, &s, DATA_CAP);
                             if a(1) > DATA_CAP as u64 {
                                 out.push_str("...");
                             }

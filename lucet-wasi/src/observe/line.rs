@@ -18,6 +18,8 @@ pub(crate) struct Tracer {
     pub(crate) paths: HashMap<u32, Vec<u8>>,
     /// Which WASI functions the filter lets through, by id.
     pub(crate) wasi: [bool; FUNCTION_COUNT],
+    /// What each line starts with: `[N] ` in a threaded guest (N the thread, 0 the main).
+    pub(crate) prefix: String,
 }
 
 /// Formats a host function's result from its bits.
@@ -29,6 +31,7 @@ impl Tracer {
         let desc = &FUNCTIONS[id];
         let mut line = std::mem::take(&mut self.line);
         line.clear();
+        line.push_str(&self.prefix);
         line.push_str(desc.name);
         line.push('(');
         let mut i = 0;
@@ -104,6 +107,7 @@ impl Tracer {
     pub(crate) fn begin(&mut self, name: &str, args: impl FnOnce(&mut String)) {
         let mut line = std::mem::take(&mut self.line);
         line.clear();
+        line.push_str(&self.prefix);
         line.push_str(name);
         line.push('(');
         args(&mut line);
@@ -158,7 +162,7 @@ impl Tracer {
                         first = false;
                         out.push_str("name ");
                         match mem.string(a(0), a(1), PATH_CAP) {
-                            Some(s) => escaped(out, s, PATH_CAP),
+                            Some(s) => escaped(out, &s, PATH_CAP),
                             None => fault(out, a(0)),
                         }
                         continue;
@@ -261,12 +265,12 @@ impl Tracer {
                 // `.` is the directory itself.
                 if let Some(name) = mem
                     .string(args[2], args[3], PATH_CAP)
-                    .filter(|n| *n != b".")
+                    .filter(|n| **n != *b".")
                 {
                     if !path.is_empty() && !path.ends_with(b"/") {
                         path.push(b'/');
                     }
-                    path.extend_from_slice(name);
+                    path.extend_from_slice(&name);
                 }
                 path.truncate(PATH_CAP);
                 self.paths.insert(fd, path);

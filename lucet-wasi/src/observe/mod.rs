@@ -26,6 +26,7 @@ use crate::wasi::{function_id, FUNCTIONS, FUNCTION_COUNT};
 use line::Tracer;
 use std::collections::HashMap;
 use std::io::Write;
+use std::sync::{Arc, Mutex};
 
 /// Which calls a trace shows: WASI functions by name (`path_open`), host functions by
 /// import name (`log`) or `module::name` (`env::log`). The default shows every call.
@@ -127,6 +128,24 @@ pub(crate) struct Counts {
 }
 
 impl Counts {
+    /// Adds `other`'s counts to these.
+    pub(crate) fn add(&mut self, other: &Counts) {
+        for (n, m) in self.wasi.iter_mut().zip(other.wasi) {
+            *n += m;
+        }
+        for (f, n) in &other.host {
+            match self.host.iter_mut().find(|(g, _)| g == f) {
+                Some((_, m)) => *m += n,
+                None => self.host.push((f, *n)),
+            }
+        }
+    }
+
+    /// Every call counted.
+    pub(crate) fn total(&self) -> u64 {
+        self.wasi.iter().sum::<u64>() + self.host.iter().map(|(_, n)| n).sum::<u64>()
+    }
+
     /// Every function called at least once, with its count, most called first.
     pub(crate) fn by_name(&self) -> Vec<(String, u64)> {
         let mut all: Vec<(String, u64)> = FUNCTIONS
@@ -155,7 +174,27 @@ impl Observer {
                 filter,
                 line: String::with_capacity(256),
                 paths: HashMap::new(),
+                prefix: String::new(),
             }),
+        }
+    }
+
+    /// Makes this the observer of a threaded guest's main thread and returns what its
+    /// other threads' observers are made from: one output for all (a line at a time),
+    /// each line prefixed with its thread.
+    pub(crate) fn share_with_threads(&mut self) -> ThreadWatch {
+        let trace = self.tracer.as_mut().map(|t| {
+            let out: Box<dyn Write + Send> =
+                std::mem::replace(&mut t.out, Box::new(std::io::sink()));
+            let shared = Arc::new(Mutex::new(out));
+            t.out = Box::new(SharedOut(shared.clone()));
+            t.prefix = "[0] ".into();
+            (shared, t.filter.clone())
+        });
+        ThreadWatch {
+            count: self.counts.is_some(),
+            trace,
+            counts: Mutex::default(),
         }
     }
 
@@ -169,6 +208,72 @@ impl Observer {
         if let Some(t) = &mut self.tracer {
             let _ = t.out.flush();
         }
+    }
+}
+
+/// What the observers of a threaded guest's spawned threads are made from, and the
+/// counts of those that ended.
+pub(crate) struct ThreadWatch {
+    count: bool,
+    trace: Option<(Arc<Mutex<Box<dyn Write + Send>>>, TraceFilter)>,
+    counts: Mutex<Vec<(u32, Counts)>>,
+}
+
+impl ThreadWatch {
+    /// The observer of thread `tid`.
+    pub(crate) fn observer(&self, tid: u32) -> Observer {
+        let trace = self.trace.as_ref().map(|(out, filter)| {
+            (
+                Box::new(SharedOut(out.clone())) as Box<dyn Write + Send>,
+                filter.clone(),
+            )
+        });
+        let mut observer = Observer::new(self.count, trace);
+        if let Some(t) = &mut observer.tracer {
+            t.prefix = format!("[{tid}] ");
+        }
+        observer
+    }
+
+    /// Keeps the counts of thread `tid`, which ended.
+    pub(crate) fn ended(&self, tid: u32, observer: Observer) {
+        if let Some(counts) = observer.counts {
+            self.counts
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push((tid, counts));
+        }
+    }
+
+    /// The counts of the threads that ended, by thread id.
+    pub(crate) fn thread_counts(&self) -> Vec<(u32, Counts)> {
+        let mut all = self
+            .counts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        all.sort_by_key(|(tid, _)| *tid);
+        all
+    }
+}
+
+/// One output several threads' traces write to, a whole line per write.
+struct SharedOut(Arc<Mutex<Box<dyn Write + Send>>>);
+
+impl Write for SharedOut {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).write(buf)
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .write_all(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).flush()
     }
 }
 
@@ -214,7 +319,7 @@ mod tests {
 
     #[test]
     fn memory_reads_are_checked() {
-        let mem = Mem(&[1, 0, 0, 0, 8, 0, 0, 0, 0xaa, 0xbb]);
+        let mem = Mem::Plain(&[1, 0, 0, 0, 8, 0, 0, 0, 0xaa, 0xbb]);
         assert_eq!(mem.u32(0), Some(1));
         assert_eq!(mem.u32(7), None);
         assert_eq!(mem.u64(u64::MAX), None);
@@ -232,7 +337,7 @@ mod tests {
         // Entry 1024 (the 1025th) points at 4 bytes just past it.
         big[1024 * 8..1024 * 8 + 8].copy_from_slice(&[0x08, 0x20, 0, 0, 4, 0, 0, 0]);
         big[0x2008..0x200c].copy_from_slice(b"late");
-        let big = Mem(&big);
+        let big = Mem::Plain(&big);
         assert_eq!(big.gather(0, u64::MAX, 100, &mut buf), Some(0));
         assert_eq!(big.gather(0, 1025, 100, &mut buf), Some(0));
         assert_eq!(big.total(0, u64::MAX), Some(0));
@@ -250,10 +355,24 @@ mod tests {
         for id in 0..FUNCTION_COUNT {
             for &v in &values {
                 let args = [v; 9];
-                t.begin_wasi(id, &args, Mem(&memory), &wasi);
-                t.end_wasi(id, &args, Ok(Some(0)), Mem(&memory), &wasi, Duration::ZERO);
-                t.begin_wasi(id, &args, Mem(&memory), &wasi);
-                t.end_wasi(id, &args, Ok(Some(8)), Mem(&memory), &wasi, Duration::ZERO);
+                t.begin_wasi(id, &args, Mem::Plain(&memory), &wasi);
+                t.end_wasi(
+                    id,
+                    &args,
+                    Ok(Some(0)),
+                    Mem::Plain(&memory),
+                    &wasi,
+                    Duration::ZERO,
+                );
+                t.begin_wasi(id, &args, Mem::Plain(&memory), &wasi);
+                t.end_wasi(
+                    id,
+                    &args,
+                    Ok(Some(8)),
+                    Mem::Plain(&memory),
+                    &wasi,
+                    Duration::ZERO,
+                );
             }
         }
         assert!(t.paths.values().all(|p| p.len() <= PATH_CAP));

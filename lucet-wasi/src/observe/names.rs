@@ -154,15 +154,31 @@ pub(crate) fn escape_into(out: &mut String, bytes: &[u8]) {
 
 // ----------------------------------------------------------------------------- memory
 
-/// Guest memory as the trace reads it: every access checked, nothing trusted.
+/// Guest memory as the trace reads it: every access checked, nothing trusted. A threaded
+/// guest's shared memory is read by copy (its threads may write it meanwhile), a few
+/// bytes at a time: what a line shows.
 #[derive(Clone, Copy)]
-pub(crate) struct Mem<'a>(pub(crate) &'a [u8]);
+pub(crate) enum Mem<'a> {
+    Plain(&'a [u8]),
+    Shared(&'a [std::cell::UnsafeCell<u8>]),
+}
 
 impl<'a> Mem<'a> {
-    pub(crate) fn bytes(self, ptr: u64, len: u64) -> Option<&'a [u8]> {
+    pub(crate) fn bytes(self, ptr: u64, len: u64) -> Option<std::borrow::Cow<'a, [u8]>> {
         let start = usize::try_from(ptr).ok()?;
         let end = start.checked_add(usize::try_from(len).ok()?)?;
-        self.0.get(start..end)
+        match self {
+            Mem::Plain(bytes) => bytes.get(start..end).map(std::borrow::Cow::Borrowed),
+            Mem::Shared(cells) => {
+                let cells = cells.get(start..end)?;
+                let mut copy = vec![0; cells.len()];
+                // SAFETY: in bounds; no reference to the shared bytes is made.
+                unsafe {
+                    std::ptr::copy(cells.as_ptr().cast::<u8>(), copy.as_mut_ptr(), copy.len())
+                };
+                Some(std::borrow::Cow::Owned(copy))
+            }
+        }
     }
 
     pub(crate) fn u8(self, ptr: u64) -> Option<u8> {
@@ -170,19 +186,30 @@ impl<'a> Mem<'a> {
     }
 
     pub(crate) fn u16(self, ptr: u64) -> Option<u16> {
-        Some(u16::from_le_bytes(self.bytes(ptr, 2)?.try_into().ok()?))
+        Some(u16::from_le_bytes(
+            self.bytes(ptr, 2)?.as_ref().try_into().ok()?,
+        ))
     }
 
     pub(crate) fn u32(self, ptr: u64) -> Option<u32> {
-        Some(u32::from_le_bytes(self.bytes(ptr, 4)?.try_into().ok()?))
+        Some(u32::from_le_bytes(
+            self.bytes(ptr, 4)?.as_ref().try_into().ok()?,
+        ))
     }
 
     pub(crate) fn u64(self, ptr: u64) -> Option<u64> {
-        Some(u64::from_le_bytes(self.bytes(ptr, 8)?.try_into().ok()?))
+        Some(u64::from_le_bytes(
+            self.bytes(ptr, 8)?.as_ref().try_into().ok()?,
+        ))
     }
 
     /// Up to `cap` bytes of the string at `ptr`, and whether it is all there.
-    pub(crate) fn string(self, ptr: u64, len: u64, cap: usize) -> Option<&'a [u8]> {
+    pub(crate) fn string(
+        self,
+        ptr: u64,
+        len: u64,
+        cap: usize,
+    ) -> Option<std::borrow::Cow<'a, [u8]>> {
         self.bytes(ptr, len.min(cap as u64))
     }
 
@@ -206,7 +233,7 @@ impl<'a> Mem<'a> {
             let (ptr, len) = (self.u32(entry)?, self.u32(entry.checked_add(4)?)?);
             let take = (len as usize).min(limit - n);
             let data = self.bytes(u64::from(ptr), take as u64)?;
-            buf[n..n + take].copy_from_slice(data);
+            buf[n..n + take].copy_from_slice(&data);
             n += take;
         }
         Some(n)
@@ -231,7 +258,7 @@ pub(crate) fn fault(out: &mut String, ptr: u64) {
 pub(crate) fn string_arg(out: &mut String, mem: Mem<'_>, ptr: u64, len: u64) {
     match mem.string(ptr, len, PATH_CAP) {
         Some(s) => {
-            escaped(out, s, PATH_CAP);
+            escaped(out, &s, PATH_CAP);
             if len > PATH_CAP as u64 {
                 out.push_str("...");
             }

@@ -34,8 +34,11 @@ pub struct RunStats {
     /// ([`WasiInstanceBuilder::fuel`](crate::WasiInstanceBuilder::fuel)).
     pub fuel_used: Option<u64>,
     /// Calls made, by name (WASI functions by their name, host functions as
-    /// `module::name`), most called first.
+    /// `module::name`), most called first; every thread's, for a threaded guest.
     pub syscalls: Vec<(String, u64)>,
+    /// For a threaded guest: the calls each thread made, by thread id (0: the main
+    /// thread), in id order.
+    pub threads: Vec<(u32, u64)>,
 }
 
 impl RunStats {
@@ -71,6 +74,17 @@ impl fmt::Display for RunStats {
         writeln!(f, "syscalls        {}", self.total_calls())?;
         for (name, count) in &self.syscalls {
             writeln!(f, "  {name:<24} {count:>10}")?;
+        }
+        if !self.threads.is_empty() {
+            writeln!(f, "threads         {}", self.threads.len())?;
+            for (tid, count) in &self.threads {
+                let name = if *tid == 0 {
+                    "main".to_string()
+                } else {
+                    format!("thread {tid}")
+                };
+                writeln!(f, "  {name:<24} {count:>10}")?;
+            }
         }
         Ok(())
     }

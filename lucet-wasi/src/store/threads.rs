@@ -8,6 +8,7 @@
 //! an atomic wait in [`Parking`] — and joined before the run returns.
 
 use super::StoreData;
+use crate::observe::ThreadWatch;
 use crate::wasi::{DeadlineReached, InstanceEnded, SharedCtx, WasiCtxBuilder};
 use std::cell::UnsafeCell;
 use std::collections::HashMap;
@@ -69,6 +70,8 @@ pub(crate) struct ThreadGroup {
     ended: AtomicBool,
     /// Starts the engine's epoch ticker (called on the first spawn).
     start_ticker: Box<dyn Fn() + Send + Sync>,
+    /// For an instance that traces or counts calls: its threads' observers.
+    watch: OnceLock<ThreadWatch>,
 }
 
 #[derive(Default)]
@@ -86,6 +89,7 @@ impl ThreadGroup {
     ) -> ThreadGroup {
         ThreadGroup {
             start_ticker,
+            watch: OnceLock::new(),
             wasi,
             memory,
             parking: Parking::default(),
@@ -102,6 +106,16 @@ impl ThreadGroup {
     /// Sets the linked module spawned threads instantiate (once).
     pub(crate) fn set_pre(&self, pre: InstancePre<StoreData>) {
         let _ = self.pre.set(pre);
+    }
+
+    /// Has every spawned thread traced and counted (see [`ThreadWatch`]).
+    pub(crate) fn set_watch(&self, watch: ThreadWatch) {
+        let _ = self.watch.set(watch);
+    }
+
+    /// What the spawned threads that ended were counted making.
+    pub(crate) fn watch(&self) -> Option<&ThreadWatch> {
+        self.watch.get()
     }
 
     /// Sets when the run must end, for every thread.
@@ -177,7 +191,7 @@ impl ThreadGroup {
         if tid > MAX_TID {
             return -1;
         }
-        let Ok((mut store, start)) = self.thread_instance(engine, pre) else {
+        let Ok((mut store, start)) = self.thread_instance(engine, pre, tid) else {
             return -1;
         };
         (self.start_ticker)();
@@ -189,6 +203,11 @@ impl ThreadGroup {
             .spawn(move || {
                 if let Err(error) = start.call(&mut store, (tid as i32, start_arg)) {
                     group.end_with(End::Failed { thread: tid, error });
+                }
+                if let (Some(watch), Some(observer)) =
+                    (group.watch.get(), store.data_mut().observer.take())
+                {
+                    watch.ended(tid, *observer);
                 }
                 drop(store);
                 lock(&group.threads).running -= 1;
@@ -209,6 +228,7 @@ impl ThreadGroup {
         self: &Arc<Self>,
         engine: &wasmtime::Engine,
         pre: &InstancePre<StoreData>,
+        tid: u32,
     ) -> wasmtime::Result<(Store<StoreData>, ThreadStart)> {
         let mut store = StoreData::store(
             engine,
@@ -218,6 +238,9 @@ impl ThreadGroup {
             "()",
         );
         store.data_mut().threads = Some(self.clone());
+        if let Some(watch) = self.watch.get() {
+            store.data_mut().observer = Some(Box::new(watch.observer(tid)));
+        }
         if let Some(fuel) = self.limits.fuel {
             store.set_fuel(fuel)?;
         }
