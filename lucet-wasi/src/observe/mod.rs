@@ -215,7 +215,7 @@ impl Observer {
 /// counts of those that ended.
 pub(crate) struct ThreadWatch {
     count: bool,
-    trace: Option<(Arc<Mutex<Box<dyn Write + Send>>>, TraceFilter)>,
+    trace: Option<(SharedWriter, TraceFilter)>,
     counts: Mutex<Vec<(u32, Counts)>>,
 }
 
@@ -257,8 +257,11 @@ impl ThreadWatch {
     }
 }
 
+/// The trace output of a threaded guest, which every thread's tracer writes to.
+type SharedWriter = Arc<Mutex<Box<dyn Write + Send>>>;
+
 /// One output several threads' traces write to, a whole line per write.
-struct SharedOut(Arc<Mutex<Box<dyn Write + Send>>>);
+struct SharedOut(SharedWriter);
 
 impl Write for SharedOut {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
