@@ -511,3 +511,28 @@ fn crc32(bytes: &[u8]) -> u32 {
     }
     !crc
 }
+
+/// Threads a reactor's `_initialize` started (one spinning, one waiting on an atomic)
+/// end with the instance when it is dropped without a run: none outlives it.
+#[test]
+fn dropping_a_threaded_instance_stops_its_threads() {
+    let _serial = serial();
+    let wat = r#"(module
+        (import "wasi" "thread-spawn" (func $spawn (param i32) (result i32)))
+        (import "env" "memory" (memory 1 1 shared))
+        (func (export "_initialize")
+            (drop (call $spawn (i32.const 0)))
+            (drop (call $spawn (i32.const 1))))
+        (func (export "wasi_thread_start") (param $tid i32) (param $arg i32)
+            (if (local.get $arg)
+                (then (drop (memory.atomic.wait32 (i32.const 0) (i32.const 0) (i64.const -1))))
+                (else (loop $forever (br $forever))))))"#;
+    let instance = WasiInstance::builder().module_bytes(wat).build().unwrap();
+    let start = Instant::now();
+    while os_threads() < 2 && start.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(os_threads(), 2);
+    drop(instance);
+    assert_eq!(os_threads(), 0);
+}

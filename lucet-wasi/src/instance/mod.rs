@@ -146,6 +146,10 @@ impl WasiInstance {
                 Ok(this)
             }
             Err(e) => {
+                if let Some(group) = &store.data().threads {
+                    // Threads its `_initialize` started end with it.
+                    threads::stop(group);
+                }
                 let memory = store.data().memory.map(|m| m.data_size(&store) as u64);
                 let _ = store.data_mut().wasi.fds.flush_outputs();
                 Err(failed_call(outcome(e, parts.timeout, memory)))
@@ -454,6 +458,16 @@ impl WasiInstance {
             None => data.wasi.fds.flush_outputs(),
         }
         .map_err(|e| Error::host("cannot flush the guest's output", e))
+    }
+}
+
+impl Drop for WasiInstance {
+    /// A threaded instance dropped before its run ended (threads a reactor's
+    /// `_initialize` started) stops and joins its threads: none outlives it.
+    fn drop(&mut self) {
+        if let Some(group) = self.threads() {
+            threads::stop(&group);
+        }
     }
 }
 

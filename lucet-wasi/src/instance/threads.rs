@@ -168,6 +168,12 @@ pub(super) fn finish(group: &ThreadGroup, main: wasmtime::Result<()>) -> Threade
     }
 }
 
+/// Ends a threaded instance that has not ended (its threads stopped) and joins them.
+pub(super) fn stop(group: &ThreadGroup) {
+    group.end_with(End::Returned);
+    group.join();
+}
+
 /// How a threaded run ended: the result, and the thread it came from (0: main).
 pub(super) struct ThreadedEnd {
     pub(super) result: wasmtime::Result<()>,

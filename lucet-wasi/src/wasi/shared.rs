@@ -8,13 +8,13 @@
 //! end of the instance, and is made again. Guest memory is the shared memory, seen
 //! through wiggle's `GuestMemory::Shared`: no Rust reference into it is ever made.
 
-use super::wait::{DeadlineReached, Ready, WouldBlock};
-use super::{AbiMemory, WasiCtx};
-use rustix::event::{PollFd, PollFlags, Timespec};
+use super::wait::{poll_until, Ready, Waits, WouldBlock};
+use super::{AbiMemory, SysErr, WasiCtx};
+use rustix::event::{PollFd, PollFlags};
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use wasmtime::SharedMemory;
 
 /// The WASI context and memory the threads of one guest share.
@@ -117,48 +117,24 @@ impl SharedCtx {
     /// Waits, without the lock, until what `blocked` waits for is ready, its wake-up
     /// time or the `deadline` passes, or the instance ends.
     fn wait(&self, blocked: WouldBlock, deadline: Option<Instant>) -> wasmtime::Result<()> {
-        let until = match (blocked.wake, deadline) {
-            (Some(w), Some(d)) => Some(w.min(d)),
-            (w, d) => w.or(d),
-        };
         let ending = self.ending.fd.as_fd();
-        let mut fds: Vec<PollFd<'_>> = Vec::with_capacity(blocked.fds.len() + 1);
+        let mut fds = Vec::with_capacity(blocked.fds.len() + 1);
+        let mut interests = Vec::with_capacity(blocked.fds.len() + 1);
         fds.push(PollFd::new(&ending, PollFlags::IN));
+        interests.push(Ready::Read);
         for (fd, ready) in &blocked.fds {
-            let flags = match ready {
-                Ready::Read => PollFlags::IN,
-                Ready::Write => PollFlags::OUT,
-            };
-            fds.push(PollFd::new(fd, flags));
+            fds.push(PollFd::new(fd, ready.flags()));
+            interests.push(*ready);
         }
-        loop {
-            let now = Instant::now();
-            if self.has_ended() {
-                return Err(wasmtime::Error::new(InstanceEnded));
-            }
-            if deadline.is_some_and(|d| now >= d) {
-                return Err(wasmtime::Error::new(DeadlineReached));
-            }
-            if until.is_some_and(|u| now >= u) {
-                return Ok(());
-            }
-            let timeout = until.map(|u| timespec(u - now));
-            match rustix::event::poll(&mut fds, timeout.as_ref()) {
-                Ok(0) => continue,
-                Ok(_) if fds[0].revents().is_empty() => return Ok(()),
-                Ok(_) => continue,
-                Err(rustix::io::Errno::INTR) => continue,
-                Err(e) => return Err(e.into()),
-            }
+        let waits = Waits {
+            deadline,
+            defer: false,
+        };
+        match poll_until(&mut fds, &interests, blocked.wake, waits) {
+            _ if self.has_ended() => Err(wasmtime::Error::new(InstanceEnded)),
+            Ok(_) => Ok(()),
+            Err(SysErr::Trap(e)) => Err(e),
+            Err(other) => Err(wasmtime::format_err!("waiting in a WASI call: {other:?}")),
         }
-    }
-}
-
-fn timespec(d: Duration) -> Timespec {
-    // Round up so a wait never ends early.
-    let d = d + Duration::from_nanos(999);
-    Timespec {
-        tv_sec: d.as_secs().min(i64::MAX as u64) as i64,
-        tv_nsec: d.subsec_nanos() as _,
     }
 }

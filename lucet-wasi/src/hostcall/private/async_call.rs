@@ -40,25 +40,7 @@ pub async fn finish<R: HostReturn>(
     sig: &'static Signature,
     future: impl Future<Output = R>,
 ) -> wasmtime::Result<R::Wasm> {
-    let mut future = std::pin::pin!(future);
-    let polled = poll_fn(
-        |cx| match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
-            Ok(Poll::Ready(r)) => Poll::Ready(Ok(r)),
-            Ok(Poll::Pending) => Poll::Pending,
-            Err(panic) => Poll::Ready(Err(panic)),
-        },
-    )
-    .await;
-    let cause = match polled {
-        Ok(r) => match r.into_wasm() {
-            Ok(wasm) => return Ok(wasm),
-            Err(cause) => cause,
-        },
-        Err(panic) => HostcallError::Panicked {
-            message: panic_message(&*panic),
-        },
-    };
-    Err(failed(sig, cause))
+    settle(sig, future, R::into_wasm).await
 }
 
 /// Awaits an async host function's future as [`finish`] does, for an owned result: its
@@ -67,6 +49,16 @@ pub async fn finish_owned<O: HostOwned>(
     sig: &'static Signature,
     future: impl Future<Output = O>,
 ) -> wasmtime::Result<Option<O::Items>> {
+    settle(sig, future, O::into_items).await
+}
+
+/// Awaits `future` with its panics caught, and converts what it returns with `convert`;
+/// a panic or a failed conversion is the error that ends the instance.
+async fn settle<R, T>(
+    sig: &'static Signature,
+    future: impl Future<Output = R>,
+    convert: impl FnOnce(R) -> Result<T, HostcallError>,
+) -> wasmtime::Result<T> {
     let mut future = std::pin::pin!(future);
     let polled = poll_fn(
         |cx| match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
@@ -77,8 +69,8 @@ pub async fn finish_owned<O: HostOwned>(
     )
     .await;
     let cause = match polled {
-        Ok(r) => match r.into_items() {
-            Ok(items) => return Ok(items),
+        Ok(r) => match convert(r) {
+            Ok(t) => return Ok(t),
             Err(cause) => cause,
         },
         Err(panic) => HostcallError::Panicked {
