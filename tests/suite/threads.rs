@@ -536,3 +536,31 @@ fn dropping_a_threaded_instance_stops_its_threads() {
     drop(instance);
     assert_eq!(os_threads(), 0);
 }
+
+/// A start function that spawns: the main instance's may (once); a spawned thread's
+/// instance's spawn is refused rather than recursing on the host's stack.
+#[test]
+fn a_start_function_that_spawns_does_not_recurse() {
+    let _serial = serial();
+    let wat = r#"(module
+        (import "wasi" "thread-spawn" (func $spawn (param i32) (result i32)))
+        (import "env" "memory" (memory 1 1 shared))
+        (func $start
+            ;; Count the start functions run, and what their spawns returned.
+            (drop (i32.atomic.rmw.add (i32.const 0) (i32.const 1)))
+            (if (i32.gt_s (call $spawn (i32.const 0)) (i32.const 0))
+                (then (drop (i32.atomic.rmw.add (i32.const 4) (i32.const 1))))))
+        (start $start)
+        (func (export "_start"))
+        (func (export "wasi_thread_start") (param i32 i32)))"#;
+    let mut instance = WasiInstance::builder()
+        .module_bytes(wat)
+        .max_threads(1000)
+        .build()
+        .unwrap();
+    assert_eq!(instance.run("_start").unwrap(), Exit::Returned);
+    // Two start functions ran (the main instance's, the thread's); one spawn succeeded.
+    let counts = instance.read_bytes(0, 8).unwrap();
+    assert_eq!(counts, [2, 0, 0, 0, 1, 0, 0, 0]);
+    assert_eq!(os_threads(), 0);
+}

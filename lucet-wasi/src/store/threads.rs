@@ -21,6 +21,11 @@ use wasmtime::{InstancePre, SharedMemory, Store, TypedFunc, UpdateDeadline};
 /// A thread's entry point, `wasi_thread_start(tid, start_arg)`.
 type ThreadStart = TypedFunc<(i32, i32), ()>;
 
+thread_local! {
+    /// Whether this host thread is instantiating a spawned thread's instance.
+    static INSTANTIATING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// The highest thread id (wasi-threads: ids are 1 to 0x1FFFFFFF; 0 is the main thread).
 const MAX_TID: u32 = 0x1FFF_FFFF;
 
@@ -183,19 +188,35 @@ impl ThreadGroup {
         let Some(pre) = self.pre.get() else {
             return -1;
         };
-        let mut threads = lock(&self.threads);
-        if self.has_ended() || threads.running >= self.limits.max_threads {
+        // A thread's instance's start function spawning again would recurse on this
+        // host stack: refused.
+        if INSTANTIATING.get() {
             return -1;
         }
-        let tid = self.next_tid.load(Ordering::Relaxed);
-        if tid > MAX_TID {
-            return -1;
-        }
+        // A slot and an id, reserved under the lock; the instance is made without it (its
+        // start function is the guest's code, which may spawn too, or loop until ended).
+        let tid = {
+            let mut threads = lock(&self.threads);
+            let tid = self.next_tid.load(Ordering::Relaxed);
+            if self.has_ended() || threads.running >= self.limits.max_threads || tid > MAX_TID {
+                return -1;
+            }
+            self.next_tid.store(tid + 1, Ordering::Relaxed);
+            threads.running += 1;
+            tid
+        };
+        let release = || lock(&self.threads).running -= 1;
         let Ok((mut store, start)) = self.thread_instance(engine, pre, tid) else {
+            release();
             return -1;
         };
         (self.start_ticker)();
-        self.next_tid.store(tid + 1, Ordering::Relaxed);
+        let mut threads = lock(&self.threads);
+        if self.has_ended() {
+            drop(threads);
+            release();
+            return -1;
+        }
         let group = self.clone();
         let spawned = std::thread::Builder::new()
             .name(format!("wasi-thread-{tid}"))
@@ -214,12 +235,14 @@ impl ThreadGroup {
             });
         match spawned {
             Ok(handle) => {
-                threads.running += 1;
                 threads.handles.retain(|h| !h.is_finished());
                 threads.handles.push(handle);
                 tid as i32
             }
-            Err(_) => -1,
+            Err(_) => {
+                threads.running -= 1;
+                -1
+            }
         }
     }
 
@@ -248,7 +271,10 @@ impl ThreadGroup {
         store.set_epoch_deadline(1);
         let group = self.clone();
         store.epoch_deadline_callback(move |_| Ok(group.check(deadline)));
-        let instance = pre.instantiate(&mut store)?;
+        INSTANTIATING.set(true);
+        let instance = pre.instantiate(&mut store);
+        INSTANTIATING.set(false);
+        let instance = instance?;
         let start = instance.get_typed_func::<(i32, i32), ()>(&mut store, "wasi_thread_start")?;
         Ok((store, start))
     }
