@@ -185,7 +185,9 @@ fn library_trap_carries_the_same_message() {
         .run("_start")
         .unwrap_err();
     match &err {
-        Error::Trap { message, backtrace } => {
+        Error::Trap {
+            message, backtrace, ..
+        } => {
             let rest = message
                 .strip_prefix("clock_time_get: result pointer 0xfffffff0 (8 bytes) ")
                 .unwrap_or_else(|| panic!("{message}"));

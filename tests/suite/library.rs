@@ -115,7 +115,10 @@ fn trap_error_carries_cause_and_backtrace() {
     match result {
         Err(e @ Error::Trap { .. }) => {
             assert_eq!(e.exit_code(), 134);
-            let Error::Trap { message, backtrace } = e else {
+            let Error::Trap {
+                message, backtrace, ..
+            } = e
+            else {
                 unreachable!()
             };
             assert_eq!(message, "wasm `unreachable` instruction executed");

@@ -160,7 +160,9 @@ fn a_command_never_gets_initialize_and_a_reactor_initialises_before_memory_acces
         .err()
         .unwrap();
     match e {
-        Error::Trap { message, backtrace } => {
+        Error::Trap {
+            message, backtrace, ..
+        } => {
             assert_eq!(message, "wasm `unreachable` instruction executed");
             assert_eq!(backtrace.frames()[0].function.as_deref(), Some("boom"));
         }

@@ -98,8 +98,13 @@ fn a_worker_exits_or_traps_and_the_instance_ends() {
     assert_eq!(result.unwrap(), Exit::Exited(7));
     let (_, result) = run(&["trap"], |b| b);
     match result.unwrap_err() {
-        Error::Trap { message, backtrace } => {
-            assert!(message.starts_with("in thread 1: "), "{message}");
+        Error::Trap {
+            message,
+            backtrace,
+            thread,
+        } => {
+            assert_eq!(thread, Some(1));
+            assert_eq!(message, "wasm `unreachable` instruction executed");
             assert!(format!("{backtrace}").contains("deep_trap"), "{backtrace}");
         }
         other => panic!("{other:?}"),

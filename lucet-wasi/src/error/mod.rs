@@ -176,12 +176,14 @@ pub enum Error {
         max_heap: Bytes,
     },
     /// The guest trapped.
-    #[error("wasm trap: {message}")]
+    #[error("wasm trap{}: {message}", in_thread(*.thread))]
     Trap {
         /// The trap's cause.
         message: String,
         /// Where in the guest it trapped (empty if not in wasm code).
         backtrace: WasmBacktrace,
+        /// In a threaded guest, the thread that trapped, if not the main one.
+        thread: Option<u32>,
     },
     /// The guest ran longer than its timeout.
     #[error("guest timed out after {}", humantime::format_duration(*after))]
@@ -411,4 +413,11 @@ fn unknown_import_hint(module: &str) -> &'static str {
              (see #[lucet_wasi::hostcall]) or Module::with_hostcalls"
         }
     }
+}
+
+/// ` in thread N` for a trap in a threaded guest's thread N.
+fn in_thread(thread: Option<u32>) -> String {
+    thread
+        .map(|t| format!(" in thread {t}"))
+        .unwrap_or_default()
 }

@@ -517,9 +517,12 @@ fn failed_call(outcome: Result<Exit, Error>) -> Error {
 /// A threaded instance's error, saying which thread (not the main one) it came from.
 fn in_thread(exit: Result<Exit, Error>, thread: u32) -> Result<Exit, Error> {
     match exit {
-        Err(Error::Trap { message, backtrace }) if thread != 0 => Err(Error::Trap {
-            message: format!("in thread {thread}: {message}"),
+        Err(Error::Trap {
+            message, backtrace, ..
+        }) if thread != 0 => Err(Error::Trap {
+            message,
             backtrace,
+            thread: Some(thread),
         }),
         other => other,
     }

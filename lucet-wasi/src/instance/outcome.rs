@@ -75,6 +75,7 @@ pub(crate) fn outcome(
         return Err(Error::Trap {
             message: bad.message(memory),
             backtrace,
+            thread: None,
         });
     }
     if let Some(g) = e.downcast_ref::<wiggle::GuestError>() {
@@ -83,7 +84,11 @@ pub(crate) fn outcome(
             wiggle::GuestError::InFunc { funcname, err, .. } => format!("{funcname}: {err}"),
             other => other.to_string(),
         };
-        return Err(Error::Trap { message, backtrace });
+        return Err(Error::Trap {
+            message,
+            backtrace,
+            thread: None,
+        });
     }
     match (e.downcast_ref::<Trap>(), timeout) {
         (Some(Trap::Interrupt), Some(after)) => Err(Error::Timeout { after }),
@@ -94,6 +99,7 @@ pub(crate) fn outcome(
                 .trim_start_matches("wasm trap: ")
                 .to_string(),
             backtrace,
+            thread: None,
         }),
         // Any other error a host function ended the guest with: its causes on one line,
         // without the backtrace context.
@@ -105,6 +111,7 @@ pub(crate) fn outcome(
                 .collect::<Vec<_>>()
                 .join(": "),
             backtrace,
+            thread: None,
         }),
     }
 }
