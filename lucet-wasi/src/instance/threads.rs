@@ -55,7 +55,7 @@ pub(super) fn threaded(
     // guest that spawns none pays nothing for them).
     let engine = module.engine().clone();
     let ticker = Box::new(move || engine.start_ticker());
-    let group = Arc::new(ThreadGroup::new(wasi, memory.clone(), build.limits, ticker));
+    let group = Arc::new(ThreadGroup::new(wasi, build.limits, ticker));
     let mut linker = module.threaded_linker(build.observed)?;
     let link = |e: wasmtime::Error| Error::host("cannot link the threads' functions", e);
     linker

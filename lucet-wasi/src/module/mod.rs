@@ -121,6 +121,19 @@ impl Module {
         bytes: &[u8],
         cache: Option<&CompileCache>,
     ) -> Result<Module, Error> {
+        // Text is made binary once, here (what does not parse is left for the compile
+        // to report).
+        let parsed;
+        let bytes = match format::detect(bytes) {
+            Format::Text => match wat::parse_bytes(bytes) {
+                Ok(wasm) => {
+                    parsed = wasm.into_owned();
+                    &parsed[..]
+                }
+                Err(_) => bytes,
+            },
+            _ => bytes,
+        };
         // A threaded module's threads are stopped at interruption checks: on an engine
         // without them, it is compiled on the same engine with them.
         let capable;
@@ -421,10 +434,10 @@ impl Module {
     }
 }
 
-/// Whether `bytes` (`.wasm` or `.wat`) is a threaded module (imports a shared memory),
-/// which needs an engine that can interrupt its threads; `false` if it cannot tell.
-fn is_threaded(bytes: &[u8]) -> bool {
-    wat::parse_bytes(bytes).is_ok_and(|wasm| !matches!(atomics::threading(&wasm), Ok(None)))
+/// Whether the binary module `wasm` is threaded (imports a shared memory), which needs an
+/// engine that can interrupt its threads.
+fn is_threaded(wasm: &[u8]) -> bool {
+    !matches!(atomics::threading(wasm), Ok(None))
 }
 
 /// The shared memory a threaded module imports (wasi-threads): each instance creates

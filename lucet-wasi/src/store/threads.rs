@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-use wasmtime::{InstancePre, SharedMemory, Store, TypedFunc, UpdateDeadline};
+use wasmtime::{InstancePre, Store, TypedFunc, UpdateDeadline};
 
 /// A thread's entry point, `wasi_thread_start(tid, start_arg)`.
 type ThreadStart = TypedFunc<(i32, i32), ()>;
@@ -61,7 +61,6 @@ pub(crate) enum End {
 pub(crate) struct ThreadGroup {
     /// The WASI context and memory, shared.
     pub(crate) wasi: SharedCtx,
-    memory: SharedMemory,
     parking: Parking,
     /// The linked module spawned threads instantiate.
     pre: OnceLock<InstancePre<StoreData>>,
@@ -88,7 +87,6 @@ struct Threads {
 impl ThreadGroup {
     pub(crate) fn new(
         wasi: SharedCtx,
-        memory: SharedMemory,
         limits: ThreadLimits,
         start_ticker: Box<dyn Fn() + Send + Sync>,
     ) -> ThreadGroup {
@@ -96,7 +94,6 @@ impl ThreadGroup {
             start_ticker,
             watch: OnceLock::new(),
             wasi,
-            memory,
             parking: Parking::default(),
             pre: OnceLock::new(),
             limits,
@@ -171,7 +168,7 @@ impl ThreadGroup {
 
     /// What a thread's store checks at each epoch tick: the end of the instance, then
     /// its deadline.
-    pub(crate) fn check(self: &Arc<Self>, deadline: Option<Instant>) -> UpdateDeadline {
+    pub(crate) fn check(&self, deadline: Option<Instant>) -> UpdateDeadline {
         if self.has_ended() || deadline.is_some_and(|d| Instant::now() >= d) {
             UpdateDeadline::Interrupt
         } else {
@@ -298,7 +295,7 @@ impl ThreadGroup {
             .ok()
             .and_then(|ns| Instant::now().checked_add(Duration::from_nanos(ns)));
         self.parking.wait(at, deadline, until, || {
-            let cells = self.memory.data();
+            let cells = self.wasi.memory().data();
             let p = UnsafeCell::raw_get(cells[at as usize..].as_ptr());
             // SAFETY: in bounds and aligned (checked); shared memory is accessed with
             // atomics here, as the guest's own atomics access it.
@@ -324,7 +321,7 @@ impl ThreadGroup {
     /// The address of an atomic access of `size` bytes, checked as wasm checks it.
     fn atomic_addr(&self, addr: u32, offset: u32, size: u64) -> wasmtime::Result<u32> {
         let at = addr as u64 + offset as u64;
-        if at + size > self.memory.data_size() as u64 {
+        if at + size > self.wasi.memory().data_size() as u64 {
             return Err(wasmtime::Trap::MemoryOutOfBounds.into());
         }
         if !at.is_multiple_of(size) {
