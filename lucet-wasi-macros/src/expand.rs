@@ -175,7 +175,8 @@ pub fn hostcall(hc: &Hostcall<'_>) -> TokenStream {
         Some(First::Data(t)) => (
             quote!(#t),
             true,
-            Some(quote!(#p::data::<#t>(__frame.store)?)),
+            // A guard (a threaded instance's data is held for the call).
+            Some(quote!(&mut *#p::data::<#t>(__frame.store)?)),
         ),
         Some(First::Context(t)) => (
             quote!(#t),

@@ -4,8 +4,10 @@
 
 use crate::support::*;
 use lucet_wasi::{
-    hostcall, Capture, Engine, EngineConfig, Error, Exit, MiB, Misuse, Module, Output, WasiInstance,
+    hostcall, Capture, Engine, EngineConfig, Error, Exit, HostContext, MiB, Misuse, Module, Output,
+    WasiInstance,
 };
+use std::io::Write;
 use std::time::{Duration, Instant};
 
 /// Runs the threads guest with `args`: its stdout and how it ended.
@@ -317,10 +319,6 @@ fn traces_and_stats_say_which_thread() {
 #[test]
 fn what_threaded_instances_refuse() {
     let _serial = serial();
-    #[hostcall]
-    fn twice(x: u32) -> u32 {
-        x * 2
-    }
     let builder = || {
         WasiInstance::builder()
             .module_file(thread_guest("threads"))
@@ -328,11 +326,6 @@ fn what_threaded_instances_refuse() {
             .arg("counter")
             .stdout(Output::null())
     };
-    let e = builder().hostcall(twice).build().err().unwrap();
-    assert!(
-        matches!(e, Error::Misuse(Misuse::NotForThreaded { .. })),
-        "{e:?}"
-    );
     let mut instance = builder().build().unwrap();
     let e = instance.call::<(), ()>("_start", ()).unwrap_err();
     assert!(
@@ -343,6 +336,179 @@ fn what_threaded_instances_refuse() {
     assert_eq!(instance.run("_start").unwrap(), Exit::Returned);
     // Its threads are over once `run` returns: it does not run again.
     assert!(matches!(instance.run("_start"), Err(Error::Ended { .. })));
+}
+
+/// The embedder data of `tests/guests/threads/src/bin/hostcalls.rs`'s host functions.
+#[derive(Default, Debug)]
+struct Tally {
+    total: u64,
+    by_thread: [u64; 4],
+    /// Calls of `tally` running now, and the most ever at once.
+    running: u32,
+    most_at_once: u32,
+}
+
+/// Adds one to the total, reading and writing it with a yield between (calls that ran
+/// at once would lose counts); the new total.
+#[hostcall]
+fn tally(cx: &mut HostContext<'_, Tally>, thread: u32) -> u64 {
+    let data = cx.data_mut();
+    data.running += 1;
+    data.most_at_once = data.most_at_once.max(data.running);
+    let total = data.total;
+    std::thread::yield_now();
+    data.total = total + 1;
+    if let Some(n) = data.by_thread.get_mut(thread as usize) {
+        *n += 1;
+    }
+    data.running -= 1;
+    data.total
+}
+
+#[hostcall]
+fn fill(buf: &mut [u8], byte: u32) {
+    buf.fill(byte as u8);
+}
+
+#[hostcall]
+fn checksum(buf: &[u8]) -> u32 {
+    buf.iter().map(|&b| b as u32).sum()
+}
+
+#[hostcall]
+fn shout(cx: &mut HostContext<'_, Tally>, text: &str) -> String {
+    writeln!(cx.stdout(), "host: {text}").unwrap();
+    text.to_uppercase()
+}
+
+/// Before: refused (`NotForThreaded`). Host functions called by 4 guest threads at
+/// once: the calls that take the embedder data take it one at a time (none lost, never
+/// two at once); borrowed arguments are copied in and, `&mut`, back out; owned results
+/// are placed with the guest's allocator; `cx.stdout()` is the shared stdout.
+#[test]
+fn host_functions_serve_several_threads_at_once() {
+    let _serial = serial();
+    let out = Capture::new();
+    let mut instance = WasiInstance::builder()
+        .module_file(thread_guest("hostcalls"))
+        .unwrap()
+        .data(Tally::default())
+        .hostcall(tally)
+        .hostcall(fill)
+        .hostcall(checksum)
+        .hostcall(shout)
+        .stdout(Output::capture(&out))
+        .build()
+        .unwrap();
+    instance.data_mut::<Tally>().unwrap().total = 1000;
+    assert_eq!(instance.run("_start").unwrap(), Exit::Returned);
+    let text = out.text();
+    let (host, guest): (Vec<_>, Vec<_>) = text.lines().partition(|l| l.starts_with("host: "));
+    assert_eq!(
+        guest,
+        [
+            "thread 0 ok",
+            "thread 1 ok",
+            "thread 2 ok",
+            "thread 3 ok",
+            "tallied 3000"
+        ],
+        "{text}"
+    );
+    let mut host = host;
+    host.sort();
+    assert_eq!(
+        host,
+        (0..4)
+            .map(|t| format!("host: thread {t} ok"))
+            .collect::<Vec<_>>()
+    );
+    let seen = instance.data::<Tally>().unwrap();
+    assert_eq!(
+        (seen.total, seen.by_thread, seen.most_at_once),
+        (3000, [500; 4], 1),
+        "{seen:?}"
+    );
+    // The shared memory through `guest_memory`: copies in and out.
+    let mut memory = instance.guest_memory();
+    let at = memory.size() as u32 - 64;
+    memory.write(at, &0x1122_3344_5566_7788u64).unwrap();
+    memory
+        .bytes_mut(at + 8, 4)
+        .unwrap()
+        .copy_from_slice(b"abcd");
+    assert_eq!(memory.read::<u64>(at).unwrap(), 0x1122_3344_5566_7788);
+    assert_eq!(memory.str(at + 8, 4).unwrap(), "abcd");
+    memory.bytes_mut(at + 12, 2).unwrap().copy_from_slice(b"ef");
+    drop(memory);
+    assert_eq!(instance.read_bytes(at + 8, 6).unwrap(), b"abcdef");
+    assert_eq!(os_threads(), 0);
+}
+
+#[hostcall]
+fn bump(count: &mut u64) {
+    *count += 1;
+}
+
+/// Between runs the instance holds its embedder data: a thread its `_initialize`
+/// started waits for it in a host call until `run` (or is stopped waiting, when the
+/// instance is dropped without one).
+#[test]
+fn threads_wait_for_the_data_until_the_run() {
+    let _serial = serial();
+    let wat = r#"(module
+        (import "wasi" "thread-spawn" (func $spawn (param i32) (result i32)))
+        (import "env" "memory" (memory 1 1 shared))
+        (import "env" "bump" (func $bump))
+        (func (export "_initialize") (drop (call $spawn (i32.const 0))))
+        ;; Lets the thread bump a while (until it has counted 1000), then returns.
+        (func (export "settle")
+            (loop $wait
+                (call $bump)
+                (br_if $wait (i32.lt_u (i32.atomic.load (i32.const 0)) (i32.const 1000)))))
+        (func (export "wasi_thread_start") (param i32 i32)
+            (loop $forever
+                (call $bump)
+                (drop (i32.atomic.rmw.add (i32.const 0) (i32.const 1)))
+                (br $forever))))"#;
+    let engine = Engine::shared(&EngineConfig::default()).unwrap();
+    let module = Module::from_bytes(&engine, wat).unwrap();
+    let build = || {
+        WasiInstance::builder()
+            .module(&module)
+            .data(0u64)
+            .hostcall(bump)
+            .timeout(Duration::from_secs(20))
+            .build()
+            .unwrap()
+    };
+    let mut instance = build();
+    let start = Instant::now();
+    while os_threads() < 1 && start.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(os_threads(), 1, "the thread _initialize spawned");
+    let before = *instance.data::<u64>().unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    assert_eq!(
+        *instance.data::<u64>().unwrap(),
+        before,
+        "held by the instance"
+    );
+    *instance.data_mut::<u64>().unwrap() = 5_000_000;
+    assert_eq!(instance.run("settle").unwrap(), Exit::Returned);
+    // The thread bumped 1000 times or more during the run (a few before it, in the build).
+    assert!(*instance.data::<u64>().unwrap() > 5_000_500);
+    assert_eq!(os_threads(), 0);
+    // Dropped without a run: the thread waiting for the data is stopped.
+    let instance = build();
+    let start = Instant::now();
+    while os_threads() < 1 && start.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(os_threads(), 1, "the thread _initialize spawned");
+    drop(instance);
+    assert_eq!(os_threads(), 0);
 }
 
 /// A real multi-threaded program nobody here wrote: oxipng 9.1.5 (crates.io, its own

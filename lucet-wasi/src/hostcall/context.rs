@@ -1,7 +1,7 @@
 //! [`HostContext`]: what a host function that asks for it sees of its instance.
 
+use super::data::{DataMut, WasiRef};
 use super::memory::GuestMemory;
-use crate::wasi::WasiCtx;
 use std::io::{self, IoSlice, Write};
 
 /// The context of one host-function call: the embedder data (`T`, given to
@@ -10,6 +10,10 @@ use std::io::{self, IoSlice, Write};
 ///
 /// Take it as the first parameter, `cx: &mut HostContext<'_, T>`; use `()` for `T` when
 /// the function needs no data.
+///
+/// In a threaded guest (wasi-threads) every thread may call host functions at once; the
+/// calls that take the embedder data (as a context or as `&mut T`) take it one at a
+/// time, each for the whole call. Its memory is copied in and out (see [`GuestMemory`]).
 ///
 /// ```
 /// use lucet_wasi::{hostcall, Capture, HostContext, Output, WasiInstance};
@@ -37,17 +41,17 @@ use std::io::{self, IoSlice, Write};
 /// # Ok::<(), lucet_wasi::Error>(())
 /// ```
 pub struct HostContext<'a, T> {
-    data: &'a mut T,
+    data: DataMut<'a, T>,
     memory: GuestMemory<'a>,
-    wasi: &'a mut WasiCtx,
+    wasi: WasiRef<'a>,
     function: &'static str,
 }
 
 impl<'a, T> HostContext<'a, T> {
     pub(crate) fn new(
-        data: &'a mut T,
+        data: DataMut<'a, T>,
         memory: GuestMemory<'a>,
-        wasi: &'a mut WasiCtx,
+        wasi: WasiRef<'a>,
         function: &'static str,
     ) -> Self {
         HostContext {
@@ -60,12 +64,12 @@ impl<'a, T> HostContext<'a, T> {
 
     /// The embedder data.
     pub fn data(&self) -> &T {
-        self.data
+        &self.data
     }
 
     /// The embedder data, mutably.
     pub fn data_mut(&mut self) -> &mut T {
-        self.data
+        &mut self.data
     }
 
     /// The guest's memory.
@@ -80,13 +84,13 @@ impl<'a, T> HostContext<'a, T> {
 
     /// The embedder data and the guest's memory at once.
     pub fn parts(&mut self) -> (&mut T, &mut GuestMemory<'a>) {
-        (self.data, &mut self.memory)
+        (&mut self.data, &mut self.memory)
     }
 
     /// The guest's standard output (descriptor 1), wherever the instance sends it.
     pub fn stdout(&mut self) -> GuestOutput<'_> {
         GuestOutput {
-            wasi: self.wasi,
+            wasi: self.wasi.reborrow(),
             fd: 1,
         }
     }
@@ -94,7 +98,7 @@ impl<'a, T> HostContext<'a, T> {
     /// The guest's standard error (descriptor 2), wherever the instance sends it.
     pub fn stderr(&mut self) -> GuestOutput<'_> {
         GuestOutput {
-            wasi: self.wasi,
+            wasi: self.wasi.reborrow(),
             fd: 2,
         }
     }
@@ -108,31 +112,37 @@ impl<'a, T> HostContext<'a, T> {
 /// The guest's standard output or error, as an [`io::Write`]. If the guest has closed
 /// or replaced the descriptor, writes fail with [`io::ErrorKind::BrokenPipe`].
 pub struct GuestOutput<'a> {
-    wasi: &'a mut WasiCtx,
+    wasi: WasiRef<'a>,
     fd: u32,
 }
 
 impl GuestOutput<'_> {
-    fn stream(&mut self) -> io::Result<&mut crate::wasi::Output> {
-        self.wasi.fds.output(self.fd).ok_or_else(|| {
-            io::Error::new(
+    /// Runs `f` on the output stream.
+    fn with<R>(
+        &mut self,
+        f: impl FnOnce(&mut crate::wasi::Output) -> io::Result<R>,
+    ) -> io::Result<R> {
+        let fd = self.fd;
+        self.wasi.with(|wasi| match wasi.fds.output(fd) {
+            Some(out) => f(out),
+            None => Err(io::Error::new(
                 io::ErrorKind::BrokenPipe,
-                format!("the guest's descriptor {} is no longer its output", self.fd),
-            )
+                format!("the guest's descriptor {fd} is no longer its output"),
+            )),
         })
     }
 }
 
 impl Write for GuestOutput<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.stream()?.write_vectored(&[IoSlice::new(buf)])
+        self.with(|out| out.write_vectored(&[IoSlice::new(buf)]))
     }
 
     fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        self.stream()?.write_vectored(bufs)
+        self.with(|out| out.write_vectored(bufs))
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.stream()?.flush()
+        self.with(|out| out.flush())
     }
 }

@@ -1,7 +1,9 @@
 //! Guest memory as a host function sees it: bounds-, alignment- and alias-checked views.
 
+use super::copies::{Copies, Kept};
 use super::guest_type::{GuestType, Witness};
 use crate::error::HostcallError;
+use std::cell::UnsafeCell;
 use std::marker::PhantomData;
 use std::mem::{align_of, size_of};
 
@@ -23,6 +25,15 @@ struct Held {
 /// `&mut [u8]`, `&T`, ...) stay borrowed for the whole call, so an access through this
 /// type that would alias one of them mutably (writing where an argument is read, or
 /// reading where one is written) is refused with [`HostcallError::Overlap`].
+///
+/// **Threaded guests.** A threaded guest's memory is shared: its other threads may write
+/// it during the call, so no Rust reference into it is ever made. Every view this type
+/// gives of it (`bytes`, `str`, `slice`, a borrowed argument) is a copy made for the call;
+/// what is written through a writable one (`bytes_mut`, `slice_mut`, a `&mut` argument)
+/// is copied back — a view's at the next access through this type, an argument's when
+/// the function returns. `read`, `write` and owned arguments copy as always. The copies
+/// live until the call returns: a function that takes many large views of shared
+/// memory holds them all until then.
 ///
 /// ```
 /// use lucet_wasi::{hostcall, HostContext, HostcallError, WasiInstance};
@@ -51,6 +62,8 @@ pub struct GuestMemory<'a> {
     present: bool,
     held: [Held; MAX_HELD],
     count: usize,
+    /// For a shared memory: where views of it are copied (see [`Copies`]).
+    copies: Option<&'a Copies>,
     _memory: PhantomData<&'a mut [u8]>,
 }
 
@@ -67,8 +80,20 @@ impl<'a> GuestMemory<'a> {
                 arg: "",
             }; MAX_HELD],
             count: 0,
+            copies: None,
             _memory: PhantomData,
         }
+    }
+
+    /// The view of a threaded guest's shared memory, `cells`, whose views are copies kept
+    /// in `copies` (see the type's documentation); the caller copies the arguments back
+    /// with [`Copies::write_back`] when the call returns.
+    pub(crate) fn shared(cells: &'a [UnsafeCell<u8>], copies: &'a Copies) -> GuestMemory<'a> {
+        let mut memory = GuestMemory::new(&mut []);
+        memory.base = UnsafeCell::raw_get(cells.as_ptr());
+        memory.len = cells.len();
+        memory.copies = Some(copies);
+        memory
     }
 
     /// The view of a guest that exports no memory: every non-empty access fails.
@@ -93,6 +118,10 @@ impl<'a> GuestMemory<'a> {
         align: bool,
         mutable: bool,
     ) -> Result<(usize, usize), HostcallError> {
+        if let Some(copies) = self.copies {
+            // A writable view handed out before has ended: its changes go back first.
+            copies.flush();
+        }
         let bytes = (count as u64).checked_mul(size_of::<T>() as u64);
         if bytes == Some(0) {
             return Ok((0, 0));
@@ -143,6 +172,20 @@ impl<'a> GuestMemory<'a> {
         }
     }
 
+    /// What a view of the checked range `start..end` points at: the memory itself, or,
+    /// for a shared memory, a copy of it that lives as long as the copies do (`kept`
+    /// says when its changes go back).
+    fn view<T>(&self, start: usize, end: usize, kept: Kept) -> *mut T {
+        match self.copies {
+            Some(copies) if start != end => {
+                // SAFETY: `start..end` was checked inside the memory.
+                unsafe { copies.copy(self.at(start, end), end - start, align_of::<T>(), kept) }
+                    .cast()
+            }
+            _ => self.at(start, end),
+        }
+    }
+
     /// Copies the `T` at `ptr` out of guest memory (any alignment).
     pub fn read<T: GuestType>(&self, ptr: u32) -> Result<T, HostcallError> {
         let (start, end) = self.range::<T>(None, ptr, 1, false, false)?;
@@ -177,8 +220,10 @@ impl<'a> GuestMemory<'a> {
     pub fn slice<T: GuestType>(&self, ptr: u32, count: u32) -> Result<&[T], HostcallError> {
         let (start, end) = self.range::<T>(None, ptr, count, true, false)?;
         // SAFETY: in bounds, aligned, not written by any argument, and `&self` keeps
-        // `write`/`*_mut` from running while the slice lives.
-        Ok(unsafe { std::slice::from_raw_parts(self.at(start, end), count as usize) })
+        // `write`/`*_mut` from running while the slice lives (or a copy, which nothing
+        // else sees).
+        let view = self.view(start, end, Kept::Read);
+        Ok(unsafe { std::slice::from_raw_parts(view, count as usize) })
     }
 
     /// `count` values of `T` at `ptr`, writable; `ptr` must be aligned for `T`.
@@ -189,8 +234,9 @@ impl<'a> GuestMemory<'a> {
     ) -> Result<&mut [T], HostcallError> {
         let (start, end) = self.range::<T>(None, ptr, count, true, true)?;
         // SAFETY: in bounds, aligned, borrowed by no argument, and `&mut self` makes it
-        // the only view taken through this type.
-        Ok(unsafe { std::slice::from_raw_parts_mut(self.at(start, end), count as usize) })
+        // the only view taken through this type (or a copy, which nothing else sees).
+        let view = self.view(start, end, Kept::UntilNext);
+        Ok(unsafe { std::slice::from_raw_parts_mut(view, count as usize) })
     }
 
     /// Records a range an argument keeps for the whole call; refused when
@@ -229,8 +275,10 @@ impl<'a> GuestMemory<'a> {
     ) -> Result<&'a [T], HostcallError> {
         let (start, end) = self.range::<T>(Some(arg), ptr, count, true, false)?;
         self.hold(arg, start, end, false)?;
-        // SAFETY: in bounds and aligned; held, so no later access may write it.
-        Ok(unsafe { std::slice::from_raw_parts(self.at(start, end), count as usize) })
+        // SAFETY: in bounds and aligned; held, so no later access may write it (or a
+        // copy, which lives as long as the copies, `'a`).
+        let view = self.view(start, end, Kept::Read);
+        Ok(unsafe { std::slice::from_raw_parts(view, count as usize) })
     }
 
     /// Borrows argument `arg` mutably: `count` values of `T` at `ptr`, for the whole call.
@@ -245,8 +293,9 @@ impl<'a> GuestMemory<'a> {
         let (start, end) = self.range::<T>(Some(arg), ptr, count, true, true)?;
         self.hold(arg, start, end, true)?;
         // SAFETY: in bounds, aligned, overlapping nothing held; held, so no later
-        // access may touch it.
-        Ok(unsafe { std::slice::from_raw_parts_mut(self.at(start, end), count as usize) })
+        // access may touch it (or a copy, as for `take_slice`).
+        let view = self.view(start, end, Kept::Call);
+        Ok(unsafe { std::slice::from_raw_parts_mut(view, count as usize) })
     }
 
     /// Borrows argument `arg`: the UTF-8 string of `len` bytes at `ptr`.
@@ -321,6 +370,14 @@ impl<'a> GuestMemory<'a> {
                 valid_up_to: e.utf8_error().valid_up_to(),
             }
         })
+    }
+}
+
+impl Drop for GuestMemory<'_> {
+    fn drop(&mut self) {
+        if let Some(copies) = self.copies {
+            copies.flush();
+        }
     }
 }
 

@@ -11,6 +11,8 @@
 
 mod bindings;
 mod context;
+mod copies;
+mod data;
 mod guest_type;
 mod memory;
 #[doc(hidden)]
@@ -20,6 +22,7 @@ mod signature;
 
 pub use crate::error::HostcallError;
 pub use context::{GuestOutput, HostContext};
+pub(crate) use copies::Copies;
 pub use guest_type::GuestType;
 pub use memory::GuestMemory;
 pub use set::HostcallSet;

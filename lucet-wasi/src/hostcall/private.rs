@@ -5,14 +5,17 @@
 #[cfg(feature = "async")]
 mod async_call;
 mod owned;
+use super::copies::Copies;
+pub(crate) use super::data::SharedData;
+pub use super::data::{DataGuard, DataMut, DataRef, WasiRef};
 use super::*;
 pub use super::{LinkFn, LinkMode, Owned, Param, ParamKind, Returns, Scalar, Signature};
-use crate::wasi::{RawValue, WasiCtx};
+use crate::wasi::RawValue;
 #[cfg(feature = "async")]
 pub use async_call::*;
 pub use owned::*;
-use wasmtime::Memory;
 pub use wasmtime::Result as WasmResult;
+use wasmtime::{Memory, SharedMemory};
 
 /// What host functions need of a store's data. The runtime's store implements it; the
 /// crate root names that store for the generated code (`HostCaller`, `HostLinker`).
@@ -24,8 +27,13 @@ pub trait HostView: Sized + Send + 'static {
     /// Where the guest's allocator is kept once looked up (see `owned`).
     fn allocator(&mut self) -> &mut Option<Allocator>;
 
-    /// The embedder data and the guest's WASI context, borrowed together.
-    fn parts(&mut self) -> HostParts<'_>;
+    /// A threaded guest's shared memory (which no store exports as a `Memory`).
+    fn shared_memory(&self) -> Option<SharedMemory>;
+
+    /// The embedder data and the guest's WASI context, together: borrowed, or, for a
+    /// threaded guest, the data held for the call (which fails once the instance has
+    /// ended).
+    fn parts(&mut self) -> Result<HostParts<'_>, HostcallError>;
 
     /// Runs `call`, a call of the host function `sig` with the wasm arguments `args`,
     /// for an instance linked with the observed variant: the place to count and trace it.
@@ -40,11 +48,11 @@ pub trait HostView: Sized + Send + 'static {
 /// The parts of a store's data that host functions use.
 pub struct HostParts<'a> {
     /// The embedder data given to the builder (`()` when none was given).
-    pub data: &'a mut (dyn Any + Send),
+    pub data: DataRef<'a>,
     /// The type name of `data`, for error messages.
     pub data_name: &'static str,
     /// The guest's WASI context (its standard output and error).
-    pub wasi: &'a mut WasiCtx,
+    pub wasi: WasiRef<'a>,
 }
 
 /// What one call works with: guest memory and the store's data.
@@ -109,6 +117,28 @@ pub fn enter<S: HostView, R>(
     sig: &'static Signature,
     body: impl FnOnce(Frame<'_, S>) -> Result<R, HostcallError>,
 ) -> wasmtime::Result<R> {
+    let cause = match with_frame(caller, |frame| {
+        catch_unwind(AssertUnwindSafe(|| body(frame)))
+    }) {
+        Ok(Ok(r)) => return Ok(r),
+        Ok(Err(cause)) => cause,
+        Err(panic) => HostcallError::Panicked {
+            message: panic_message(&*panic),
+        },
+    };
+    Err(failed(sig, cause))
+}
+
+/// Runs `f` with the frame of one call: the guest's memory (copied in and out for a
+/// threaded guest's, see [`GuestMemory`]) and the store's data.
+#[inline]
+pub(super) fn with_frame<S: HostView, R>(
+    caller: &mut Caller<'_, S>,
+    f: impl FnOnce(Frame<'_, S>) -> R,
+) -> R {
+    if let Some(shared) = caller.data().shared_memory() {
+        return with_shared_frame(caller, &shared, f);
+    }
     let frame = match guest_memory(caller) {
         Some(m) => {
             let (bytes, store) = m.data_and_store_mut(&mut *caller);
@@ -122,14 +152,24 @@ pub fn enter<S: HostView, R>(
             store: caller.data_mut(),
         },
     };
-    let cause = match catch_unwind(AssertUnwindSafe(|| body(frame))) {
-        Ok(Ok(r)) => return Ok(r),
-        Ok(Err(cause)) => cause,
-        Err(panic) => HostcallError::Panicked {
-            message: panic_message(&*panic),
-        },
-    };
-    Err(failed(sig, cause))
+    f(frame)
+}
+
+/// [`with_frame`] for a threaded guest: views of its memory are copies, and what the
+/// call wrote through them goes back when `f` returns.
+#[inline(never)]
+fn with_shared_frame<S: HostView, R>(
+    caller: &mut Caller<'_, S>,
+    memory: &SharedMemory,
+    f: impl FnOnce(Frame<'_, S>) -> R,
+) -> R {
+    let copies = Copies::default();
+    let result = f(Frame {
+        memory: GuestMemory::shared(memory.data(), &copies),
+        store: caller.data_mut(),
+    });
+    copies.write_back();
+    result
 }
 
 /// The guest's exported memory: cached, or looked up by name before it is.
@@ -152,16 +192,14 @@ fn failed(sig: &'static Signature, cause: HostcallError) -> wasmtime::Error {
     })
 }
 
-/// The embedder data as the function's `&mut T` parameter.
+/// The embedder data as the function's `&mut T` parameter (`&mut *` the result), held
+/// for the call.
 #[inline]
-pub fn data<T: Any>(store: &mut impl HostView) -> Result<&mut T, HostcallError> {
+pub fn data<T: Any>(store: &mut impl HostView) -> Result<DataMut<'_, T>, HostcallError> {
     let HostParts {
         data, data_name, ..
-    } = store.parts();
-    data.downcast_mut().ok_or(HostcallError::WrongData {
-        expected: std::any::type_name::<T>(),
-        found: data_name,
-    })
+    } = store.parts()?;
+    data.downcast(data_name)
 }
 
 /// The function's `&mut HostContext<'_, T>` parameter.
@@ -174,11 +212,8 @@ pub fn context<'a, T: Any>(
         data,
         data_name,
         wasi,
-    } = frame.store.parts();
-    let data = data.downcast_mut().ok_or(HostcallError::WrongData {
-        expected: std::any::type_name::<T>(),
-        found: data_name,
-    })?;
+    } = frame.store.parts()?;
+    let data = data.downcast(data_name)?;
     Ok(HostContext::new(data, frame.memory, wasi, sig.function))
 }
 

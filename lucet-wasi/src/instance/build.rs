@@ -74,8 +74,6 @@ impl WasiInstanceBuilder {
             self.data_name,
         );
         let max_threads = self.max_threads.unwrap_or(threads::DEFAULT_MAX_THREADS);
-        let has_hostcalls =
-            !hostcalls.is_empty() || module.hostcalls.as_ref().is_some_and(|h| !h.is_empty());
         let ctx = self.wasi_ctx(argv0)?;
         // A threaded guest's context is shared by its threads' stores (see `threads`).
         let (ctx, shared_ctx) = match module.threaded() {
@@ -107,7 +105,7 @@ impl WasiInstanceBuilder {
                     },
                     observed: linking.observed,
                     asynchronous,
-                    has_hostcalls,
+                    hostcalls: &hostcalls,
                 };
                 threads::threaded(build, ctx, &mut store)?.1
             }

@@ -9,7 +9,7 @@ impl WasiInstance {
     /// The guest's exported linear memory `memory`, if it has one. A threaded guest's
     /// memory is shared, written by its threads at any moment: no Rust slice of it is
     /// handed out (this is `None`); copy in and out with [`read_bytes`](Self::read_bytes)
-    /// and [`write_bytes`](Self::write_bytes).
+    /// and [`write_bytes`](Self::write_bytes), or use [`guest_memory`](Self::guest_memory).
     pub fn memory(&self) -> Option<&[u8]> {
         let inner = self.inner.as_ref()?;
         Some(inner.store.data().memory?.data(&inner.store))
@@ -24,10 +24,30 @@ impl WasiInstance {
 
     /// Typed, bounds-checked access to guest memory, as host functions have it
     /// ([`GuestMemory::read`], [`write`](GuestMemory::write), [`str`](GuestMemory::str),
-    /// ...). Without an exported memory, every non-empty access is an error.
+    /// ...). Without an exported memory, every non-empty access is an error. For a
+    /// threaded guest, its shared memory, through copies (see [`GuestMemory`]): what is
+    /// written through a `bytes_mut`/`slice_mut` view reaches guest memory at the next
+    /// access, or when the `GuestMemory` is dropped.
     pub fn guest_memory(&mut self) -> GuestMemory<'_> {
+        // The copies a previous view made are no longer borrowed.
+        self.copies.clear();
+        if self.threads().is_some() {
+            return self.shared_memory();
+        }
         match self.memory_mut() {
             Some(bytes) => GuestMemory::new(bytes),
+            None => GuestMemory::absent(),
+        }
+    }
+
+    /// A threaded guest's memory, through the instance's copies.
+    fn shared_memory(&self) -> GuestMemory<'_> {
+        match self
+            .inner
+            .as_ref()
+            .and_then(|i| i.store.data().threads.as_ref())
+        {
+            Some(group) => GuestMemory::shared(group.wasi.memory().data(), &self.copies),
             None => GuestMemory::absent(),
         }
     }

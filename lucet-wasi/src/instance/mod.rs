@@ -15,6 +15,7 @@ pub use builder::WasiInstanceBuilder;
 pub use outcome::Exit;
 
 use crate::error::{EndCause, Misuse};
+use crate::hostcall::Copies;
 use crate::module::Module;
 use crate::observe::{RunStats, Span, Usage};
 use crate::store::StoreData;
@@ -78,6 +79,8 @@ pub struct WasiInstance {
     /// What [`restart`](Self::restart) instantiates again, and the fuel budget it gives.
     pre: InstancePre<StoreData>,
     fuel: Option<u64>,
+    /// What [`guest_memory`](Self::guest_memory) copied of a threaded guest's memory.
+    copies: Copies,
 }
 
 /// Everything a run touches.
@@ -107,6 +110,8 @@ impl WasiInstance {
         arm_timeout(&parts.module, parts.timeout, &mut store);
         let mut usage = parts.usage;
         let span = usage.is_some().then(Span::start);
+        // A threaded guest's start code may call host functions from several threads.
+        let lent = threads::Lent::new(&store);
         let result = on_guest_stack(&parts.module, || {
             let instance = pre.instantiate(&mut store)?;
             tracing::debug!(module = parts.module.name(), "instantiated");
@@ -117,6 +122,7 @@ impl WasiInstance {
             }
             Ok(instance)
         })?;
+        drop(lent);
         if let (Some(span), Some(usage)) = (span, &mut usage) {
             span.end(usage);
         }
@@ -141,6 +147,7 @@ impl WasiInstance {
                     ended: None,
                     pre: parts.pre,
                     fuel: parts.fuel,
+                    copies: Copies::default(),
                 };
                 this.flush()?;
                 Ok(this)
@@ -162,6 +169,8 @@ impl WasiInstance {
     pub fn run(&mut self, entry: &str) -> Result<Exit, Error> {
         self.check_mode(false)?;
         self.before_run(entry)?;
+        // A threaded guest's host functions take the embedder data until it has ended.
+        let _lent = self.inner.as_ref().map(|i| threads::Lent::new(&i.store));
         let result = self.on_guest_stack(|inner| {
             let func = typed::<(), ()>(inner, entry)?;
             Ok(func.call(&mut inner.store, ()))
@@ -222,12 +231,23 @@ impl WasiInstance {
     /// # Ok::<(), lucet_wasi::Error>(())
     /// ```
     pub fn data<T: Any>(&self) -> Option<&T> {
-        self.inner.as_ref()?.store.data().data.downcast_ref()
+        let store = self.inner.as_ref()?.store.data();
+        match &store.threads {
+            // SAFETY: between runs the instance holds its data, and `&self` rules a run out
+            // while this reference lives.
+            Some(group) => unsafe { group.data.get() }?.downcast_ref(),
+            None => store.data.downcast_ref(),
+        }
     }
 
     /// The embedder data, writable; see [`data`](Self::data).
     pub fn data_mut<T: Any>(&mut self) -> Option<&mut T> {
-        self.inner.as_mut()?.store.data_mut().data.downcast_mut()
+        let store = self.inner.as_mut()?.store.data_mut();
+        match &store.threads {
+            // SAFETY: as in `data`, with `&mut self`.
+            Some(group) => unsafe { group.data.get_mut() }?.downcast_mut(),
+            None => store.data.downcast_mut(),
+        }
     }
 
     /// Makes this a fresh instance of the same module with the same settings, as the

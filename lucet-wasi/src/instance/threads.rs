@@ -3,6 +3,8 @@
 //! rewritten atomic waits, see `module/atomics.rs`), and how a run ends them.
 
 use crate::error::{EngineSetting, Misuse};
+use crate::hostcall::private::SharedData;
+use crate::hostcall::HostcallSet;
 use crate::module::{Module, ThreadedMemory, ATOMICS, NOTIFY, WAIT32, WAIT64};
 use crate::store::{End, StoreData, ThreadGroup, ThreadLimits};
 use crate::wasi::{SharedCtx, WasiCtx};
@@ -24,7 +26,8 @@ pub(super) struct ThreadedBuild<'a> {
     pub(super) limits: ThreadLimits,
     pub(super) observed: bool,
     pub(super) asynchronous: bool,
-    pub(super) has_hostcalls: bool,
+    /// The instance's host functions besides the module's own.
+    pub(super) hostcalls: &'a HostcallSet,
 }
 
 /// The thread group of a new threaded instance whose WASI context is `ctx`, and the
@@ -43,19 +46,17 @@ pub(super) fn threaded(
     if build.asynchronous {
         return Err(Error::Misuse(Misuse::NotForThreaded { what: "run_async" }));
     }
-    if build.has_hostcalls {
-        return Err(Error::Misuse(Misuse::NotForThreaded {
-            what: "#[hostcall] functions",
-        }));
-    }
     let memory = shared_memory(module, build.memory, build.max_heap)?;
     let wasi = SharedCtx::new(ctx, memory.clone())
         .map_err(|e| Error::host("cannot set up the threads' WASI context", e))?;
+    // The embedder data moves from the main thread's store to the group, for all threads.
+    let data = std::mem::replace(&mut store.data_mut().data, Box::new(()));
+    let data = SharedData::new(data, store.data().data_name);
     // The epochs that stop running threads advance once there are threads to stop (a
     // guest that spawns none pays nothing for them).
     let engine = module.engine().clone();
     let ticker = Box::new(move || engine.start_ticker());
-    let group = Arc::new(ThreadGroup::new(wasi, build.limits, ticker));
+    let group = Arc::new(ThreadGroup::new(wasi, data, build.limits, ticker));
     let mut linker = module.threaded_linker(build.observed)?;
     let link = |e: wasmtime::Error| Error::host("cannot link the threads' functions", e);
     linker
@@ -96,7 +97,7 @@ pub(super) fn threaded(
             },
         )
         .map_err(link)?;
-    let pre = module.instantiate_with(&linker)?;
+    let pre = module.instantiate_with(linker, build.hostcalls, build.observed)?;
     group.set_pre(pre.clone());
     store.data_mut().threads = Some(group.clone());
     Ok((group, pre))
@@ -172,6 +173,29 @@ pub(super) fn finish(group: &ThreadGroup, main: wasmtime::Result<()>) -> Threade
 pub(super) fn stop(group: &ThreadGroup) {
     group.end_with(End::Returned);
     group.join();
+}
+
+/// A threaded instance's embedder data lent to its threads' host functions until
+/// dropped (the instance holds it between runs; see `hostcall::private::SharedData`).
+pub(super) struct Lent(Option<Arc<ThreadGroup>>);
+
+impl Lent {
+    /// Lends the data of the instance whose main store is `store`, if it is threaded.
+    pub(super) fn new(store: &Store<StoreData>) -> Lent {
+        let group = store.data().threads.clone();
+        if let Some(g) = &group {
+            g.data.lend();
+        }
+        Lent(group)
+    }
+}
+
+impl Drop for Lent {
+    fn drop(&mut self) {
+        if let Some(g) = &self.0 {
+            g.data.reclaim();
+        }
+    }
 }
 
 /// How a threaded run ended: the result, and the thread it came from (0: main).

@@ -42,8 +42,14 @@ impl Module {
     /// instance is built.
     pub fn with_hostcalls(&self, hostcalls: &HostcallSet) -> Result<Module, Error> {
         let all = self.hostcalls_with(hostcalls);
+        if self.threaded().is_some() {
+            // Linked for each instance, beside its shared memory: checked here.
+            all.check_unique()?;
+            self.check_allocator(&all)?;
+            return Ok(self.relinked(None, all));
+        }
         let pre = self.link_with(self.wasi_linker()?.clone(), &all, Linking::default())?;
-        Ok(self.relinked(pre, all))
+        Ok(self.relinked(Some(pre), all))
     }
 
     /// The module linked for an instance that adds the host functions `extra`, as
@@ -175,14 +181,20 @@ impl Module {
         Ok(self.shared.linkers.threaded.get_or_init(|| linker).clone())
     }
 
-    /// `linker` resolved for this module, with the errors a link reports.
+    /// A threaded instance's `linker` with the module's host functions and `extra`
+    /// added (the `observed` variants if so), resolved for this module.
     pub(crate) fn instantiate_with(
         &self,
-        linker: &Linker<StoreData>,
+        linker: Linker<StoreData>,
+        extra: &HostcallSet,
+        observed: bool,
     ) -> Result<InstancePre<StoreData>, Error> {
-        linker
-            .instantiate_pre(&self.inner)
-            .map_err(|e| self.link_error(linker, &HostcallSet::new(), e))
+        self.refuse_async_hostcalls(extra)?;
+        let linking = Linking {
+            observed,
+            asynchronous: false,
+        };
+        self.link_with(linker, &self.hostcalls_with(extra), linking)
     }
 
     /// The plain WASI linker, built once.

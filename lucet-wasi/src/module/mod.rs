@@ -313,12 +313,21 @@ impl Module {
     }
 
     /// This module with another linking of it (see [`with_hostcalls`](Self::with_hostcalls)).
-    pub(crate) fn relinked(&self, pre: InstancePre<StoreData>, hostcalls: HostcallSet) -> Module {
+    /// `pre` is `None` for a threaded module, which is linked for each instance.
+    pub(crate) fn relinked(
+        &self,
+        pre: Option<InstancePre<StoreData>>,
+        hostcalls: HostcallSet,
+    ) -> Module {
+        let linked = OnceLock::new();
+        if let Some(pre) = pre {
+            let _ = linked.set(pre);
+        }
         Module {
             inner: self.inner.clone(),
             engine: self.engine.clone(),
             name: self.name.clone(),
-            pre: Arc::new(OnceLock::from(pre)),
+            pre: Arc::new(linked),
             #[cfg(feature = "async")]
             pre_async: Arc::new(OnceLock::new()),
             hostcalls: Some(Arc::new(hostcalls)),

@@ -10,13 +10,14 @@ mod threads;
 
 pub(crate) use threads::{End, ThreadGroup, ThreadLimits};
 
-use crate::hostcall::private::{Allocator, HostParts, HostView};
+use crate::hostcall::private::{Allocator, DataRef, HostParts, HostView, WasiRef};
+use crate::hostcall::HostcallError;
 use crate::hostcall::Signature;
 use crate::observe::Observer;
 use crate::wasi::{RawValue, SharedCtx, WasiCtx, WasiCtxBuilder, WasiView};
 use std::any::Any;
 use std::sync::Arc;
-use wasmtime::{Caller, Memory, ResourceLimiter, Store};
+use wasmtime::{Caller, Memory, ResourceLimiter, SharedMemory, Store};
 
 /// The store data of every guest instance.
 #[doc(hidden)]
@@ -199,11 +200,24 @@ impl HostView for StoreData {
     }
 
     #[inline]
-    fn parts(&mut self) -> HostParts<'_> {
-        HostParts {
-            data: &mut *self.data,
-            data_name: self.data_name,
-            wasi: &mut self.wasi,
+    fn shared_memory(&self) -> Option<SharedMemory> {
+        self.threads.as_ref().map(|t| t.wasi.memory().clone())
+    }
+
+    #[inline]
+    fn parts(&mut self) -> Result<HostParts<'_>, HostcallError> {
+        match &self.threads {
+            None => Ok(HostParts {
+                data: DataRef::Own(&mut *self.data),
+                data_name: self.data_name,
+                wasi: WasiRef::Own(&mut self.wasi),
+            }),
+            // A threaded instance's, shared by its threads.
+            Some(group) => Ok(HostParts {
+                data: DataRef::Locked(group.data.lock()?),
+                data_name: group.data.name(),
+                wasi: WasiRef::Shared(&group.wasi),
+            }),
         }
     }
 

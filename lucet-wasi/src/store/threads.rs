@@ -8,6 +8,7 @@
 //! an atomic wait in [`Parking`] — and joined before the run returns.
 
 use super::StoreData;
+use crate::hostcall::private::SharedData;
 use crate::observe::ThreadWatch;
 use crate::wasi::{DeadlineReached, InstanceEnded, SharedCtx, WasiCtxBuilder};
 use std::cell::UnsafeCell;
@@ -61,6 +62,8 @@ pub(crate) enum End {
 pub(crate) struct ThreadGroup {
     /// The WASI context and memory, shared.
     pub(crate) wasi: SharedCtx,
+    /// The embedder data, which host functions take one call at a time.
+    pub(crate) data: SharedData,
     parking: Parking,
     /// The linked module spawned threads instantiate.
     pre: OnceLock<InstancePre<StoreData>>,
@@ -87,6 +90,7 @@ struct Threads {
 impl ThreadGroup {
     pub(crate) fn new(
         wasi: SharedCtx,
+        data: SharedData,
         limits: ThreadLimits,
         start_ticker: Box<dyn Fn() + Send + Sync>,
     ) -> ThreadGroup {
@@ -94,6 +98,7 @@ impl ThreadGroup {
             start_ticker,
             watch: OnceLock::new(),
             wasi,
+            data,
             parking: Parking::default(),
             pre: OnceLock::new(),
             limits,
@@ -145,6 +150,7 @@ impl ThreadGroup {
         drop(lock(&self.threads));
         self.wasi.end();
         self.parking.end();
+        self.data.close();
         true
     }
 

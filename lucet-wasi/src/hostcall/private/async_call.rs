@@ -5,7 +5,7 @@
 
 use super::owned::{allocator, request, write};
 use super::{enter, failed, panic_message, return_area, Frame, HostOwned, Signature};
-use super::{HostParts, HostReturn, HostView};
+use super::{DataRef, HostParts, HostReturn, HostView};
 use crate::hostcall::HostcallError;
 use std::any::Any;
 use std::future::{poll_fn, Future};
@@ -22,7 +22,17 @@ pub fn data_async<'a, T: Any>(
         data,
         data_name: found,
         ..
-    } = caller.data_mut().parts();
+    } = caller
+        .data_mut()
+        .parts()
+        .map_err(|cause| failed(sig, cause))?;
+    // Threaded instances are not run async: their data is never behind a lock here.
+    let DataRef::Own(data) = data else {
+        return Err(failed(
+            sig,
+            HostcallError::Failed("async host functions cannot run in a threaded instance".into()),
+        ));
+    };
     data.downcast_mut().ok_or_else(|| {
         failed(
             sig,

@@ -10,7 +10,7 @@
 //! nothing: pointer 0, length 0. An `Option` also returns whether it is there (`i32` 1
 //! or 0; the return area is written only for 1).
 
-use super::{enter, failed, guest_memory, Frame, HostView};
+use super::{enter, failed, with_frame, Frame, HostView};
 use crate::hostcall::{GuestMemory, GuestType, HostcallError, Owned, Returns, Signature};
 use crate::wasi::RawValue;
 use std::mem::{align_of, size_of};
@@ -155,13 +155,13 @@ pub fn return_area<S: HostView>(
     sig: &'static Signature,
     ret: u32,
 ) -> wasmtime::Result<()> {
-    let Some(memory) = guest_memory(caller) else {
-        return Err(failed(sig, HostcallError::NoMemory));
-    };
-    GuestMemory::new(memory.data_mut(caller))
-        .take_slice_mut(RETURN_AREA, ret, 2, u32::WITNESS)
-        .map_err(|cause| failed(sig, cause))?;
-    Ok(())
+    with_frame(caller, |mut frame| {
+        frame
+            .memory
+            .take_slice_mut(RETURN_AREA, ret, 2, u32::WITNESS)
+            .map(drop)
+    })
+    .map_err(|cause| failed(sig, cause))
 }
 
 /// How messages name the return area.
@@ -226,43 +226,41 @@ pub(super) fn write<S: HostView, T: GuestType>(
     items: &[T],
     ptr: u32,
 ) -> wasmtime::Result<()> {
-    let Some(memory) = guest_memory(caller) else {
-        return Err(failed(sig, HostcallError::NoMemory));
-    };
-    let data = memory.data_mut(caller);
-    let memory_size = data.len();
-    let mut guest = GuestMemory::new(data);
+    with_frame(caller, |frame| place_in(frame.memory, ret, items, ptr))
+        .map_err(|cause| failed(sig, cause))
+}
+
+/// [`write`] in the guest's memory `guest`.
+fn place_in<T: GuestType>(
+    mut guest: GuestMemory<'_>,
+    ret: u32,
+    items: &[T],
+    ptr: u32,
+) -> Result<(), HostcallError> {
+    let memory_size = guest.size();
     let count = items.len() as u32;
     let bytes = std::mem::size_of_val(items);
     if !items.is_empty() {
         let align = align_of::<T>() as u32;
         if ptr == 0 {
-            return Err(failed(
-                sig,
-                HostcallError::AllocFailed {
-                    size: bytes as u64,
-                    align,
-                },
-            ));
+            return Err(HostcallError::AllocFailed {
+                size: bytes as u64,
+                align,
+            });
         }
         match guest.take_slice_mut(ALLOCATOR, ptr, count, T::WITNESS) {
             Ok(dst) => dst.copy_from_slice(items),
             Err(_) => {
-                return Err(failed(
-                    sig,
-                    HostcallError::BadAllocation {
-                        ptr,
-                        size: bytes as u32,
-                        align,
-                        memory: memory_size,
-                    },
-                ))
+                return Err(HostcallError::BadAllocation {
+                    ptr,
+                    size: bytes as u32,
+                    align,
+                    memory: memory_size,
+                })
             }
         }
     }
-    let area = guest
-        .take_slice_mut(RETURN_AREA, ret, 2, u32::WITNESS)
-        .map_err(|cause| failed(sig, cause))?;
+    let area = guest.take_slice_mut(RETURN_AREA, ret, 2, u32::WITNESS)?;
     area.copy_from_slice(&[ptr, count]);
     Ok(())
 }
