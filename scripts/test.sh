@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite of lucet-wasi, first installing what it needs if missing:
 # the wasm32-wasip1 and wasm32-wasip1-threads Rust targets (Rust guests), Debian's clang-19 + wasi-libc (C guests),
-# clang-22 and pip (the real-program corpus, tests/corpus.rs).
+# clang-22 and pip (the real-program corpus, tests/corpus.rs), Debian trixie's wasi-libc headers
+# (C pthreads guests, tests/guests/c-threads/fetch-headers.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +27,9 @@ if ! dpkg -s $c_packages >/dev/null 2>&1; then
     $sudo apt-get update
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y $c_packages
 fi
+
+# The wasi-libc headers the C pthreads guest builds with (tests/guests/c-threads).
+bash tests/guests/c-threads/fetch-headers.sh
 
 cargo fmt --all -- --check
 cargo fmt --manifest-path fuzz/Cargo.toml -- --check

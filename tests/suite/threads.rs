@@ -735,3 +735,42 @@ fn a_start_function_that_spawns_does_not_recurse() {
     assert_eq!(counts, [2, 0, 0, 0, 1, 0, 0, 0]);
     assert_eq!(os_threads(), 0);
 }
+
+/// C with POSIX threads: wasi-libc's pthreads (the wasm32-wasip1-threads libc.a rustup
+/// ships, Debian trixie's wasi-libc headers; tests/guests/c-threads/build.sh) — a mutex
+/// counter over 4 threads and a condvar handoff whose thread returns a value to
+/// `pthread_join` — under the CLI and the builder.
+#[test]
+fn c_pthreads_run() {
+    let _serial = serial();
+    let wasm = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("pthreads.wasm");
+    let out = std::process::Command::new("bash")
+        .arg(root().join("tests/guests/c-threads/build.sh"))
+        .arg(&wasm)
+        .output()
+        .expect("cannot run build.sh");
+    assert!(
+        out.status.success(),
+        "building pthreads.c failed (scripts/test.sh fetches the headers):\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let expected = "counter = 40000 (expected 40000)\n\
+                    handoff: sent 42, got reply 43 (thread returned 43)\nOK\n";
+    let ran = lucet([s(&wasm)]);
+    assert_eq!(
+        (ran.status, ran.stdout.as_str()),
+        (0, expected),
+        "{}",
+        ran.stderr
+    );
+    let captured = Capture::new();
+    let exit = WasiInstance::builder()
+        .module_file(&wasm)
+        .unwrap()
+        .stdout(Output::capture(&captured))
+        .run("_start")
+        .unwrap();
+    assert_eq!(exit, Exit::Returned);
+    assert_eq!(captured.text(), expected);
+    assert_eq!(os_threads(), 0);
+}
