@@ -47,6 +47,7 @@ impl Copies {
     ///
     /// # Safety
     /// `from..from + len` must lie inside the shared memory.
+    #[inline(never)]
     pub(crate) unsafe fn copy(
         &self,
         from: *mut u8,
@@ -97,9 +98,15 @@ impl Copies {
         }
     }
 
-    /// Frees every copy (after [`write_back`](Self::write_back)); nothing made before
-    /// may be used after.
+    /// Copies back what is writable ([`write_back`](Self::write_back)), then frees every
+    /// copy; nothing made before may be used after.
     pub(crate) fn clear(&mut self) {
+        self.write_back();
+        self.free();
+    }
+
+    /// Frees every copy, writing nothing back (the memory may be gone).
+    fn free(&mut self) {
         self.pending.set(None);
         self.held.get_mut().clear();
         for (block, layout) in self.blocks.get_mut().drain(..) {
@@ -112,7 +119,7 @@ impl Copies {
 
 impl Drop for Copies {
     fn drop(&mut self) {
-        self.clear();
+        self.free();
     }
 }
 

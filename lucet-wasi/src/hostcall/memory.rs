@@ -5,7 +5,7 @@ use super::guest_type::{GuestType, Witness};
 use crate::error::HostcallError;
 use std::cell::UnsafeCell;
 use std::marker::PhantomData;
-use std::mem::{align_of, size_of};
+use std::mem::{align_of, size_of, MaybeUninit};
 
 /// The most guest ranges one call's arguments may borrow at once.
 pub(crate) const MAX_HELD: usize = 16;
@@ -16,6 +16,46 @@ struct Held {
     end: usize,
     mutable: bool,
     arg: &'static str,
+}
+
+/// The guest ranges one call's arguments hold (see [`GuestMemory`]). It lives beside
+/// the `GuestMemory` that records into it, not inside: a `GuestMemory` is moved on its
+/// way into the host function, and stays a few words.
+pub(crate) struct Borrows {
+    /// The first `count` are set.
+    held: [MaybeUninit<Held>; MAX_HELD],
+    count: usize,
+}
+
+impl Borrows {
+    /// None yet.
+    #[inline]
+    pub(crate) fn new() -> Borrows {
+        Borrows {
+            held: [const { MaybeUninit::uninit() }; MAX_HELD],
+            count: 0,
+        }
+    }
+
+    /// The ranges held.
+    #[inline]
+    fn held(&self) -> &[Held] {
+        // SAFETY: the first `count` entries were written by `push` (`count <= MAX_HELD`).
+        unsafe { std::slice::from_raw_parts(self.held.as_ptr().cast::<Held>(), self.count) }
+    }
+
+    /// Adds one; false when full.
+    #[inline]
+    fn push(&mut self, held: Held) -> bool {
+        match self.held.get_mut(self.count) {
+            Some(slot) => {
+                slot.write(held);
+                self.count += 1;
+                true
+            }
+            None => false,
+        }
+    }
 }
 
 /// The guest's linear memory during one host-function call.
@@ -60,26 +100,21 @@ pub struct GuestMemory<'a> {
     len: usize,
     /// Whether the guest exports a memory at all.
     present: bool,
-    held: [Held; MAX_HELD],
-    count: usize,
+    borrows: &'a mut Borrows,
     /// For a shared memory: where views of it are copied (see [`Copies`]).
     copies: Option<&'a Copies>,
     _memory: PhantomData<&'a mut [u8]>,
 }
 
 impl<'a> GuestMemory<'a> {
-    pub(crate) fn new(memory: &'a mut [u8]) -> GuestMemory<'a> {
+    /// The view of `memory`, whose arguments' borrows are recorded in `borrows`.
+    #[inline]
+    pub(crate) fn new(memory: &'a mut [u8], borrows: &'a mut Borrows) -> GuestMemory<'a> {
         GuestMemory {
             base: memory.as_mut_ptr(),
             len: memory.len(),
             present: true,
-            held: [Held {
-                start: 0,
-                end: 0,
-                mutable: false,
-                arg: "",
-            }; MAX_HELD],
-            count: 0,
+            borrows,
             copies: None,
             _memory: PhantomData,
         }
@@ -88,8 +123,12 @@ impl<'a> GuestMemory<'a> {
     /// The view of a threaded guest's shared memory, `cells`, whose views are copies kept
     /// in `copies` (see the type's documentation); the caller copies the arguments back
     /// with [`Copies::write_back`] when the call returns.
-    pub(crate) fn shared(cells: &'a [UnsafeCell<u8>], copies: &'a Copies) -> GuestMemory<'a> {
-        let mut memory = GuestMemory::new(&mut []);
+    pub(crate) fn shared(
+        cells: &'a [UnsafeCell<u8>],
+        borrows: &'a mut Borrows,
+        copies: &'a Copies,
+    ) -> GuestMemory<'a> {
+        let mut memory = GuestMemory::new(&mut [], borrows);
         memory.base = UnsafeCell::raw_get(cells.as_ptr());
         memory.len = cells.len();
         memory.copies = Some(copies);
@@ -97,8 +136,8 @@ impl<'a> GuestMemory<'a> {
     }
 
     /// The view of a guest that exports no memory: every non-empty access fails.
-    pub(crate) fn absent() -> GuestMemory<'a> {
-        let mut memory = GuestMemory::new(&mut []);
+    pub(crate) fn absent(borrows: &'a mut Borrows) -> GuestMemory<'a> {
+        let mut memory = GuestMemory::new(&mut [], borrows);
         memory.present = false;
         memory
     }
@@ -149,7 +188,9 @@ impl<'a> GuestMemory<'a> {
                 align: align_of::<T>(),
             });
         }
-        if let Some(other) = self.held[..self.count]
+        if let Some(other) = self
+            .borrows
+            .held()
             .iter()
             .find(|h| (mutable || h.mutable) && h.start < end && start < h.end)
         {
@@ -251,17 +292,16 @@ impl<'a> GuestMemory<'a> {
         if start == end {
             return Ok(());
         }
-        if self.count == MAX_HELD {
-            return Err(HostcallError::TooManyBorrows { arg, max: MAX_HELD });
-        }
-        self.held[self.count] = Held {
+        let held = Held {
             start,
             end,
             mutable,
             arg,
         };
-        self.count += 1;
-        Ok(())
+        match self.borrows.push(held) {
+            true => Ok(()),
+            false => Err(HostcallError::TooManyBorrows { arg, max: MAX_HELD }),
+        }
     }
 
     /// Borrows argument `arg`: `count` values of `T` at `ptr`, for the whole call.
@@ -373,14 +413,6 @@ impl<'a> GuestMemory<'a> {
     }
 }
 
-impl Drop for GuestMemory<'_> {
-    fn drop(&mut self) {
-        if let Some(copies) = self.copies {
-            copies.flush();
-        }
-    }
-}
-
 fn utf8<'b>(
     arg: Option<&'static str>,
     ptr: u32,
@@ -401,7 +433,8 @@ mod tests {
     fn bounds_alignment_and_overlap() {
         let mut bytes = vec![0u8; 64];
         bytes[8..13].copy_from_slice(b"hello");
-        let mut m = GuestMemory::new(&mut bytes);
+        let mut borrows = Borrows::new();
+        let mut m = GuestMemory::new(&mut bytes, &mut borrows);
         assert_eq!(m.take_str("s", 8, 5).unwrap(), "hello");
         // Shared borrows may overlap; a mutable one may not.
         assert_eq!(m.take_slice("t", 10, 2, u8::WITNESS).unwrap(), b"ll");
@@ -455,7 +488,8 @@ mod tests {
     #[test]
     fn a_full_borrow_table_refuses_instead_of_forgetting() {
         let mut bytes = vec![0u8; 4096];
-        let mut m = GuestMemory::new(&mut bytes);
+        let mut borrows = Borrows::new();
+        let mut m = GuestMemory::new(&mut bytes, &mut borrows);
         for i in 0..MAX_HELD as u32 {
             m.take_slice("a", i * 8, 4, u8::WITNESS).unwrap();
         }
@@ -476,7 +510,8 @@ mod tests {
 
     #[test]
     fn no_memory() {
-        let m = GuestMemory::absent();
+        let mut borrows = Borrows::new();
+        let m = GuestMemory::absent(&mut borrows);
         assert!(matches!(m.bytes(0, 1), Err(HostcallError::NoMemory)));
         assert!(m.bytes(0, 0).unwrap().is_empty());
     }

@@ -24,6 +24,7 @@ pub use crate::error::HostcallError;
 pub use context::{GuestOutput, HostContext};
 pub(crate) use copies::Copies;
 pub use guest_type::GuestType;
+pub(crate) use memory::Borrows;
 pub use memory::GuestMemory;
 pub use set::HostcallSet;
 #[doc(hidden)]

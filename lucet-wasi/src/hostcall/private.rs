@@ -8,6 +8,7 @@ mod owned;
 use super::copies::Copies;
 pub(crate) use super::data::SharedData;
 pub use super::data::{DataGuard, DataMut, DataRef, WasiRef};
+use super::memory::Borrows;
 use super::*;
 pub use super::{LinkFn, LinkMode, Owned, Param, ParamKind, Returns, Scalar, Signature};
 use crate::wasi::RawValue;
@@ -117,9 +118,47 @@ pub fn enter<S: HostView, R>(
     sig: &'static Signature,
     body: impl FnOnce(Frame<'_, S>) -> Result<R, HostcallError>,
 ) -> wasmtime::Result<R> {
-    let cause = match with_frame(caller, |frame| {
+    if let Some(shared) = caller.data().shared_memory() {
+        return enter_shared(caller, sig, &shared, body);
+    }
+    let mut borrows = Borrows::new();
+    let frame = match guest_memory(caller) {
+        Some(m) => {
+            let (bytes, store) = m.data_and_store_mut(&mut *caller);
+            Frame {
+                memory: GuestMemory::new(bytes, &mut borrows),
+                store,
+            }
+        }
+        None => Frame {
+            memory: GuestMemory::absent(&mut borrows),
+            store: caller.data_mut(),
+        },
+    };
+    outcome(sig, catch_unwind(AssertUnwindSafe(|| body(frame))))
+}
+
+/// [`enter`] for a threaded guest: the call sees its shared memory through copies.
+#[inline(never)]
+fn enter_shared<S: HostView, R>(
+    caller: &mut Caller<'_, S>,
+    sig: &'static Signature,
+    memory: &SharedMemory,
+    body: impl FnOnce(Frame<'_, S>) -> Result<R, HostcallError>,
+) -> wasmtime::Result<R> {
+    let result = with_shared_frame(caller, memory, |frame| {
         catch_unwind(AssertUnwindSafe(|| body(frame)))
-    }) {
+    });
+    outcome(sig, result)
+}
+
+/// A call's result, or the error that ends the instance (its failure or panic).
+#[inline]
+fn outcome<R>(
+    sig: &'static Signature,
+    result: std::thread::Result<Result<R, HostcallError>>,
+) -> wasmtime::Result<R> {
+    let cause = match result {
         Ok(Ok(r)) => return Ok(r),
         Ok(Err(cause)) => cause,
         Err(panic) => HostcallError::Panicked {
@@ -139,16 +178,17 @@ pub(super) fn with_frame<S: HostView, R>(
     if let Some(shared) = caller.data().shared_memory() {
         return with_shared_frame(caller, &shared, f);
     }
+    let mut borrows = Borrows::new();
     let frame = match guest_memory(caller) {
         Some(m) => {
             let (bytes, store) = m.data_and_store_mut(&mut *caller);
             Frame {
-                memory: GuestMemory::new(bytes),
+                memory: GuestMemory::new(bytes, &mut borrows),
                 store,
             }
         }
         None => Frame {
-            memory: GuestMemory::absent(),
+            memory: GuestMemory::absent(&mut borrows),
             store: caller.data_mut(),
         },
     };
@@ -164,8 +204,9 @@ fn with_shared_frame<S: HostView, R>(
     f: impl FnOnce(Frame<'_, S>) -> R,
 ) -> R {
     let copies = Copies::default();
+    let mut borrows = Borrows::new();
     let result = f(Frame {
-        memory: GuestMemory::shared(memory.data(), &copies),
+        memory: GuestMemory::shared(memory.data(), &mut borrows, &copies),
         store: caller.data_mut(),
     });
     copies.write_back();

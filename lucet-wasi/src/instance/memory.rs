@@ -1,7 +1,7 @@
 //! A [`WasiInstance`]'s guest memory from the host side: raw, typed, and copies in and
 //! out at guest addresses, bounds-checked.
 
-use crate::hostcall::GuestMemory;
+use crate::hostcall::{Borrows, GuestMemory};
 use crate::{Error, WasiInstance};
 use std::cell::UnsafeCell;
 
@@ -26,35 +26,31 @@ impl WasiInstance {
     /// ([`GuestMemory::read`], [`write`](GuestMemory::write), [`str`](GuestMemory::str),
     /// ...). Without an exported memory, every non-empty access is an error. For a
     /// threaded guest, its shared memory, through copies (see [`GuestMemory`]): what is
-    /// written through a `bytes_mut`/`slice_mut` view reaches guest memory at the next
-    /// access, or when the `GuestMemory` is dropped.
+    /// written through a `bytes_mut`/`slice_mut` view reaches guest memory at the view's
+    /// next access, or at the instance's next `guest_memory`, `read_bytes`, `write_bytes`
+    /// or `run`.
     pub fn guest_memory(&mut self) -> GuestMemory<'_> {
-        // The copies a previous view made are no longer borrowed.
+        // The copies a previous view made are no longer borrowed: written back, freed.
         self.copies.clear();
-        if self.threads().is_some() {
-            return self.shared_memory();
+        self.borrows = Borrows::new();
+        let Some(inner) = self.inner.as_mut() else {
+            return GuestMemory::absent(&mut self.borrows);
+        };
+        if inner.store.data().threads.is_some() {
+            let group = inner.store.data().threads.as_ref().expect("threaded");
+            let cells = group.wasi.memory().data();
+            return GuestMemory::shared(cells, &mut self.borrows, &self.copies);
         }
-        match self.memory_mut() {
-            Some(bytes) => GuestMemory::new(bytes),
-            None => GuestMemory::absent(),
-        }
-    }
-
-    /// A threaded guest's memory, through the instance's copies.
-    fn shared_memory(&self) -> GuestMemory<'_> {
-        match self
-            .inner
-            .as_ref()
-            .and_then(|i| i.store.data().threads.as_ref())
-        {
-            Some(group) => GuestMemory::shared(group.wasi.memory().data(), &self.copies),
-            None => GuestMemory::absent(),
+        match inner.store.data().memory {
+            Some(memory) => GuestMemory::new(memory.data_mut(&mut inner.store), &mut self.borrows),
+            None => GuestMemory::absent(&mut self.borrows),
         }
     }
 
     /// Copies `bytes` into guest memory at `ptr`; out of bounds is an error, and nothing
     /// is written. Works for a threaded guest's shared memory too.
     pub fn write_bytes(&mut self, ptr: u32, bytes: &[u8]) -> Result<(), Error> {
+        self.copies.clear();
         let len = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
         if let Some(cells) = self.shared_range(ptr, len)? {
             // SAFETY: in bounds; the guest's threads may write the same bytes (their
@@ -77,6 +73,7 @@ impl WasiInstance {
     /// Copies `len` bytes out of guest memory at `ptr` (a threaded guest's shared
     /// memory too).
     pub fn read_bytes(&mut self, ptr: u32, len: u32) -> Result<Vec<u8>, Error> {
+        self.copies.clear();
         if let Some(cells) = self.shared_range(ptr, len)? {
             let mut out = vec![0; cells.len()];
             // SAFETY: as for `write_bytes`, the other way.

@@ -15,7 +15,7 @@ pub use builder::WasiInstanceBuilder;
 pub use outcome::Exit;
 
 use crate::error::{EndCause, Misuse};
-use crate::hostcall::Copies;
+use crate::hostcall::{Borrows, Copies};
 use crate::module::Module;
 use crate::observe::{RunStats, Span, Usage};
 use crate::store::StoreData;
@@ -81,6 +81,8 @@ pub struct WasiInstance {
     fuel: Option<u64>,
     /// What [`guest_memory`](Self::guest_memory) copied of a threaded guest's memory.
     copies: Copies,
+    /// The arguments' borrows of [`guest_memory`](Self::guest_memory)'s view.
+    borrows: Borrows,
 }
 
 /// Everything a run touches.
@@ -148,6 +150,7 @@ impl WasiInstance {
                     pre: parts.pre,
                     fuel: parts.fuel,
                     copies: Copies::default(),
+                    borrows: Borrows::new(),
                 };
                 this.flush()?;
                 Ok(this)
@@ -169,6 +172,8 @@ impl WasiInstance {
     pub fn run(&mut self, entry: &str) -> Result<Exit, Error> {
         self.check_mode(false)?;
         self.before_run(entry)?;
+        // What the host wrote through `guest_memory()` views reaches the guest first.
+        self.copies.clear();
         // A threaded guest's host functions take the embedder data until it has ended.
         let _lent = self.inner.as_ref().map(|i| threads::Lent::new(&i.store));
         let result = self.on_guest_stack(|inner| {

@@ -238,7 +238,17 @@ impl ThreadGroup {
             });
         match spawned {
             Ok(handle) => {
-                threads.handles.retain(|h| !h.is_finished());
+                // Threads that have finished are joined, not dropped: a dropped handle's
+                // thread may still be exiting when the instance has ended. (A finished
+                // thread takes no lock again: this join does not wait on this lock.)
+                let mut i = 0;
+                while i < threads.handles.len() {
+                    if threads.handles[i].is_finished() {
+                        let _ = threads.handles.swap_remove(i).join();
+                    } else {
+                        i += 1;
+                    }
+                }
                 threads.handles.push(handle);
                 tid as i32
             }
