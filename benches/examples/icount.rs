@@ -1,5 +1,6 @@
 //! Instruction-count driver (run under callgrind): one instance, `_start` run N times.
-//! `icount wasi <wat> N` runs a WASI-only guest; `icount hostcall N` the put/log guest.
+//! `icount wasi <wat> N` runs a WASI-only guest; `icount hostcall N [WAT]` the put/log
+//! guest (`guests/hostcall_calls.wat`, or WAT: a threaded one runs once, N = 1).
 use lucet_wasi::{hostcall, HostContext, Output, WasiInstance};
 
 #[derive(Default)]
@@ -27,7 +28,12 @@ fn main() {
     let (mut instance, n) = match args[1].as_str() {
         "hostcall" => (
             WasiInstance::builder()
-                .module_file(format!("{dir}hostcall_calls.wat"))
+                .module_file(
+                    args
+                        .get(3)
+                        .cloned()
+                        .unwrap_or(format!("{dir}hostcall_calls.wat")),
+                )
                 .unwrap()
                 .data(Kv::default())
                 .hostcall(put)
