@@ -110,6 +110,27 @@ pub fn raw(v: impl RawValue) -> u64 {
     v.raw().unwrap_or(0)
 }
 
+/// The frame of one call of an unthreaded guest: its memory itself. A macro, not a
+/// function: the frame is built where it is used (measured: through a function or a
+/// closure the unthreaded call costs some 1% more instructions).
+macro_rules! plain_frame {
+    ($caller:ident, $borrows:ident) => {
+        match guest_memory($caller) {
+            Some(m) => {
+                let (bytes, store) = m.data_and_store_mut(&mut *$caller);
+                Frame {
+                    memory: GuestMemory::new(bytes, &mut $borrows),
+                    store,
+                }
+            }
+            None => Frame {
+                memory: GuestMemory::absent(&mut $borrows),
+                store: $caller.data_mut(),
+            },
+        }
+    };
+}
+
 /// Runs one call of a host function: sets up its [`Frame`], catches panics, and
 /// turns a failure into the error that ends the instance.
 #[inline]
@@ -122,19 +143,7 @@ pub fn enter<S: HostView, R>(
         return enter_shared(caller, sig, &shared, body);
     }
     let mut borrows = Borrows::new();
-    let frame = match guest_memory(caller) {
-        Some(m) => {
-            let (bytes, store) = m.data_and_store_mut(&mut *caller);
-            Frame {
-                memory: GuestMemory::new(bytes, &mut borrows),
-                store,
-            }
-        }
-        None => Frame {
-            memory: GuestMemory::absent(&mut borrows),
-            store: caller.data_mut(),
-        },
-    };
+    let frame = plain_frame!(caller, borrows);
     outcome(sig, catch_unwind(AssertUnwindSafe(|| body(frame))))
 }
 
@@ -179,19 +188,7 @@ pub(super) fn with_frame<S: HostView, R>(
         return with_shared_frame(caller, &shared, f);
     }
     let mut borrows = Borrows::new();
-    let frame = match guest_memory(caller) {
-        Some(m) => {
-            let (bytes, store) = m.data_and_store_mut(&mut *caller);
-            Frame {
-                memory: GuestMemory::new(bytes, &mut borrows),
-                store,
-            }
-        }
-        None => Frame {
-            memory: GuestMemory::absent(&mut borrows),
-            store: caller.data_mut(),
-        },
-    };
+    let frame = plain_frame!(caller, borrows);
     f(frame)
 }
 
