@@ -9,6 +9,8 @@ extern crate self as lucet_wasi;
 
 // The layers, bottom to top; each imports only those above it in this list (README,
 // "Layout"; checked by scripts/import_cycles.py).
+#[cfg(feature = "components")]
+mod component;
 mod engine;
 mod error;
 mod hostcall;

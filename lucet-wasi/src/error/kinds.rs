@@ -240,6 +240,12 @@ pub enum Misuse {
         /// What was asked.
         what: &'static str,
     },
+    /// Something that applies to core modules only, asked of a WASI 0.2 component:
+    /// `what` names it.
+    NotForComponents {
+        /// What was asked.
+        what: &'static str,
+    },
 }
 
 impl fmt::Display for Misuse {
@@ -264,6 +270,13 @@ impl fmt::Display for Misuse {
             Misuse::InstanceLost => {
                 "this instance has no guest left: an earlier run was cancelled (its future \
                  dropped) or failed"
+            }
+            Misuse::NotForComponents { what } => {
+                return write!(
+                    f,
+                    "{what}: for core modules only, not for WASI 0.2 components (a component \
+                     runs its `wasi:cli/run` with run(\"_start\"))"
+                )
             }
             Misuse::NotForThreaded { what } => {
                 return write!(

@@ -72,11 +72,21 @@ pub enum Error {
         #[source]
         source: BoxError,
     },
-    /// The bytes are a WebAssembly component, not a core module.
-    #[error("{name}: invalid module: this is a WebAssembly component; lucet-wasi runs core modules (wasm32-wasip1)")]
+    /// The bytes are a WebAssembly component, and this lucet-wasi was built without the
+    /// `components` feature.
+    #[error("{name}: this is a WebAssembly component; this lucet-wasi was built without WASI 0.2 components (the `components` feature)")]
     Component {
         /// The module: its path as given, or `module.wasm` for bytes.
         name: String,
+    },
+    /// The component is not a command: it does not export `wasi:cli/run` (a
+    /// `wasi:http` proxy, say, or a library component).
+    #[error("{name}: not a WASI 0.2 command: it does not export `wasi:cli/run` ({}); lucet-wasi runs components of the `wasi:cli/command` world", exports_of(exports))]
+    NotACommand {
+        /// The component: its path as given, or `module.wasm` for bytes.
+        name: String,
+        /// What it exports instead.
+        exports: Vec<String>,
     },
     /// A precompiled module could not be loaded (corrupt, truncated, or made by an
     /// incompatible version or configuration).
@@ -365,6 +375,22 @@ fn chain(e: &(dyn std::error::Error + 'static)) -> String {
         next = cause.source();
     }
     out
+}
+
+/// What a component that is not a command exports, naming the world of the ones whose
+/// world is known.
+fn exports_of(exports: &[String]) -> String {
+    if exports.is_empty() {
+        return "it exports nothing".to_string();
+    }
+    let named: Vec<String> = exports
+        .iter()
+        .map(|e| match e.split('@').next() {
+            Some("wasi:http/incoming-handler") => format!("{e}: the wasi:http/proxy world"),
+            _ => e.clone(),
+        })
+        .collect();
+    format!("it exports {}", named.join(", "))
 }
 
 /// The reason part of [`Error::InvalidModule`] when a proposal is switched off.

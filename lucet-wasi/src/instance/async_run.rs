@@ -48,9 +48,15 @@ impl WasiInstanceBuilder {
     /// assert_eq!(instance.run_async("_start").await?, Exit::Returned);
     /// # Ok::<(), lucet_wasi::Error>(()) }).unwrap();
     /// ```
-    pub async fn build_async(self) -> Result<WasiInstance, Error> {
+    pub async fn build_async(mut self) -> Result<WasiInstance, Error> {
         let interval = self.yield_interval.unwrap_or(TICK).max(TICK);
-        let Prepared { parts, store } = self.prepare(true)?;
+        let (module, limits) = self.take_module(true)?;
+        if module.is_component() {
+            return Err(Error::Misuse(Misuse::NotForComponents {
+                what: "async runs (build_async, run_async)",
+            }));
+        }
+        let Prepared { parts, store } = self.prepare(module, limits, true)?;
         let parts = Parts {
             async_yield: Some(interval),
             ..parts

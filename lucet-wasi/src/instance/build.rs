@@ -26,8 +26,16 @@ impl WasiInstanceBuilder {
     /// Compiles (or takes) the module, links it, opens the preopens, instantiates it
     /// and, for a reactor, runs its `_initialize`: the instance is ready to
     /// [`run`](WasiInstance::run) or [`call`](WasiInstance::call).
-    pub fn build(self) -> Result<WasiInstance, Error> {
-        let Prepared { parts, store } = self.prepare(false)?;
+    ///
+    /// A WASI 0.2 component is instantiated the same way; its `wasi:cli/run` runs with
+    /// [`run("_start")`](WasiInstance::run) (see [`Module::is_component`]).
+    pub fn build(mut self) -> Result<WasiInstance, Error> {
+        let (module, limits) = self.take_module(false)?;
+        #[cfg(feature = "components")]
+        if module.is_component() {
+            return super::component_run::build(self, module, limits);
+        }
+        let Prepared { parts, store } = self.prepare(module, limits, false)?;
         WasiInstance::start(parts, store)
     }
 
@@ -36,10 +44,20 @@ impl WasiInstanceBuilder {
         self.build()?.run(entry)
     }
 
-    /// Every step of a build but instantiation, for sync or async (`asynchronous`) runs.
-    pub(super) fn prepare(mut self, asynchronous: bool) -> Result<Prepared, Error> {
+    /// The builder's module on an engine that fits its limits, and those limits.
+    pub(super) fn take_module(&mut self, asynchronous: bool) -> Result<(Module, Limits), Error> {
         let source = self.module.take().ok_or(Error::NoModule)?;
-        let (module, limits) = self.engine_module(source, asynchronous)?;
+        self.engine_module(source, asynchronous)
+    }
+
+    /// Every step of a core module's build but instantiation, for sync or async
+    /// (`asynchronous`) runs.
+    pub(super) fn prepare(
+        mut self,
+        module: Module,
+        limits: Limits,
+        asynchronous: bool,
+    ) -> Result<Prepared, Error> {
         check_engine_support(&module, &self, asynchronous)?;
         check_initial_memory(&module, limits.max_heap)?;
         let watch = self.watch.take().map(|w| *w);
@@ -134,11 +152,15 @@ impl WasiInstanceBuilder {
         })
     }
 
-    /// The guest's WASI context: arguments and environment checked, preopens opened.
-    fn wasi_ctx(self, argv0: String) -> Result<WasiCtx, Error> {
-        let mut args = wasi::StringList::default();
-        for a in std::iter::once(argv0).chain(self.args) {
-            args.push(&no_nul("argument", a)?);
+    /// The guest's arguments (`argv0` first) and environment, checked: the same for a
+    /// core module and a component.
+    pub(super) fn guest_args_env(
+        &mut self,
+        argv0: String,
+    ) -> Result<(Vec<String>, Vec<(String, String)>), Error> {
+        let mut args = Vec::with_capacity(self.args.len() + 1);
+        for a in std::iter::once(argv0).chain(std::mem::take(&mut self.args)) {
+            args.push(no_nul("argument", a)?);
         }
         let mut vars: Vec<(String, String)> = Vec::new();
         if self.inherit_env {
@@ -147,20 +169,39 @@ impl WasiInstanceBuilder {
                     .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
             );
         }
-        for (k, v) in self.env {
+        for (k, v) in std::mem::take(&mut self.env) {
             vars.retain(|(key, _)| *key != k);
             vars.push((k, v));
         }
-        let mut env = wasi::StringList::default();
-        for (k, v) in vars {
+        for (k, v) in &vars {
             if k.is_empty() || k.contains('=') {
                 return Err(Error::GuestArgument {
                     what: "environment variable",
-                    value: k,
+                    value: k.clone(),
                     problem: ArgumentProblem::BadName,
                 });
             }
-            env.push(&no_nul("environment variable", format!("{k}={v}"))?);
+            if k.contains('\0') || v.contains('\0') {
+                return Err(Error::GuestArgument {
+                    what: "environment variable",
+                    value: format!("{k}={v}"),
+                    problem: ArgumentProblem::NulByte,
+                });
+            }
+        }
+        Ok((args, vars))
+    }
+
+    /// The guest's WASI context: arguments and environment checked, preopens opened.
+    fn wasi_ctx(mut self, argv0: String) -> Result<WasiCtx, Error> {
+        let (arg_list, vars) = self.guest_args_env(argv0)?;
+        let mut args = wasi::StringList::default();
+        for a in arg_list {
+            args.push(&a);
+        }
+        let mut env = wasi::StringList::default();
+        for (k, v) in vars {
+            env.push(&format!("{k}={v}"));
         }
         if args.blob.len() > u32::MAX as usize / 2 || env.blob.len() > u32::MAX as usize / 2 {
             return Err(Error::GuestArgument {
@@ -264,7 +305,7 @@ fn same_as_engine(what: &'static str, set: Bytes, engine: Bytes) -> Result<(), E
 }
 
 /// A timeout, a fuel budget and async runs need code compiled for them.
-fn check_engine_support(
+pub(super) fn check_engine_support(
     module: &Module,
     builder: &WasiInstanceBuilder,
     asynchronous: bool,
@@ -285,7 +326,7 @@ fn check_engine_support(
 
 /// A module whose initial memory exceeds the maximum heap is refused before it runs.
 fn check_initial_memory(module: &Module, max_heap: Bytes) -> Result<(), Error> {
-    if let Some(pages) = module.inner.resources_required().max_initial_memory_size {
+    if let Some(pages) = module.core()?.resources_required().max_initial_memory_size {
         let initial = pages.saturating_mul(WASM_PAGE);
         if initial > max_heap.0 {
             return Err(Error::HeapTooSmall {

@@ -6,7 +6,8 @@ use crate::{Error, WasiInstance};
 use std::cell::UnsafeCell;
 
 impl WasiInstance {
-    /// The guest's exported linear memory `memory`, if it has one. A threaded guest's
+    /// The guest's exported linear memory `memory`, if it has one (a component has
+    /// none: its memories are its own). A threaded guest's
     /// memory is shared, written by its threads at any moment: no Rust slice of it is
     /// handed out (this is `None`); copy in and out with [`read_bytes`](Self::read_bytes)
     /// and [`write_bytes`](Self::write_bytes), or use [`guest_memory`](Self::guest_memory).
@@ -50,6 +51,7 @@ impl WasiInstance {
     /// Copies `bytes` into guest memory at `ptr`; out of bounds is an error, and nothing
     /// is written. Works for a threaded guest's shared memory too.
     pub fn write_bytes(&mut self, ptr: u32, bytes: &[u8]) -> Result<(), Error> {
+        self.refuse_component("guest memory access")?;
         self.copies.clear();
         let len = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
         if let Some(cells) = self.shared_range(ptr, len)? {
@@ -73,6 +75,7 @@ impl WasiInstance {
     /// Copies `len` bytes out of guest memory at `ptr` (a threaded guest's shared
     /// memory too).
     pub fn read_bytes(&mut self, ptr: u32, len: u32) -> Result<Vec<u8>, Error> {
+        self.refuse_component("guest memory access")?;
         self.copies.clear();
         if let Some(cells) = self.shared_range(ptr, len)? {
             let mut out = vec![0; cells.len()];
@@ -85,6 +88,7 @@ impl WasiInstance {
 
     /// Copies the UTF-8 string of `len` bytes at `ptr` out of guest memory.
     pub fn read_string(&mut self, ptr: u32, len: u32) -> Result<String, Error> {
+        self.refuse_component("guest memory access")?;
         if self.threads().is_some() {
             let bytes = self.read_bytes(ptr, len)?;
             return String::from_utf8(bytes).map_err(|e| {

@@ -7,6 +7,8 @@
 mod async_run;
 mod build;
 mod builder;
+#[cfg(feature = "components")]
+mod component_run;
 mod memory;
 mod outcome;
 mod threads;
@@ -30,7 +32,7 @@ use wasmtime::{
 /// The export a reactor module initialises itself with (WASI application ABI).
 pub(crate) const INITIALIZE: &str = "_initialize";
 /// The entry point of a command module.
-const START: &str = "_start";
+pub(crate) const START: &str = "_start";
 
 /// A guest instance: instantiated, linked against WASI, its preopens open, its own
 /// store and memory.
@@ -65,9 +67,13 @@ const START: &str = "_start";
 /// # Ok::<(), lucet_wasi::Error>(())
 /// ```
 pub struct WasiInstance {
-    /// The guest's state; `None` only after an internal error lost it, or after an async
-    /// run's future was dropped before it finished.
+    /// The guest's state; `None` for a component (see `component`), or after an
+    /// internal error lost it, or after an async run's future was dropped before it
+    /// finished.
     inner: Option<Inner>,
+    /// A WASI 0.2 component's state, for a component.
+    #[cfg(feature = "components")]
+    component: Option<Box<component_run::Guest>>,
     module: Module,
     timeout: Option<Duration>,
     /// `Some(yield interval)` for an instance built for async runs (`build_async`).
@@ -76,8 +82,9 @@ pub struct WasiInstance {
     usage: Option<Usage>,
     /// Why the guest ended, once it has: no run or call is made after that.
     ended: Option<EndCause>,
-    /// What [`restart`](Self::restart) instantiates again, and the fuel budget it gives.
-    pre: InstancePre<StoreData>,
+    /// What [`restart`](Self::restart) instantiates again (a core module's), and the
+    /// fuel budget it gives.
+    pre: Option<InstancePre<StoreData>>,
     fuel: Option<u64>,
     /// What [`guest_memory`](Self::guest_memory) copied of a threaded guest's memory.
     copies: Copies,
@@ -142,12 +149,14 @@ impl WasiInstance {
             Ok(instance) => {
                 let mut this = WasiInstance {
                     inner: Some(Inner { store, instance }),
+                    #[cfg(feature = "components")]
+                    component: None,
                     module: parts.module,
                     timeout: parts.timeout,
                     usage: parts.usage,
                     async_yield: parts.async_yield,
                     ended: None,
-                    pre: parts.pre,
+                    pre: Some(parts.pre),
                     fuel: parts.fuel,
                     copies: Copies::default(),
                     borrows: Borrows::new(),
@@ -168,9 +177,16 @@ impl WasiInstance {
     }
 
     /// Runs the exported function `entry` (normally `_start`: no parameters, no results)
-    /// to completion.
+    /// to completion. For a WASI 0.2 component, `_start` is its `wasi:cli/run` export,
+    /// which runs once; its `exit` is [`Exit::Exited`] with the status it gives (0 or 1,
+    /// or the exact code of `exit-with-code`), and `run` returning its error is
+    /// `Exit::Exited(1)`.
     pub fn run(&mut self, entry: &str) -> Result<Exit, Error> {
         self.check_mode(false)?;
+        #[cfg(feature = "components")]
+        if self.component.is_some() {
+            return self.run_component(entry);
+        }
         self.before_run(entry)?;
         // What the host wrote through `guest_memory()` views reaches the guest first.
         self.copies.clear();
@@ -285,6 +301,7 @@ impl WasiInstance {
     /// ```
     pub fn restart(&mut self) -> Result<(), Error> {
         self.check_mode(false)?;
+        self.refuse_component("restart()")?;
         if self.threads().is_some() {
             return Err(Error::Misuse(Misuse::NotForThreaded { what: "restart()" }));
         }
@@ -301,7 +318,7 @@ impl WasiInstance {
             timeout: self.timeout,
             usage: self.usage.take(),
             async_yield: self.async_yield,
-            pre: self.pre.clone(),
+            pre: self.pre.clone().ok_or(Error::Misuse(Misuse::InstanceLost))?,
             fuel: self.fuel,
         })
     }
@@ -328,6 +345,10 @@ impl WasiInstance {
     /// Time counts instantiation and every run and call, sync or async.
     pub fn stats(&self) -> Option<RunStats> {
         let usage = self.usage.as_ref()?;
+        #[cfg(feature = "components")]
+        if self.component.is_some() {
+            return self.component_stats(usage);
+        }
         let mut stats = RunStats {
             wall: usage.wall,
             cpu: usage.cpu,
@@ -375,6 +396,7 @@ impl WasiInstance {
 
     /// The checks before a call of the export `name`, sync or async.
     fn before_call(&self, name: &str) -> Result<(), Error> {
+        self.refuse_component("call()")?;
         self.refuse_ended()?;
         if self.threads().is_some() {
             return Err(Error::Misuse(Misuse::NotForThreaded { what: "call()" }));
@@ -464,8 +486,21 @@ impl WasiInstance {
         self.inner = Some(inner);
     }
 
+    /// Refuses what applies to core modules only (`what`), for a component instance.
+    fn refuse_component(&self, what: &'static str) -> Result<(), Error> {
+        #[cfg(feature = "components")]
+        if self.component.is_some() {
+            return Err(Error::Misuse(Misuse::NotForComponents { what }));
+        }
+        let _ = what;
+        Ok(())
+    }
+
     /// Refuses a sync run of an instance built for async runs, and the reverse.
     fn check_mode(&self, asynchronous: bool) -> Result<(), Error> {
+        if asynchronous {
+            self.refuse_component("async runs (build_async, run_async)")?;
+        }
         match (self.async_yield.is_some(), asynchronous) {
             (true, false) => Err(Error::Misuse(Misuse::SyncRunOfAsyncInstance)),
             (false, true) => Err(Error::Misuse(Misuse::AsyncRunOfSyncInstance)),
@@ -512,7 +547,7 @@ fn typed<P: WasmParams, R: WasmResults>(
 
 /// Checks that `name` is an exported function without parameters or results.
 fn entry_point(module: &Module, name: &str) -> Result<(), Error> {
-    match module.inner.get_export(name) {
+    match module.core()?.get_export(name) {
         Some(ExternType::Func(f)) if f.params().len() == 0 && f.results().len() == 0 => Ok(()),
         Some(ExternType::Func(f)) => Err(Error::BadEntrypoint {
             name: name.to_string(),
@@ -570,6 +605,13 @@ fn arm_timeout(module: &Module, timeout: Option<Duration>, store: &mut Store<Sto
         return;
     }
     store.data_mut().wasi.set_deadline(deadline);
+    arm_deadline(module, deadline, store);
+}
+
+/// Has the guest of `store` (a core module's or a component's) interrupted at
+/// `deadline`, if any, from its next call on.
+fn arm_deadline<T: 'static>(module: &Module, deadline: Option<Instant>, store: &mut Store<T>) {
+    let engine = module.engine();
     match deadline {
         Some(deadline) => {
             engine.start_ticker();

@@ -47,6 +47,11 @@ pub(crate) fn outcome(
     if let Some(ExitRequested(status)) = e.downcast_ref::<ExitRequested>() {
         return Ok(Exit::Exited(*status));
     }
+    // A component's `exit` (0 or 1) or `exit-with-code`.
+    #[cfg(feature = "components")]
+    if let Some(wasmtime_wasi::I32Exit(status)) = e.downcast_ref::<wasmtime_wasi::I32Exit>() {
+        return Ok(Exit::Exited(*status as u32));
+    }
     if let (Some(DeadlineReached), Some(after)) = (e.downcast_ref::<DeadlineReached>(), timeout) {
         return Err(Error::Timeout { after });
     }

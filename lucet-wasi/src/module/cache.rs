@@ -113,13 +113,13 @@ impl CompileCache {
 
     /// The entry for `bytes` compiled on `engine`, compiling and storing it on a miss.
     /// Failing to store is not an error: the module is compiled either way.
-    pub(crate) fn module(
+    pub(crate) fn compiled<A: Artifact>(
         &self,
         engine: &Engine,
         bytes: &[u8],
-        compile: impl FnOnce() -> Result<wasmtime::Module, Error>,
-    ) -> Result<wasmtime::Module, Error> {
-        let key = hex(&key(engine, bytes));
+        compile: impl FnOnce() -> Result<A, Error>,
+    ) -> Result<A, Error> {
+        let key = hex(&key::<A>(engine, bytes));
         let (artifact, sum) = (format!("{key}.cwasm"), format!("{key}.sum"));
         // Without this user's secret there is nothing to check an entry with: no cache.
         let secret = seal::key(true).ok().flatten();
@@ -144,6 +144,49 @@ impl CompileCache {
 }
 
 /// Feeds `Hash` output into SHA-256.
+/// What the cache keeps: compiled core modules and components.
+pub(crate) trait Artifact: Sized {
+    /// Part of the key: a module and a component never share an entry.
+    const KIND: &'static [u8];
+    fn serialize(&self) -> wasmtime::Result<Vec<u8>>;
+    /// Maps the artifact open as `file`.
+    ///
+    /// # Safety
+    ///
+    /// As for [`wasmtime::Module::deserialize_open_file`]: `file` holds an artifact this
+    /// user's lucet-wasi made, unchanged while it is mapped.
+    unsafe fn load(engine: &wasmtime::Engine, file: fs::File) -> wasmtime::Result<Self>;
+}
+
+impl Artifact for wasmtime::Module {
+    const KIND: &'static [u8] = b"module\0";
+    fn serialize(&self) -> wasmtime::Result<Vec<u8>> {
+        wasmtime::Module::serialize(self)
+    }
+    unsafe fn load(engine: &wasmtime::Engine, file: fs::File) -> wasmtime::Result<Self> {
+        // SAFETY: forwarded to our caller.
+        unsafe { wasmtime::Module::deserialize_open_file(engine, file) }
+    }
+}
+
+#[cfg(feature = "components")]
+impl Artifact for wasmtime::component::Component {
+    const KIND: &'static [u8] = b"component\0";
+    fn serialize(&self) -> wasmtime::Result<Vec<u8>> {
+        wasmtime::component::Component::serialize(self)
+    }
+    unsafe fn load(engine: &wasmtime::Engine, file: fs::File) -> wasmtime::Result<Self> {
+        use std::os::fd::AsRawFd;
+        // Wasmtime maps a component from a path only: this one names the open file
+        // itself, so the file checked is the file mapped whatever is renamed meanwhile.
+        let path = format!("/proc/self/fd/{}", file.as_raw_fd());
+        // SAFETY: forwarded to our caller.
+        let component = unsafe { wasmtime::component::Component::deserialize_file(engine, &path) };
+        drop(file);
+        component
+    }
+}
+
 struct ShaHasher(Sha256);
 
 impl Hasher for ShaHasher {
@@ -156,9 +199,10 @@ impl Hasher for ShaHasher {
     }
 }
 
-fn key(engine: &Engine, bytes: &[u8]) -> [u8; 32] {
+fn key<A: Artifact>(engine: &Engine, bytes: &[u8]) -> [u8; 32] {
     let mut h = ShaHasher(Sha256::new());
     h.write(b"lucet-wasi compile cache 1\0");
+    h.write(A::KIND);
     h.write(env!("CARGO_PKG_VERSION").as_bytes());
     engine.0.engine.precompile_compatibility_hash().hash(&mut h);
     h.write(&(bytes.len() as u64).to_le_bytes());
@@ -183,13 +227,13 @@ impl CompileCache {
     }
 
     /// A stored entry whose artifact matches its sum; `None` for a miss or a bad entry.
-    fn load(
+    fn load<A: Artifact>(
         &self,
         engine: &Engine,
         secret: &[u8; seal::KEY_LEN],
         artifact: &str,
         sum: &str,
-    ) -> Option<wasmtime::Module> {
+    ) -> Option<A> {
         let mut want = Vec::with_capacity(64);
         self.open(sum).ok()?.take(65).read_to_end(&mut want).ok()?;
         let file = self.open(artifact).ok()?;
@@ -208,7 +252,7 @@ impl CompileCache {
         // of the key), and its contents match the sum written after it. Entries are
         // replaced by rename, never modified in place, so the mapped file is the one just
         // checked.
-        unsafe { wasmtime::Module::deserialize_open_file(&engine.0.engine, file) }.ok()
+        unsafe { A::load(&engine.0.engine, file) }.ok()
     }
 
     /// Writes the entry file `name` whole: into a temporary file beside it, then renamed

@@ -7,6 +7,7 @@ use crate::hostcall::{HostcallSet, LinkMode};
 use crate::module::Module;
 use crate::store::StoreData;
 use crate::wasi::{self, Glue};
+use crate::error::Misuse;
 use crate::Error;
 use std::sync::OnceLock;
 use wasmtime::{ExternType, InstancePre, Linker};
@@ -41,6 +42,11 @@ impl Module {
     /// the module imports it with; the embedder data each needs is checked when an
     /// instance is built.
     pub fn with_hostcalls(&self, hostcalls: &HostcallSet) -> Result<Module, Error> {
+        if self.is_component() {
+            return Err(Error::Misuse(Misuse::NotForComponents {
+                what: "host functions (#[hostcall])",
+            }));
+        }
         let all = self.hostcalls_with(hostcalls);
         if self.threaded().is_some() {
             // Linked for each instance, beside its shared memory: checked here.
@@ -101,7 +107,7 @@ impl Module {
         }
         let linker = self.wasi_linker()?;
         let pre = linker
-            .instantiate_pre(&self.inner)
+            .instantiate_pre(self.core()?)
             .map_err(|e| self.link_error(linker, &HostcallSet::new(), e))?;
         Ok(self.pre.get_or_init(|| pre))
     }
@@ -224,7 +230,7 @@ impl Module {
         }
         self.check_allocator(hostcalls)?;
         linker
-            .instantiate_pre(&self.inner)
+            .instantiate_pre(self.core()?)
             .map_err(|e| self.link_error(&linker, hostcalls, e))
     }
 
@@ -238,17 +244,17 @@ impl Module {
     /// A host function returning an owned value places it with the guest's allocator:
     /// a guest that imports one must export `cabi_realloc` with the right type.
     fn check_allocator(&self, hostcalls: &HostcallSet) -> Result<(), Error> {
+        let module = self.core()?;
         let Some(h) = hostcalls.iter().find(|h| {
             h.returns_owned()
-                && self
-                    .inner
+                && module
                     .imports()
                     .any(|i| i.module() == h.module() && i.name() == h.name())
         }) else {
             return Ok(());
         };
         let i32 = wasmtime::ValType::I32;
-        let ok = match self.inner.get_export(ALLOCATOR) {
+        let ok = match module.get_export(ALLOCATOR) {
             Some(ExternType::Func(f)) => {
                 f.params().len() == 4
                     && f.params().all(|p| p.matches(&i32))
@@ -293,8 +299,14 @@ impl Module {
         extra: &HostcallSet,
         e: wasmtime::Error,
     ) -> Error {
+        let Ok(module) = self.core() else {
+            return Error::Link {
+                import: None,
+                source: e.into(),
+            };
+        };
         let mut store = StoreData::scratch(&self.engine.0.engine);
-        for import in self.inner.imports() {
+        for import in module.imports() {
             let found = linker.get_by_import(&mut store, &import);
             if let (Some(wasmtime::Extern::Func(f)), ExternType::Func(want)) = (&found, import.ty())
             {

@@ -1,6 +1,6 @@
-//! [`Module`]: loading, compiling and precompiling modules (`format.rs` tells them by
-//! content, `cache.rs` keeps compiled code between processes), and linking them for
-//! their instances (`link.rs`).
+//! [`Module`]: loading, compiling and precompiling modules and WASI 0.2 components
+//! (`format.rs` tells them by content, `cache.rs` keeps compiled code between processes),
+//! and linking core modules for their instances (`link.rs`).
 
 mod atomics;
 mod cache;
@@ -41,6 +41,11 @@ use wasmtime::{ExternType, InstancePre, Precompiled};
 /// [`WasiInstance`](crate::WasiInstance) costs only instantiation. Cheap to clone;
 /// `Send + Sync`, so instances of one module can run on many threads at once.
 ///
+/// A module is a core module (`wasm32-wasip1`, WASI preview 1) or, with the
+/// `components` feature (on by default), a WASI 0.2 command component (`wasm32-wasip2`,
+/// componentize-py, ...): the loaders tell them by content, and the builder runs both
+/// the same way (see [`is_component`](Self::is_component)).
+///
 /// ```
 /// use lucet_wasi::{Engine, EngineConfig, Module, WasiInstance, Exit, Output};
 /// let engine = Engine::shared(&EngineConfig::default())?;
@@ -53,9 +58,11 @@ use wasmtime::{ExternType, InstancePre, Precompiled};
 /// ```
 #[derive(Clone)]
 pub struct Module {
-    pub(crate) inner: wasmtime::Module,
+    pub(crate) code: Code,
     pub(crate) engine: Engine,
     name: Arc<str>,
+    // The rest is a core module's (a component's is in its `Code`): linked once,
+    // host functions, threads.
     pub(crate) pre: Arc<OnceLock<InstancePre<StoreData>>>,
     /// Like `pre`, for async instances (`async` feature).
     #[cfg(feature = "async")]
@@ -68,6 +75,16 @@ pub struct Module {
     /// serialized code, each made on first need (one `Arc`: a clone per instance costs
     /// one count less).
     shared: Arc<Shared>,
+}
+
+/// A module's compiled code.
+#[derive(Clone)]
+pub(crate) enum Code {
+    /// A core module.
+    Core(wasmtime::Module),
+    /// A WASI 0.2 command component.
+    #[cfg(feature = "components")]
+    Component(Arc<crate::component::Code>),
 }
 
 impl Module {
@@ -134,6 +151,15 @@ impl Module {
             },
             _ => bytes,
         };
+        #[cfg(feature = "components")]
+        if format::detect(bytes) == Format::Component {
+            let compile_it = || crate::component::compile(&engine.0.engine, label, bytes);
+            let component = match cache {
+                Some(cache) => cache.compiled(engine, bytes, compile_it)?,
+                None => compile_it()?,
+            };
+            return Module::wrap_component(engine, name, label, component);
+        }
         // A threaded module's threads are stopped at interruption checks: on an engine
         // without them, it is compiled on the same engine with them.
         let capable;
@@ -153,11 +179,71 @@ impl Module {
         let inner = match cache {
             // Only what compiles is cached: anything else is refused as without a cache.
             Some(cache) if matches!(format::detect(bytes), Format::Binary | Format::Text) => {
-                cache.module(engine, bytes, compile_it)?
+                cache.compiled(engine, bytes, compile_it)?
             }
             _ => compile_it()?,
         };
         Ok(Module::wrap(engine, name, inner))
+    }
+
+    /// Whether this is a WASI 0.2 component rather than a core module. A component runs
+    /// as a core command does — `run("_start")` runs its `wasi:cli/run` export, under
+    /// the same arguments, environment, preopens, stdio, limits, timeout and fuel — but
+    /// host functions ([`with_hostcalls`](Self::with_hostcalls),
+    /// [`hostcall`](crate::WasiInstanceBuilder::hostcall)),
+    /// [`call`](crate::WasiInstance::call), guest memory access, `restart`, async runs
+    /// and reactors are for core modules only: asking a component for them is
+    /// [`Misuse::NotForComponents`](crate::Misuse::NotForComponents).
+    ///
+    /// ```
+    /// use lucet_wasi::{Engine, EngineConfig, Module};
+    /// let engine = Engine::shared(&EngineConfig::default())?;
+    /// assert!(!Module::from_bytes(&engine, "(module)")?.is_component());
+    /// # Ok::<(), lucet_wasi::Error>(())
+    /// ```
+    pub fn is_component(&self) -> bool {
+        !matches!(self.code, Code::Core(_))
+    }
+
+    /// The core module, for the code that links and runs core modules (a component
+    /// never reaches it: the builder and the loaders send it its own way).
+    pub(crate) fn core(&self) -> Result<&wasmtime::Module, Error> {
+        match &self.code {
+            Code::Core(module) => Ok(module),
+            #[cfg(feature = "components")]
+            Code::Component(_) => Err(Error::internal("a component reached core-module code")),
+        }
+    }
+
+    /// The component, if this is one.
+    #[cfg(feature = "components")]
+    pub(crate) fn component(&self) -> Option<&crate::component::Code> {
+        match &self.code {
+            Code::Component(code) => Some(code),
+            Code::Core(_) => None,
+        }
+    }
+
+    /// Wraps a compiled component, if it is a command.
+    #[cfg(feature = "components")]
+    fn wrap_component(
+        engine: &Engine,
+        name: String,
+        label: &str,
+        component: wasmtime::component::Component,
+    ) -> Result<Module, Error> {
+        let code = crate::component::Code::new(label, component)?;
+        Ok(Module {
+            code: Code::Component(Arc::new(code)),
+            engine: engine.clone(),
+            name: name.into(),
+            pre: Arc::new(OnceLock::new()),
+            #[cfg(feature = "async")]
+            pre_async: Arc::new(OnceLock::new()),
+            hostcalls: None,
+            threaded: None,
+            shared: Arc::default(),
+        })
     }
 
     /// Whether the file at `path` starts like a module precompiled by
@@ -244,13 +330,32 @@ impl Module {
             problem,
             source: source.map(Into::into),
         };
-        match wasmtime::Engine::detect_precompiled_file(path) {
-            Ok(Some(Precompiled::Module)) => {}
-            Ok(Some(Precompiled::Component)) => {
-                return Err(precompiled(PrecompiledProblem::Component, None))
-            }
+        let kind = match wasmtime::Engine::detect_precompiled_file(path) {
+            Ok(Some(kind)) => kind,
             Ok(None) => return Err(precompiled(PrecompiledProblem::NotAnArtifact, None)),
             Err(e) => return Err(precompiled(PrecompiledProblem::NotAnArtifact, Some(e))),
+        };
+        let name = format::file_name(path);
+        if kind == Precompiled::Component {
+            #[cfg(not(feature = "components"))]
+            return Err(precompiled(PrecompiledProblem::Component, None));
+            #[cfg(feature = "components")]
+            {
+                // SAFETY: as below.
+                let component = unsafe { cache::Artifact::load(&engine.0.engine, file) }
+                    .map_err(|e| {
+                        let problem = format::precompiled_problem(engine, |other| {
+                            let file = open(path).map_err(wasmtime::Error::new)?;
+                            // SAFETY: as above: only to see which engine it fits.
+                            unsafe { <wasmtime::component::Component as cache::Artifact>::load(other, file) }
+                                .map(drop)
+                        });
+                        precompiled(problem, Some(e))
+                    })?;
+                tracing::debug!(path = %path.display(), "loaded a precompiled component");
+                let label = path.display().to_string();
+                return Module::wrap_component(engine, name, &label, component);
+            }
         }
         // SAFETY: the caller vouches for the artifact (see above). The file is mapped,
         // not read: pages load as the guest touches them.
@@ -264,7 +369,7 @@ impl Module {
                 precompiled(problem, Some(e))
             })?;
         tracing::debug!(path = %path.display(), "loaded a precompiled module");
-        Ok(Module::wrap(engine, format::file_name(path), inner))
+        Ok(Module::wrap(engine, name, inner))
     }
 
     /// Loads precompiled bytes; see [`from_precompiled_file`](Self::from_precompiled_file).
@@ -295,6 +400,24 @@ impl Module {
             wasmtime::Engine::detect_precompiled(bytes),
         ) {
             (Format::Precompiled, Some(Precompiled::Module)) => {}
+            #[cfg(feature = "components")]
+            (Format::Precompiled, Some(Precompiled::Component)) => {
+                // SAFETY: the caller vouches for the artifact (see `from_precompiled_file`).
+                let component = unsafe {
+                    wasmtime::component::Component::deserialize(&engine.0.engine, bytes)
+                }
+                .map_err(|e| {
+                    let problem = format::precompiled_problem(engine, |other| {
+                        // SAFETY: as above: only to see which engine it fits.
+                        unsafe { wasmtime::component::Component::deserialize(other, bytes) }
+                            .map(drop)
+                    });
+                    precompiled(problem, Some(e))
+                })?;
+                let label = name.clone();
+                return Module::wrap_component(engine, name, &label, component);
+            }
+            #[cfg(not(feature = "components"))]
             (Format::Precompiled, Some(Precompiled::Component)) => {
                 return Err(precompiled(PrecompiledProblem::Component, None))
             }
@@ -324,7 +447,7 @@ impl Module {
             let _ = linked.set(pre);
         }
         Module {
-            inner: self.inner.clone(),
+            code: self.code.clone(),
             engine: self.engine.clone(),
             name: self.name.clone(),
             pre: Arc::new(linked),
@@ -343,7 +466,10 @@ impl Module {
 
     /// Whether the module exports a function `name`.
     pub(crate) fn exports_func(&self, name: &str) -> bool {
-        matches!(self.inner.get_export(name), Some(ExternType::Func(_)))
+        let Ok(module) = self.core() else {
+            return false;
+        };
+        matches!(module.get_export(name), Some(ExternType::Func(_)))
     }
 
     fn wrap(engine: &Engine, name: String, inner: wasmtime::Module) -> Module {
@@ -356,7 +482,7 @@ impl Module {
             _ => None,
         });
         Module {
-            inner,
+            code: Code::Core(inner),
             engine: engine.clone(),
             name: name.into(),
             pre: Arc::new(OnceLock::new()),
@@ -371,7 +497,8 @@ impl Module {
     /// The module to instantiate on this thread: itself, or with
     /// [`EngineConfig::pool_per_thread`] this thread's own copy (made on first use).
     pub(crate) fn for_this_thread(&self) -> Result<Module, Error> {
-        if !self.engine.config().pool_per_thread || self.engine.0.thread_local {
+        if !self.engine.config().pool_per_thread || self.engine.0.thread_local || self.is_component()
+        {
             return Ok(self.clone());
         }
         type Copies = Vec<(Weak<OnceLock<InstancePre<StoreData>>>, Module)>;
@@ -427,9 +554,12 @@ impl Module {
     /// [`from_precompiled_bytes`](Self::from_precompiled_bytes) on an engine of the same
     /// configuration, without compiling.
     pub fn serialize(&self) -> Result<Vec<u8>, Error> {
-        self.inner
-            .serialize()
-            .map_err(|e| Error::host(format!("cannot serialize {}", self.name), e))
+        match &self.code {
+            Code::Core(module) => module.serialize(),
+            #[cfg(feature = "components")]
+            Code::Component(code) => code.component.serialize(),
+        }
+        .map_err(|e| Error::host(format!("cannot serialize {}", self.name), e))
     }
 
     /// The module's name: its file name, or `module.wasm` for bytes.

@@ -39,6 +39,8 @@ pub struct RunStats {
     /// For a threaded guest: the calls each thread made, by thread id (0: the main
     /// thread), in id order.
     pub threads: Vec<(u32, u64)>,
+    /// For a WASI 0.2 component: its calls are not counted (`syscalls` is empty).
+    pub calls_not_counted: bool,
 }
 
 impl RunStats {
@@ -71,7 +73,11 @@ impl fmt::Display for RunStats {
             Some(fuel) => writeln!(f, "fuel used       {fuel}")?,
             None => writeln!(f, "fuel used       (not metered)")?,
         }
-        writeln!(f, "syscalls        {}", self.total_calls())?;
+        if self.calls_not_counted {
+            writeln!(f, "syscalls        (not counted for WASI 0.2 components)")?;
+        } else {
+            writeln!(f, "syscalls        {}", self.total_calls())?;
+        }
         for (name, count) in &self.syscalls {
             writeln!(f, "  {name:<24} {count:>10}")?;
         }

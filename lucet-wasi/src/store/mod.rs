@@ -10,6 +10,7 @@ mod threads;
 
 pub(crate) use threads::{End, ThreadGroup, ThreadLimits};
 
+
 use crate::hostcall::private::{Allocator, DataRef, HostParts, HostView, WasiRef};
 use crate::hostcall::HostcallError;
 use crate::hostcall::Signature;
@@ -49,7 +50,7 @@ pub(crate) const MAX_TABLE_ELEMENTS: u64 = 10_000_000;
 /// Caps the guest's linear memories, all of them together (a module may have several,
 /// 32- or 64-bit), at the maximum heap: `memory.grow` beyond it returns -1; and its
 /// tables, all of them together, at a number of elements: `table.grow` beyond it too.
-struct HeapLimiter {
+pub(crate) struct HeapLimiter {
     max_heap: u64,
     /// Bytes of all memories, as approved so far (a growth the host then fails to map,
     /// which is rare, stays counted: the cap errs on the safe side).
@@ -57,6 +58,23 @@ struct HeapLimiter {
     max_table_elements: u64,
     /// Elements of all tables, as approved so far.
     table_elements: u64,
+}
+
+impl HeapLimiter {
+    /// Caps memories at `max_heap` bytes and tables at `max_table_elements`, all together.
+    pub(crate) fn new((max_heap, max_table_elements): (u64, u64)) -> HeapLimiter {
+        HeapLimiter {
+            max_heap,
+            total: 0,
+            max_table_elements,
+            table_elements: 0,
+        }
+    }
+
+    /// The bytes of all memories so far: their peak, as memories never shrink.
+    pub(crate) fn total(&self) -> u64 {
+        self.total
+    }
 }
 
 impl ResourceLimiter for HeapLimiter {
@@ -92,23 +110,18 @@ impl ResourceLimiter for HeapLimiter {
 }
 
 impl StoreData {
-    /// A store for one guest, its memories capped at `max_heap` bytes and its tables at
-    /// `max_table_elements` elements, all together.
+    /// A store for one guest, its memories and tables capped as `caps` says (maximum
+    /// heap bytes, maximum table elements: see [`HeapLimiter::new`]).
     pub(crate) fn store(
         engine: &wasmtime::Engine,
         wasi: WasiCtx,
-        (max_heap, max_table_elements): (u64, u64),
+        caps: (u64, u64),
         data: Box<dyn Any + Send>,
         data_name: &'static str,
     ) -> Store<StoreData> {
         StoreData {
             wasi,
-            limiter: HeapLimiter {
-                max_heap,
-                total: 0,
-                max_table_elements,
-                table_elements: 0,
-            },
+            limiter: HeapLimiter::new(caps),
             data,
             data_name,
             memory: None,
@@ -141,7 +154,7 @@ impl StoreData {
     /// Bytes of linear memory approved so far, all memories together: the peak, as
     /// memories never shrink.
     pub(crate) fn heap_peak(&self) -> u64 {
-        self.limiter.total
+        self.limiter.total()
     }
 
     /// An empty store, for inspecting a linker.

@@ -50,6 +50,7 @@ pub(crate) use proc::ExitRequested;
 pub(crate) use shared::InstanceEnded;
 pub use shared::SharedCtx;
 pub use stdio::{Capture, Input, Output};
+pub(crate) use stdio::HostStream;
 pub(crate) use wait::{is_deferred, DeadlineReached};
 
 // The generated ABI functions mirror preview1's signatures, some of which are long.
