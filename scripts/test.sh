@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Runs the whole test suite of lucet-wasi, first installing what it needs if missing:
-# the wasm32-wasip1 and wasm32-wasip1-threads Rust targets (Rust guests), Debian's clang-19 + wasi-libc (C guests),
+# the wasm32-wasip1, wasm32-wasip1-threads and wasm32-wasip2 Rust targets (Rust guests), Debian's clang-19 + wasi-libc (C guests),
 # clang-22 and pip (the real-program corpus, tests/corpus.rs), Debian trixie's wasi-libc headers
 # (C pthreads guests, tests/guests/c-threads/fetch-headers.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-for target in wasm32-wasip1 wasm32-wasip1-threads; do
+for target in wasm32-wasip1 wasm32-wasip1-threads wasm32-wasip2; do
     if ! rustup target list --installed | grep -qx "$target"; then
         rustup target add "$target"
     fi

@@ -9,6 +9,7 @@ mod support;
 mod async_run;
 mod bad_pointers;
 mod cli;
+mod components;
 mod corpus;
 mod ended;
 mod fs;

@@ -42,6 +42,16 @@ pub fn thread_guest(name: &str) -> PathBuf {
     path
 }
 
+/// The WASI 0.2 command component of `tests/guests/p2` (one program, subcommands), built
+/// for wasm32-wasip2.
+pub fn p2_guest() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    let dir = BUILT.get_or_init(|| build_rust_guests("p2", "wasm32-wasip2"));
+    let path = dir.join("p2.wasm");
+    assert!(path.exists(), "the p2 guest was not built");
+    path
+}
+
 /// Builds the guest crate `tests/guests/CRATE` for `target`; the directory of its bins.
 fn build_rust_guests(krate: &str, target: &str) -> PathBuf {
     let target_dir = out_dir(&format!("guests-{krate}"));

@@ -27,9 +27,12 @@ in any thread ends them all, and so does `_start` returning or `--timeout`. \
 `--max-threads` caps the threads running at once (a spawn beyond it fails in the guest), \
 `--stack-size` each thread's stack, `--max-heap-size` the shared memory.
 
+WASI 0.2 components (wasm32-wasip2, componentize-py, ...: the wasi:cli/command world) run like core modules, told by content, under the same flags: `_start` is their wasi:cli/run; `exit` gives 0 or 1, `exit-with-code` its exact code. Their calls are not traced yet (--trace says so) nor counted (--stats gives time, memory, fuel); --tcplisten is for core modules only. Components exporting another world (wasi:http/proxy, ...) are refused.
+
 Watching a guest: `--trace` prints one line per WASI or host call as it returns, strace-style (`path_open(3</data>, SYMLINK_FOLLOW, \"a.txt\", CREAT|TRUNC, ...) = 0 (fd 4</data/a.txt>) <0.000012>`: decoded arguments, the result or errno name, seconds taken); data is shown as an escaped prefix only. `--stats` prints time, peak memory and call counts after the run. RUST_LOG (e.g. `RUST_LOG=lucet_wasi=debug`) shows the runtime's own log: compile, cache, instantiate, run and exit events.";
 
-/// Run a WebAssembly program compiled for WASI (wasi_snapshot_preview1) in a sandbox.
+/// Run a WebAssembly program compiled for WASI (wasi_snapshot_preview1, or a WASI 0.2
+/// command component) in a sandbox.
 #[derive(Parser)]
 #[command(
     name = "lucet-wasi",
@@ -48,7 +51,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Compile a .wasm or .wat module ahead of time; the output runs without compiling.
+    /// Compile a .wasm or .wat module (or a WASI 0.2 component) ahead of time; the output
+    /// runs without compiling.
     /// The output is sealed for this user: it runs without --allow-precompiled for them only.
     Compile(CompileArgs),
 }
@@ -143,7 +147,7 @@ struct RunArgs {
 
 #[derive(Args)]
 struct CompileArgs {
-    /// The module to compile (.wasm or .wat)
+    /// The module to compile (.wasm or .wat, a core module or a component)
     #[arg(value_name = "module")]
     input: PathBuf,
 
