@@ -486,3 +486,68 @@ fn precompiled_components_load_through_the_sdk() -> Result<(), Error> {
     }
     Ok(())
 }
+
+/// What the componentize-py app prints with `--env GREETING=hello` and `dir=/data`, as
+/// Wasmtime 48.0.2 prints it.
+const PY_OUT: &str = "\
+sum 385
+sorted ['fig', 'pear', 'apple']
+json {\"a\": null, \"b\": [1, 2.5], \"c\": \"wasi\"}
+sha256 829380043934566951d19cd907f8fd898a274539eeaae39b2ed64b493f8a0327
+argv ['app.wasm', 'dir=/data']
+GREETING hello
+dir /data ['a.txt', 'b.txt', 'sub']
+file a.txt \"x\\\"y\"
+file b.txt \"hello file\\n\"
+py done
+";
+
+/// A real component made by a tool nobody here wrote: componentize-py 0.25.1 from PyPI
+/// (pinned by sha256) packaging a Python app.
+#[test]
+fn componentize_py_app_prints_what_wasmtime_prints() {
+    let app = componentize_py_app();
+    let data = tempfile::tempdir().unwrap();
+    std::fs::write(data.path().join("a.txt"), "x\"y").unwrap();
+    std::fs::write(data.path().join("b.txt"), "hello file\n").unwrap();
+    std::fs::create_dir(data.path().join("sub")).unwrap();
+    let map = format!("/data:{}:ro", data.path().display());
+    let r = lucet(["--env", "GREETING=hello", "--dir", &map, &s(&app), "dir=/data"]);
+    assert_eq!(
+        (r.status, r.stdout.as_str(), r.stderr.as_str()),
+        (0, PY_OUT, "")
+    );
+    // `run` returning its error: status 1, no trap.
+    let r = lucet([s(&app), "fail".into()]);
+    assert_eq!(r.status, 1, "{}", r.stderr);
+    assert!(r.stdout.ends_with("GREETING (unset)\nfailing\n"), "{}", r.stdout);
+    assert_eq!(r.stderr, "");
+
+    // Precompiled, through the SDK: the same output, captured.
+    let engine = Engine::shared(&EngineConfig::default()).unwrap();
+    let compiled = dir_with_precompiled(&engine, &app);
+    let module = Module::from_sealed_file(&engine, compiled.path().join("app.cwasm")).unwrap();
+    let out = Capture::new();
+    let exit = WasiInstance::builder()
+        .module(&module)
+        .program_name("app.wasm")
+        .env("GREETING", "hello")
+        .preopen_readonly("/data", data.path())
+        .arg("dir=/data")
+        .stdout(Output::capture(&out))
+        .run("_start")
+        .unwrap();
+    assert_eq!((exit, out.text().as_str()), (Exit::Returned, PY_OUT));
+}
+
+/// A directory holding `app` precompiled and sealed as `app.cwasm`.
+fn dir_with_precompiled(engine: &Engine, app: &std::path::Path) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = lucet_wasi::CompileCache::new(
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("compile-cache"),
+    )
+    .unwrap();
+    let module = Module::from_file_cached(engine, app, &cache).unwrap();
+    std::fs::write(dir.path().join("app.cwasm"), module.serialize_sealed().unwrap()).unwrap();
+    dir
+}

@@ -52,6 +52,31 @@ pub fn p2_guest() -> PathBuf {
     path
 }
 
+/// The componentize-py app of `tests/guests/componentize-py` (CPython in a WASI 0.2
+/// component, about 18 MB), built once per test run by its build.sh with the pinned
+/// componentize-py wheel from PyPI.
+pub fn componentize_py_app() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let base = out_dir("componentize-py");
+            let out = Command::new("bash")
+                .arg(root().join("tests/guests/componentize-py/build.sh"))
+                .arg(base.join("out"))
+                .arg(base.join("tool"))
+                .output()
+                .expect("cannot run bash");
+            assert!(
+                out.status.success(),
+                "building the componentize-py app failed (needs python3 with pip and PyPI; \
+                 scripts/test.sh installs python3-pip):\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            base.join("out/app.wasm")
+        })
+        .clone()
+}
+
 /// Builds the guest crate `tests/guests/CRATE` for `target`; the directory of its bins.
 fn build_rust_guests(krate: &str, target: &str) -> PathBuf {
     let target_dir = out_dir(&format!("guests-{krate}"));
