@@ -28,8 +28,9 @@ LAYERS = {
     "observe": ["error", "size", "wasi", "hostcall"],
     "engine": ["error", "size"],
     "store": ["error", "size", "wasi", "hostcall", "observe"],
-    "module": ["error", "size", "wasi", "hostcall", "observe", "engine", "store"],
-    "instance": ["error", "size", "wasi", "hostcall", "observe", "engine", "store", "module"],
+    "component": ["error", "size", "wasi", "engine", "store"],
+    "module": ["error", "size", "wasi", "hostcall", "observe", "engine", "store", "component"],
+    "instance": ["error", "size", "wasi", "hostcall", "observe", "engine", "store", "component", "module"],
 }
 
 SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lucet-wasi", "src")

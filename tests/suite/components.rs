@@ -64,12 +64,18 @@ fn args_env_and_stdin() {
         "with space",
     ]);
     assert_eq!(
-        r.stdout,
-        "argc=4\nargv[0]=p2.wasm\nargv[1]=args\nargv[2]=--flag\nargv[3]=with space\n",
+        r.stdout, "argc=4\nargv[0]=p2.wasm\nargv[1]=args\nargv[2]=--flag\nargv[3]=with space\n",
         "{}",
         r.stderr
     );
-    let r = lucet(["--env", "GREETING=hello there", "--env", "B=2", &s(&p2_guest()), "env"]);
+    let r = lucet([
+        "--env",
+        "GREETING=hello there",
+        "--env",
+        "B=2",
+        &s(&p2_guest()),
+        "env",
+    ]);
     assert_eq!(r.stdout, "B=2\nGREETING=hello there\n", "{}", r.stderr);
     // Nothing of the host's environment unless asked.
     let r = p2(&["env"]);
@@ -85,7 +91,11 @@ fn args_env_and_stdin() {
     let mut cmd = cli();
     cmd.arg(p2_guest()).arg("stdin");
     let r = ran(run_with_stdin(cmd, b"hello, stdin\nsecond\n"));
-    assert_eq!(r.stdout, "stdin: 20 bytes\nHELLO, STDIN\nSECOND\n", "{}", r.stderr);
+    assert_eq!(
+        r.stdout, "stdin: 20 bytes\nHELLO, STDIN\nSECOND\n",
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -113,14 +123,22 @@ fn a_guest_panic_is_one_line_and_a_backtrace() {
     assert_eq!(r.status, 134, "{}", r.stderr);
     // The guest's own message, then ours: one line, then the demangled backtrace.
     assert!(r.stderr.contains("boom from the guest\n"), "{}", r.stderr);
-    let ours: Vec<&str> = r.stderr.lines().filter(|l| l.starts_with("error")).collect();
+    let ours: Vec<&str> = r
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("error"))
+        .collect();
     assert_eq!(
         ours,
         ["error: wasm trap: wasm `unreachable` instruction executed"],
         "{}",
         r.stderr
     );
-    let backtrace = r.stderr.split("wasm backtrace:\n").nth(1).expect("a backtrace");
+    let backtrace = r
+        .stderr
+        .split("wasm backtrace:\n")
+        .nth(1)
+        .expect("a backtrace");
     assert!(backtrace.contains("p2::deep_panic"), "{}", r.stderr);
     assert!(backtrace.contains("p2::panic_level_one"), "{}", r.stderr);
     assert!(!r.stderr.contains("Caused by"), "{}", r.stderr);
@@ -178,7 +196,11 @@ fn a_read_only_preopen_is_read_only() {
     // The same directory writable: the guest writes.
     let rw = format!("/d:{}", dir.path().display());
     let r = lucet(["--dir", &rw, &s(&p2_guest()), "write-ro", "/d"]);
-    assert!(r.stdout.starts_with("create new.txt: WROTE"), "{}", r.stdout);
+    assert!(
+        r.stdout.starts_with("create new.txt: WROTE"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
@@ -197,14 +219,27 @@ fn the_heap_cap_holds() {
     let r = lucet(["--max-heap-size", "64MiB", &s(&p2_guest()), "hog", "300"]);
     assert_eq!(r.status, 134, "{}", r.stderr);
     assert!(
-        r.stderr.starts_with("memory allocation of 1048576 bytes failed\n"),
+        r.stderr
+            .starts_with("memory allocation of 1048576 bytes failed\n"),
         "{}",
         r.stderr
     );
-    let ours: Vec<&str> = r.stderr.lines().filter(|l| l.starts_with("error")).collect();
-    assert_eq!(ours, ["error: wasm trap: wasm `unreachable` instruction executed"]);
+    let ours: Vec<&str> = r
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("error"))
+        .collect();
+    assert_eq!(
+        ours,
+        ["error: wasm trap: wasm `unreachable` instruction executed"]
+    );
     let r = lucet(["--max-heap-size", "64MiB", &s(&p2_guest()), "hog", "30"]);
-    assert_eq!((r.status, r.stdout.as_str()), (0, "allocated 30 MiB\n"), "{}", r.stderr);
+    assert_eq!(
+        (r.status, r.stdout.as_str()),
+        (0, "allocated 30 MiB\n"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -213,14 +248,17 @@ fn cli_refusals_and_notes() {
     assert_eq!(r.status, 1);
     assert!(
         r.stderr.contains("not a WASI 0.2 command")
-            && r.stderr.contains("wasi:http/incoming-handler@0.2.0: the wasi:http/proxy world"),
+            && r.stderr
+                .contains("wasi:http/incoming-handler@0.2.0: the wasi:http/proxy world"),
         "{}",
         r.stderr
     );
     let r = lucet(["--tcplisten", "127.0.0.1:0", &s(&p2_guest()), "random"]);
     assert_eq!(r.status, 1);
     assert!(
-        r.stderr.starts_with("error: preopened sockets (--tcplisten, preopen_socket): for core modules only"),
+        r.stderr.starts_with(
+            "error: preopened sockets (--tcplisten, preopen_socket): for core modules only"
+        ),
         "{}",
         r.stderr
     );
@@ -229,17 +267,22 @@ fn cli_refusals_and_notes() {
     assert_eq!(r.stderr, "error: module has no exported function `main`\n");
     // --trace says once that nothing is traced; --stats gives time and memory.
     let r = lucet(["--trace", "--stats", &s(&p2_guest()), "random"]);
-    assert_eq!((r.status, r.stdout.as_str()), (0, "random ok\n"), "{}", r.stderr);
+    assert_eq!(
+        (r.status, r.stdout.as_str()),
+        (0, "random ok\n"),
+        "{}",
+        r.stderr
+    );
     assert!(
-        r.stderr.starts_with(
-            "lucet-wasi: p2.wasm is a WASI 0.2 component: its calls are not traced"
-        ),
+        r.stderr
+            .starts_with("lucet-wasi: p2.wasm is a WASI 0.2 component: its calls are not traced"),
         "{}",
         r.stderr
     );
     assert!(r.stderr.contains("peak memory"), "{}", r.stderr);
     assert!(
-        r.stderr.contains("syscalls        (not counted for WASI 0.2 components)"),
+        r.stderr
+            .contains("syscalls        (not counted for WASI 0.2 components)"),
         "{}",
         r.stderr
     );
@@ -267,8 +310,17 @@ fn compile_precompiles_a_component() {
     let r = lucet([s(&changed), "random".into()]);
     assert_eq!(r.status, 1);
     assert!(r.stderr.contains("not sealed"), "{}", r.stderr);
-    let r = lucet(["--allow-precompiled".to_string(), s(&changed), "random".into()]);
-    assert_eq!((r.status, r.stdout.as_str()), (0, "random ok\n"), "{}", r.stderr);
+    let r = lucet([
+        "--allow-precompiled".to_string(),
+        s(&changed),
+        "random".into(),
+    ]);
+    assert_eq!(
+        (r.status, r.stdout.as_str()),
+        (0, "random ok\n"),
+        "{}",
+        r.stderr
+    );
     // Compiled with timeout support, run with a timeout.
     let timed = dir.path().join("timed.cwasm");
     let r = lucet([
@@ -279,7 +331,12 @@ fn compile_precompiles_a_component() {
         s(&timed),
     ]);
     assert_eq!(r.status, 0, "{}", r.stderr);
-    let r = lucet(["--timeout".to_string(), "1s".into(), s(&timed), "spin".into()]);
+    let r = lucet([
+        "--timeout".to_string(),
+        "1s".into(),
+        s(&timed),
+        "spin".into(),
+    ]);
     assert_eq!(r.status, 124, "{}", r.stderr);
 }
 
@@ -348,7 +405,10 @@ fn the_builder_chain_runs_a_component() -> Result<(), Error> {
         .stderr(Output::capture(&err))
         .run("_start")
         .unwrap_err();
-    assert!(matches!(&e, Error::Trap { backtrace, .. } if !backtrace.is_empty()), "{e}");
+    assert!(
+        matches!(&e, Error::Trap { backtrace, .. } if !backtrace.is_empty()),
+        "{e}"
+    );
     assert!(err.text().contains("boom from the guest"), "{}", err.text());
 
     // Exit codes, a timeout and a fuel budget, as for a core module.
@@ -391,15 +451,29 @@ fn a_component_instance_runs_once_and_refuses_what_is_for_core_modules() -> Resu
         other => panic!("{what}: {other}"),
     };
     not_for(instance.call::<(), ()>("run", ()).unwrap_err(), "call()");
-    not_for(instance.read_bytes(0, 4).unwrap_err(), "guest memory access");
+    not_for(
+        instance.read_bytes(0, 4).unwrap_err(),
+        "guest memory access",
+    );
     not_for(instance.restart().unwrap_err(), "restart()");
     assert!(instance.memory().is_none());
     assert_eq!(instance.run("_start")?, Exit::Returned);
     assert_eq!(out.text(), "random ok\n");
     let stats = instance.stats().expect("collected");
-    assert!(stats.calls_not_counted && stats.peak_memory.0 > 0, "{stats:?}");
+    assert!(
+        stats.calls_not_counted && stats.peak_memory.0 > 0,
+        "{stats:?}"
+    );
     let again = instance.run("_start").unwrap_err();
-    assert!(matches!(again, Error::Ended { cause: EndCause::Returned }), "{again}");
+    assert!(
+        matches!(
+            again,
+            Error::Ended {
+                cause: EndCause::Returned
+            }
+        ),
+        "{again}"
+    );
 
     #[lucet_wasi::hostcall]
     fn nothing() {}
@@ -426,7 +500,12 @@ fn async_runs_are_refused_for_components() {
         .build()
         .unwrap();
     let e = rt
-        .block_on(WasiInstance::builder().module_file(p2_guest()).unwrap().build_async())
+        .block_on(
+            WasiInstance::builder()
+                .module_file(p2_guest())
+                .unwrap()
+                .build_async(),
+        )
         .err()
         .expect("refused");
     assert!(
@@ -512,7 +591,14 @@ fn componentize_py_app_prints_what_wasmtime_prints() {
     std::fs::write(data.path().join("b.txt"), "hello file\n").unwrap();
     std::fs::create_dir(data.path().join("sub")).unwrap();
     let map = format!("/data:{}:ro", data.path().display());
-    let r = lucet(["--env", "GREETING=hello", "--dir", &map, &s(&app), "dir=/data"]);
+    let r = lucet([
+        "--env",
+        "GREETING=hello",
+        "--dir",
+        &map,
+        &s(&app),
+        "dir=/data",
+    ]);
     assert_eq!(
         (r.status, r.stdout.as_str(), r.stderr.as_str()),
         (0, PY_OUT, "")
@@ -520,7 +606,11 @@ fn componentize_py_app_prints_what_wasmtime_prints() {
     // `run` returning its error: status 1, no trap.
     let r = lucet([s(&app), "fail".into()]);
     assert_eq!(r.status, 1, "{}", r.stderr);
-    assert!(r.stdout.ends_with("GREETING (unset)\nfailing\n"), "{}", r.stdout);
+    assert!(
+        r.stdout.ends_with("GREETING (unset)\nfailing\n"),
+        "{}",
+        r.stdout
+    );
     assert_eq!(r.stderr, "");
 
     // Precompiled, through the SDK: the same output, captured.
@@ -548,6 +638,10 @@ fn dir_with_precompiled(engine: &Engine, app: &std::path::Path) -> tempfile::Tem
     )
     .unwrap();
     let module = Module::from_file_cached(engine, app, &cache).unwrap();
-    std::fs::write(dir.path().join("app.cwasm"), module.serialize_sealed().unwrap()).unwrap();
+    std::fs::write(
+        dir.path().join("app.cwasm"),
+        module.serialize_sealed().unwrap(),
+    )
+    .unwrap();
     dir
 }

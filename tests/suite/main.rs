@@ -9,6 +9,7 @@ mod support;
 mod async_run;
 mod bad_pointers;
 mod cli;
+#[cfg(feature = "components")]
 mod components;
 mod corpus;
 mod ended;

@@ -70,7 +70,11 @@ impl Code {
 }
 
 /// Compiles a component binary named `name` (in errors).
-pub(crate) fn compile(engine: &wasmtime::Engine, name: &str, wasm: &[u8]) -> Result<Component, Error> {
+pub(crate) fn compile(
+    engine: &wasmtime::Engine,
+    name: &str,
+    wasm: &[u8],
+) -> Result<Component, Error> {
     let start = std::time::Instant::now();
     let component = Component::new(engine, wasm).map_err(|e| Error::InvalidModule {
         name: name.to_string(),

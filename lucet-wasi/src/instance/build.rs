@@ -13,6 +13,12 @@ use crate::wasi::{self, WasiCtx, WasiCtxBuilder};
 use crate::{Bytes, Error, Exit, Limits, WasiInstanceBuilder};
 use wasmtime::Store;
 
+/// A guest's arguments (argv\[0\] first) and environment, checked.
+pub(super) struct GuestArgs {
+    pub(super) args: Vec<String>,
+    pub(super) env: Vec<(String, String)>,
+}
+
 /// Size of a wasm page.
 const WASM_PAGE: u64 = 64 * 1024;
 
@@ -58,7 +64,7 @@ impl WasiInstanceBuilder {
         limits: Limits,
         asynchronous: bool,
     ) -> Result<Prepared, Error> {
-        check_engine_support(&module, &self, asynchronous)?;
+        self.check_engine_support(&module, asynchronous)?;
         check_initial_memory(&module, limits.max_heap)?;
         let watch = self.watch.take().map(|w| *w);
         let watch = watch.filter(|w| w.trace.is_some() || w.stats);
@@ -152,12 +158,29 @@ impl WasiInstanceBuilder {
         })
     }
 
+    /// A timeout, a fuel budget and async runs need code compiled for them.
+    pub(super) fn check_engine_support(
+        &self,
+        module: &Module,
+        asynchronous: bool,
+    ) -> Result<(), Error> {
+        let config = module.engine().config();
+        let lacks = |needed| Err(Error::EngineLacks { needed });
+        if asynchronous && !config.timeout_capable {
+            return lacks(EngineSetting::TimeoutForAsync);
+        }
+        if self.timeout.is_some() && !config.timeout_capable {
+            return lacks(EngineSetting::TimeoutForTimeout);
+        }
+        if self.fuel.is_some() && !config.fuel {
+            return lacks(EngineSetting::Fuel);
+        }
+        Ok(())
+    }
+
     /// The guest's arguments (`argv0` first) and environment, checked: the same for a
     /// core module and a component.
-    pub(super) fn guest_args_env(
-        &mut self,
-        argv0: String,
-    ) -> Result<(Vec<String>, Vec<(String, String)>), Error> {
+    pub(super) fn guest_args_env(&mut self, argv0: String) -> Result<GuestArgs, Error> {
         let mut args = Vec::with_capacity(self.args.len() + 1);
         for a in std::iter::once(argv0).chain(std::mem::take(&mut self.args)) {
             args.push(no_nul("argument", a)?);
@@ -189,18 +212,18 @@ impl WasiInstanceBuilder {
                 });
             }
         }
-        Ok((args, vars))
+        Ok(GuestArgs { args, env: vars })
     }
 
     /// The guest's WASI context: arguments and environment checked, preopens opened.
     fn wasi_ctx(mut self, argv0: String) -> Result<WasiCtx, Error> {
-        let (arg_list, vars) = self.guest_args_env(argv0)?;
+        let guest = self.guest_args_env(argv0)?;
         let mut args = wasi::StringList::default();
-        for a in arg_list {
+        for a in guest.args {
             args.push(&a);
         }
         let mut env = wasi::StringList::default();
-        for (k, v) in vars {
+        for (k, v) in guest.env {
             env.push(&format!("{k}={v}"));
         }
         if args.blob.len() > u32::MAX as usize / 2 || env.blob.len() > u32::MAX as usize / 2 {
@@ -302,26 +325,6 @@ fn same_as_engine(what: &'static str, set: Bytes, engine: Bytes) -> Result<(), E
         value: set,
         rule: LimitRule::DiffersFromEngine { engine },
     })
-}
-
-/// A timeout, a fuel budget and async runs need code compiled for them.
-pub(super) fn check_engine_support(
-    module: &Module,
-    builder: &WasiInstanceBuilder,
-    asynchronous: bool,
-) -> Result<(), Error> {
-    let config = module.engine().config();
-    let lacks = |needed| Err(Error::EngineLacks { needed });
-    if asynchronous && !config.timeout_capable {
-        return lacks(EngineSetting::TimeoutForAsync);
-    }
-    if builder.timeout.is_some() && !config.timeout_capable {
-        return lacks(EngineSetting::TimeoutForTimeout);
-    }
-    if builder.fuel.is_some() && !config.fuel {
-        return lacks(EngineSetting::Fuel);
-    }
-    Ok(())
 }
 
 /// A module whose initial memory exceeds the maximum heap is refused before it runs.

@@ -1,7 +1,6 @@
 //! A WASI 0.2 component's instance: built from the builder's settings (what a core
 //! module would get from them), instantiated, and run once through its `wasi:cli/run`.
 
-use super::build::check_engine_support;
 use super::outcome::{log_outcome, outcome};
 use super::{arm_deadline, on_guest_stack, WasiInstance, START};
 use crate::component::{self, Setup, State};
@@ -34,7 +33,7 @@ pub(super) fn build(
     if !builder.sockets.is_empty() {
         return refuse("preopened sockets (--tcplisten, preopen_socket)");
     }
-    check_engine_support(&module, &builder, false)?;
+    builder.check_engine_support(&module, false)?;
     let code = module
         .component()
         .ok_or_else(|| Error::internal("a core module reached component code"))?;
@@ -65,13 +64,13 @@ pub(super) fn build(
         .program_name
         .take()
         .unwrap_or_else(|| module.name().to_string());
-    let (args, env) = builder.guest_args_env(argv0)?;
+    let guest = builder.guest_args_env(argv0)?;
     let max_table_elements = builder
         .max_table_elements
         .unwrap_or(crate::store::MAX_TABLE_ELEMENTS);
     let setup = Setup {
-        args,
-        env,
+        args: guest.args,
+        env: guest.env,
         preopens: std::mem::take(&mut builder.preopens),
         stdin: std::mem::replace(&mut builder.stdin, crate::Input::null()),
         stdout: std::mem::replace(&mut builder.stdout, crate::Output::null()),
@@ -85,7 +84,11 @@ pub(super) fn build(
             .map_err(|e| Error::host("cannot set fuel", e))?;
     }
     let timeout = builder.timeout;
-    arm_deadline(&module, timeout.and_then(|t| Instant::now().checked_add(t)), &mut store);
+    arm_deadline(
+        &module,
+        timeout.and_then(|t| Instant::now().checked_add(t)),
+        &mut store,
+    );
     let span = usage.is_some().then(Span::start);
     let instantiated = on_guest_stack(&module, || component::instantiate(pre, &mut store))?;
     if let (Some(span), Some(usage)) = (span, &mut usage) {

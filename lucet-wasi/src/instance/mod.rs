@@ -318,7 +318,10 @@ impl WasiInstance {
             timeout: self.timeout,
             usage: self.usage.take(),
             async_yield: self.async_yield,
-            pre: self.pre.clone().ok_or(Error::Misuse(Misuse::InstanceLost))?,
+            pre: self
+                .pre
+                .clone()
+                .ok_or(Error::Misuse(Misuse::InstanceLost))?,
             fuel: self.fuel,
         })
     }

@@ -2,12 +2,12 @@
 //! once per module, against the host functions a builder adds per instance, for sync
 //! or async runs, plain or observed; and the errors a link reports.
 
+use crate::error::Misuse;
 use crate::hostcall::private::ALLOCATOR;
 use crate::hostcall::{HostcallSet, LinkMode};
 use crate::module::Module;
 use crate::store::StoreData;
 use crate::wasi::{self, Glue};
-use crate::error::Misuse;
 use crate::Error;
 use std::sync::OnceLock;
 use wasmtime::{ExternType, InstancePre, Linker};

@@ -342,13 +342,17 @@ impl Module {
             #[cfg(feature = "components")]
             {
                 // SAFETY: as below.
-                let component = unsafe { cache::Artifact::load(&engine.0.engine, file) }
-                    .map_err(|e| {
+                let component =
+                    unsafe { cache::Artifact::load(&engine.0.engine, file) }.map_err(|e| {
                         let problem = format::precompiled_problem(engine, |other| {
                             let file = open(path).map_err(wasmtime::Error::new)?;
                             // SAFETY: as above: only to see which engine it fits.
-                            unsafe { <wasmtime::component::Component as cache::Artifact>::load(other, file) }
-                                .map(drop)
+                            unsafe {
+                                <wasmtime::component::Component as cache::Artifact>::load(
+                                    other, file,
+                                )
+                            }
+                            .map(drop)
                         });
                         precompiled(problem, Some(e))
                     })?;
@@ -403,17 +407,16 @@ impl Module {
             #[cfg(feature = "components")]
             (Format::Precompiled, Some(Precompiled::Component)) => {
                 // SAFETY: the caller vouches for the artifact (see `from_precompiled_file`).
-                let component = unsafe {
-                    wasmtime::component::Component::deserialize(&engine.0.engine, bytes)
-                }
-                .map_err(|e| {
-                    let problem = format::precompiled_problem(engine, |other| {
-                        // SAFETY: as above: only to see which engine it fits.
-                        unsafe { wasmtime::component::Component::deserialize(other, bytes) }
-                            .map(drop)
-                    });
-                    precompiled(problem, Some(e))
-                })?;
+                let component =
+                    unsafe { wasmtime::component::Component::deserialize(&engine.0.engine, bytes) }
+                        .map_err(|e| {
+                            let problem = format::precompiled_problem(engine, |other| {
+                                // SAFETY: as above: only to see which engine it fits.
+                                unsafe { wasmtime::component::Component::deserialize(other, bytes) }
+                                    .map(drop)
+                            });
+                            precompiled(problem, Some(e))
+                        })?;
                 let label = name.clone();
                 return Module::wrap_component(engine, name, &label, component);
             }
@@ -497,7 +500,9 @@ impl Module {
     /// The module to instantiate on this thread: itself, or with
     /// [`EngineConfig::pool_per_thread`] this thread's own copy (made on first use).
     pub(crate) fn for_this_thread(&self) -> Result<Module, Error> {
-        if !self.engine.config().pool_per_thread || self.engine.0.thread_local || self.is_component()
+        if !self.engine.config().pool_per_thread
+            || self.engine.0.thread_local
+            || self.is_component()
         {
             return Ok(self.clone());
         }

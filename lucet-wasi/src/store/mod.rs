@@ -10,7 +10,6 @@ mod threads;
 
 pub(crate) use threads::{End, ThreadGroup, ThreadLimits};
 
-
 use crate::hostcall::private::{Allocator, DataRef, HostParts, HostView, WasiRef};
 use crate::hostcall::HostcallError;
 use crate::hostcall::Signature;

@@ -49,8 +49,9 @@ pub(crate) use pointer::BadPointer;
 pub(crate) use proc::ExitRequested;
 pub(crate) use shared::InstanceEnded;
 pub use shared::SharedCtx;
-pub use stdio::{Capture, Input, Output};
+#[cfg(feature = "components")]
 pub(crate) use stdio::HostStream;
+pub use stdio::{Capture, Input, Output};
 pub(crate) use wait::{is_deferred, DeadlineReached};
 
 // The generated ABI functions mirror preview1's signatures, some of which are long.

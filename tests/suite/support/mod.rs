@@ -55,6 +55,7 @@ pub fn p2_guest() -> PathBuf {
 /// The componentize-py app of `tests/guests/componentize-py` (CPython in a WASI 0.2
 /// component, about 18 MB), built once per test run by its build.sh with the pinned
 /// componentize-py wheel from PyPI.
+#[cfg(feature = "components")]
 pub fn componentize_py_app() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT
