@@ -44,6 +44,7 @@ pub fn thread_guest(name: &str) -> PathBuf {
 
 /// The WASI 0.2 command component of `tests/guests/p2` (one program, subcommands), built
 /// for wasm32-wasip2.
+#[cfg(feature = "components")]
 pub fn p2_guest() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     let dir = BUILT.get_or_init(|| build_rust_guests("p2", "wasm32-wasip2"));
