@@ -10,7 +10,9 @@
 //! `examples/hello.wat` unless a fourth argument names another that greets its arguments
 //! the same way (`hello, ARGS!`), such as a default-built Rust guest
 //! (`tests/guests/rust/src/bin/greet.rs`): between instances the pool resets only the
-//! pages a guest touched (Linux 6.7+), so its 1 MiB stack costs little.
+//! pages a guest touched (Linux 6.7+), so its 1 MiB stack costs little. A WASI 0.2
+//! component that greets the same way runs unchanged (`tests/guests/p2/src/greet.rs`,
+//! built for wasm32-wasip2): each request instantiates the component, linked once.
 
 use lucet_wasi::{Capture, Engine, EngineConfig, Input, Module, Output, WasiInstance};
 use std::time::Instant;
