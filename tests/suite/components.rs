@@ -233,6 +233,16 @@ fn the_heap_cap_holds() {
         ours,
         ["error: wasm trap: wasm `unreachable` instruction executed"]
     );
+    // An initial memory beyond the cap: refused before it runs, both sizes named.
+    let r = lucet(["--max-heap-size", "512KiB", &s(&p2_guest()), "random"]);
+    assert_eq!(
+        (r.status, r.stderr.as_str()),
+        (
+            1,
+            "error: module needs 1088 KiB of initial memory, more than the maximum heap size \
+             of 512 KiB\n"
+        )
+    );
     let r = lucet(["--max-heap-size", "64MiB", &s(&p2_guest()), "hog", "30"]);
     assert_eq!(
         (r.status, r.stdout.as_str()),

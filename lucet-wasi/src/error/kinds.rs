@@ -59,7 +59,7 @@ pub enum PrecompiledProblem {
     NotSealed,
     /// The bytes are not a precompiled module (or are truncated or corrupt).
     NotAnArtifact,
-    /// It is a precompiled component, not a module.
+    /// It is a precompiled component, and the `components` feature is off.
     Component,
     /// It was compiled with timeout support (`artifact: true`) and the engine has none,
     /// or the reverse.
@@ -93,7 +93,10 @@ impl fmt::Display for PrecompiledProblem {
                 f.write_str("truncated, corrupt or not precompiled (not a Wasmtime artifact)")
             }
             PrecompiledProblem::Component => {
-                f.write_str("it is a precompiled component, not a module")
+                f.write_str(
+                    "it is a precompiled WASI 0.2 component, and this lucet-wasi was built \
+                     without the `components` feature",
+                )
             }
             PrecompiledProblem::TimeoutSupport { artifact: false } => f.write_str(
                 "it was compiled without timeout support, but this engine has it \

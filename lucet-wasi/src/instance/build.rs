@@ -327,9 +327,10 @@ fn same_as_engine(what: &'static str, set: Bytes, engine: Bytes) -> Result<(), E
     })
 }
 
-/// A module whose initial memory exceeds the maximum heap is refused before it runs.
-fn check_initial_memory(module: &Module, max_heap: Bytes) -> Result<(), Error> {
-    if let Some(pages) = module.core()?.resources_required().max_initial_memory_size {
+/// A module (or component) whose initial memory exceeds the maximum heap is refused
+/// before it runs.
+pub(super) fn check_initial_memory(module: &Module, max_heap: Bytes) -> Result<(), Error> {
+    if let Some(pages) = module.max_initial_pages() {
         let initial = pages.saturating_mul(WASM_PAGE);
         if initial > max_heap.0 {
             return Err(Error::HeapTooSmall {

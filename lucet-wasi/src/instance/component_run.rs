@@ -34,6 +34,7 @@ pub(super) fn build(
         return refuse("preopened sockets (--tcplisten, preopen_socket)");
     }
     builder.check_engine_support(&module, false)?;
+    super::build::check_initial_memory(&module, limits.max_heap)?;
     let code = module
         .component()
         .ok_or_else(|| Error::internal("a core module reached component code"))?;

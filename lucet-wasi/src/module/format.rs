@@ -22,7 +22,7 @@ pub(crate) enum Format {
     Text,
     /// A module precompiled by `lucet-wasi compile` (a Wasmtime ELF artifact).
     Precompiled,
-    /// A component-model binary: not a WASI preview1 program.
+    /// A component-model binary (a WASI 0.2 program, with the `components` feature).
     Component,
     /// Anything else.
     Unknown,

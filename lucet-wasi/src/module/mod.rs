@@ -215,6 +215,19 @@ impl Module {
         }
     }
 
+    /// The largest initial memory of the module, or of any module in the component, in
+    /// wasm pages (`None`: no memory, or nothing known).
+    pub(crate) fn max_initial_pages(&self) -> Option<u64> {
+        match &self.code {
+            Code::Core(module) => module.resources_required().max_initial_memory_size,
+            #[cfg(feature = "components")]
+            Code::Component(code) => code
+                .component
+                .resources_required()
+                .and_then(|r| r.max_initial_memory_size),
+        }
+    }
+
     /// The component, if this is one.
     #[cfg(feature = "components")]
     pub(crate) fn component(&self) -> Option<&crate::component::Code> {
