@@ -92,12 +92,10 @@ impl fmt::Display for PrecompiledProblem {
             PrecompiledProblem::NotAnArtifact => {
                 f.write_str("truncated, corrupt or not precompiled (not a Wasmtime artifact)")
             }
-            PrecompiledProblem::Component => {
-                f.write_str(
-                    "it is a precompiled WASI 0.2 component, and this lucet-wasi was built \
+            PrecompiledProblem::Component => f.write_str(
+                "it is a precompiled WASI 0.2 component, and this lucet-wasi was built \
                      without the `components` feature",
-                )
-            }
+            ),
             PrecompiledProblem::TimeoutSupport { artifact: false } => f.write_str(
                 "it was compiled without timeout support, but this engine has it \
                  (EngineConfig { timeout_capable: true }); compile it with \

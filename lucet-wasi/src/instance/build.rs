@@ -13,12 +13,6 @@ use crate::wasi::{self, WasiCtx, WasiCtxBuilder};
 use crate::{Bytes, Error, Exit, Limits, WasiInstanceBuilder};
 use wasmtime::Store;
 
-/// A guest's arguments (argv\[0\] first) and environment, checked.
-pub(super) struct GuestArgs {
-    pub(super) args: Vec<String>,
-    pub(super) env: Vec<(String, String)>,
-}
-
 /// Size of a wasm page.
 const WASM_PAGE: u64 = 64 * 1024;
 
@@ -178,13 +172,9 @@ impl WasiInstanceBuilder {
         Ok(())
     }
 
-    /// The guest's arguments (`argv0` first) and environment, checked: the same for a
-    /// core module and a component.
-    pub(super) fn guest_args_env(&mut self, argv0: String) -> Result<GuestArgs, Error> {
-        let mut args = Vec::with_capacity(self.args.len() + 1);
-        for a in std::iter::once(argv0).chain(std::mem::take(&mut self.args)) {
-            args.push(no_nul("argument", a)?);
-        }
+    /// The guest's environment (the host's if inherited, then the variables set),
+    /// checked: the same for a core module and a component.
+    pub(super) fn guest_env(&mut self) -> Result<Vec<(String, String)>, Error> {
         let mut vars: Vec<(String, String)> = Vec::new();
         if self.inherit_env {
             vars.extend(
@@ -212,18 +202,27 @@ impl WasiInstanceBuilder {
                 });
             }
         }
-        Ok(GuestArgs { args, env: vars })
+        Ok(vars)
+    }
+
+    /// The guest's arguments, `argv0` first, each checked (see [`no_nul`]).
+    pub(super) fn guest_args(
+        &mut self,
+        argv0: String,
+    ) -> impl Iterator<Item = Result<String, Error>> {
+        std::iter::once(argv0)
+            .chain(std::mem::take(&mut self.args))
+            .map(|a| no_nul("argument", a))
     }
 
     /// The guest's WASI context: arguments and environment checked, preopens opened.
     fn wasi_ctx(mut self, argv0: String) -> Result<WasiCtx, Error> {
-        let guest = self.guest_args_env(argv0)?;
         let mut args = wasi::StringList::default();
-        for a in guest.args {
-            args.push(&a);
+        for a in self.guest_args(argv0) {
+            args.push(&a?);
         }
         let mut env = wasi::StringList::default();
-        for (k, v) in guest.env {
+        for (k, v) in self.guest_env()? {
             env.push(&format!("{k}={v}"));
         }
         if args.blob.len() > u32::MAX as usize / 2 || env.blob.len() > u32::MAX as usize / 2 {

@@ -65,13 +65,14 @@ pub(super) fn build(
         .program_name
         .take()
         .unwrap_or_else(|| module.name().to_string());
-    let guest = builder.guest_args_env(argv0)?;
+    let args = builder.guest_args(argv0).collect::<Result<_, _>>()?;
+    let env = builder.guest_env()?;
     let max_table_elements = builder
         .max_table_elements
         .unwrap_or(crate::store::MAX_TABLE_ELEMENTS);
     let setup = Setup {
-        args: guest.args,
-        env: guest.env,
+        args,
+        env,
         preopens: std::mem::take(&mut builder.preopens),
         stdin: std::mem::replace(&mut builder.stdin, crate::Input::null()),
         stdout: std::mem::replace(&mut builder.stdout, crate::Output::null()),
