@@ -448,6 +448,13 @@ fn the_builder_chain_runs_a_component() -> Result<(), Error> {
 #[test]
 fn a_component_instance_runs_once_and_refuses_what_is_for_core_modules() -> Result<(), Error> {
     let engine = Engine::shared(&EngineConfig::default())?;
+    // Bytes (here .wat text) are told by content too.
+    let text = std::fs::read(wat_guest("component_exit_code")).unwrap();
+    let from_bytes = Module::from_bytes(&engine, text)?;
+    assert!(from_bytes.is_component() && from_bytes.name() == "module.wasm");
+    let exit = WasiInstance::builder().module(&from_bytes).run("_start")?;
+    assert_eq!(exit, Exit::Exited(7));
+
     let module = Module::from_file(&engine, p2_guest())?;
     let out = Capture::new();
     let mut instance = WasiInstance::builder()

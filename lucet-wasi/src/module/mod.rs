@@ -246,17 +246,12 @@ impl Module {
         component: wasmtime::component::Component,
     ) -> Result<Module, Error> {
         let code = crate::component::Code::new(label, component)?;
-        Ok(Module {
-            code: Code::Component(Arc::new(code)),
-            engine: engine.clone(),
-            name: name.into(),
-            pre: Arc::new(OnceLock::new()),
-            #[cfg(feature = "async")]
-            pre_async: Arc::new(OnceLock::new()),
-            hostcalls: None,
-            threaded: None,
-            shared: Arc::default(),
-        })
+        Ok(Module::unlinked(
+            engine,
+            name,
+            Code::Component(Arc::new(code)),
+            None,
+        ))
     }
 
     /// Whether the file at `path` starts like a module precompiled by
@@ -497,8 +492,18 @@ impl Module {
             })),
             _ => None,
         });
+        Module::unlinked(engine, name, Code::Core(inner), threaded)
+    }
+
+    /// A module of `code`, not linked yet, without host functions.
+    fn unlinked(
+        engine: &Engine,
+        name: String,
+        code: Code,
+        threaded: Option<Arc<ThreadedMemory>>,
+    ) -> Module {
         Module {
-            code: Code::Core(inner),
+            code,
             engine: engine.clone(),
             name: name.into(),
             pre: Arc::new(OnceLock::new()),
