@@ -662,3 +662,27 @@ fn dir_with_precompiled(engine: &Engine, app: &std::path::Path) -> tempfile::Tem
     .unwrap();
     dir
 }
+
+/// `wasi:cli/terminal-*` tell the truth: piped streams are not terminals, inherited
+/// terminals are (as Wasmtime says of both).
+#[test]
+fn terminals_are_told_as_they_are() {
+    let r = p2(&["tty"]);
+    assert_eq!(r.stdout, "stdin false stdout false stderr false\n", "{}", r.stderr);
+    // Under a pseudo-terminal (util-linux's `script`).
+    let command = format!(
+        "{} {} tty",
+        env!("CARGO_BIN_EXE_lucet-wasi"),
+        p2_guest().display()
+    );
+    let out = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("LUCET_WASI_CACHE_DIR", std::env::temp_dir())
+        .output()
+        .expect("cannot run script (util-linux)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("stdin true stdout true stderr true"),
+        "{text}"
+    );
+}

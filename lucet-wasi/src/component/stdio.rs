@@ -4,7 +4,7 @@
 //! go through the same code a core module's do, and block the guest as they would.
 
 use crate::wasi::{Input, Output};
-use std::io::IoSlice;
+use std::io::{IoSlice, IsTerminal as _};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
@@ -52,8 +52,10 @@ fn failed(e: std::io::Error) -> StreamError {
 }
 
 impl IsTerminal for SharedOutput {
+    /// Whether it writes to a terminal (an inherited stream or a descriptor that is one).
     fn is_terminal(&self) -> bool {
-        false
+        let output = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        output.host_fd().is_some_and(|fd| fd.is_terminal())
     }
 }
 
@@ -123,8 +125,10 @@ impl SharedInput {
 }
 
 impl IsTerminal for SharedInput {
+    /// Whether it reads a terminal (an inherited stdin or a descriptor that is one).
     fn is_terminal(&self) -> bool {
-        false
+        let input = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        input.host_fd().is_some_and(|fd| fd.is_terminal())
     }
 }
 

@@ -12,6 +12,7 @@
 //! - `write-ro DIR`  tries to write in the (read-only) preopen DIR; `denied: ...` or `WROTE ...`
 //! - `spin`          prints `spinning`, then computes forever
 //! - `hog MB`        allocates MB MiB in 1 MiB chunks, touching each, then `allocated MB MiB`
+//! - `tty`           whether stdin, stdout and stderr are terminals
 //!
 //! Output is deterministic (no times, no addresses, no random values), so tests compare it
 //! exactly. I/O errors print as `<ErrorKind> (os error N)`, N being wasi-libc's errno.
@@ -31,7 +32,7 @@ pub fn describe(e: &io::Error) -> String {
 fn usage() -> ! {
     eprintln!(
         "usage: p2 files DIR | args [A...] | env | stdin | clocks | random | exit N | panic \
-         | escape DIR | write-ro DIR | spin | hog MB"
+         | escape DIR | write-ro DIR | spin | hog MB | tty"
     );
     exit(2);
 }
@@ -52,6 +53,7 @@ fn main() {
         "write-ro" => fs_cmds::write_ro(&arg(0)),
         "spin" => spin(),
         "hog" => hog(arg(0).parse().unwrap_or_else(|_| usage())),
+        "tty" => tty(),
         _ => usage(),
     }
 }
@@ -121,6 +123,17 @@ fn draw() -> [u8; 16] {
         exit(1);
     }
     buf
+}
+
+/// Whether each standard stream is a terminal (wasi:cli/terminal-*).
+fn tty() {
+    use std::io::IsTerminal;
+    println!(
+        "stdin {} stdout {} stderr {}",
+        io::stdin().is_terminal(),
+        io::stdout().is_terminal(),
+        io::stderr().is_terminal()
+    );
 }
 
 fn random() {
