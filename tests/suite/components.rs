@@ -214,6 +214,71 @@ fn timeout_ends_a_computing_component_with_124() {
     assert!(took < Duration::from_millis(1500), "took {took:?}");
 }
 
+/// A timeout ends a component waiting in a WASI call too: a sleep, a read of stdin.
+#[test]
+fn timeout_ends_a_waiting_component() {
+    let start = Instant::now();
+    let r = lucet(["--timeout", "1s", &s(&p2_guest()), "sleep", "30000"]);
+    let took = start.elapsed();
+    assert_eq!((r.status, r.stdout.as_str()), (124, ""), "{}", r.stderr);
+    assert_eq!(r.stderr, "error: guest timed out after 1s\n");
+    assert!(took < Duration::from_millis(1500), "took {took:?}");
+    // Without a timeout the sleep ends as asked.
+    assert_eq!(p2(&["sleep", "50"]).stdout, "slept 50 ms\n");
+
+    // Its stdin a pipe that stays open and silent.
+    let mut child = cli()
+        .args(["--timeout", "1s"])
+        .arg(p2_guest())
+        .arg("stdin")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let _open = child.stdin.take();
+    let out = child.wait_with_output().unwrap();
+    let took = start.elapsed();
+    assert_eq!(out.status.code(), Some(124));
+    assert!(took < Duration::from_millis(1500), "took {took:?}");
+
+    // Through the SDK, a sleeping guest too.
+    let start = Instant::now();
+    let e = WasiInstance::builder()
+        .module_file(p2_guest())
+        .unwrap()
+        .args(["sleep", "30000"])
+        .timeout(Duration::from_millis(300))
+        .run("_start")
+        .unwrap_err();
+    assert!(matches!(e, Error::Timeout { .. }), "{e}");
+    assert!(start.elapsed() < Duration::from_secs(5));
+}
+
+/// An embedder's sync run from inside a tokio runtime (async code calling the sync
+/// API) works: the component gets a runtime of its own.
+#[test]
+fn a_sync_run_inside_a_tokio_runtime() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let out = Capture::new();
+    let exit = rt.block_on(async {
+        WasiInstance::builder()
+            .module_file(p2_guest())
+            .unwrap()
+            .args(["sleep", "10"])
+            .stdout(Output::capture(&out))
+            .run("_start")
+    });
+    assert_eq!(
+        (exit.unwrap(), out.text().as_str()),
+        (Exit::Returned, "slept 10 ms\n")
+    );
+}
+
 #[test]
 fn the_heap_cap_holds() {
     let r = lucet(["--max-heap-size", "64MiB", &s(&p2_guest()), "hog", "300"]);
@@ -668,7 +733,11 @@ fn dir_with_precompiled(engine: &Engine, app: &std::path::Path) -> tempfile::Tem
 #[test]
 fn terminals_are_told_as_they_are() {
     let r = p2(&["tty"]);
-    assert_eq!(r.stdout, "stdin false stdout false stderr false\n", "{}", r.stderr);
+    assert_eq!(
+        r.stdout, "stdin false stdout false stderr false\n",
+        "{}",
+        r.stderr
+    );
     // Under a pseudo-terminal (util-linux's `script`).
     let command = format!(
         "{} --no-cache {} tty",

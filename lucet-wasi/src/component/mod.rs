@@ -4,17 +4,23 @@
 //! core module gets from the same builder calls: arguments, environment, preopens
 //! (read-only ones through wasmtime-wasi's `FsPerms`), stdio (`stdio.rs`), the heap cap;
 //! the network closed. `instance/` runs it.
+//!
+//! A component runs on a fiber, driven by this thread's own single-threaded tokio
+//! runtime ([`drive`]): a deadline then ends it even while it waits in a WASI call (a
+//! sleep, a poll, a read of an inherited stdin), not only while it computes.
 
 mod stdio;
 
 use crate::store::HeapLimiter;
 use crate::wasi::{HostStream, Input, Output};
 use crate::Error;
+use std::future::Future;
 use std::path::PathBuf;
 use std::sync::OnceLock;
+use std::time::Instant;
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::Store;
-use wasmtime_wasi::p2::bindings::sync::{Command, CommandPre};
+use wasmtime_wasi::p2::bindings::{Command, CommandPre};
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder, WasiCtxView, WasiView};
 
 /// The interface a command exports (any 0.2.x version).
@@ -58,8 +64,9 @@ impl Code {
         };
         let mut linker = Linker::<State>::new(self.component.engine());
         // WASI 0.2.x as wasmtime-wasi has it, `exit-with-code` (0.2.12) included: a
-        // guest's exact exit status, as a core module's `proc_exit`.
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+        // guest's exact exit status, as a core module's `proc_exit`. Its async
+        // bindings: what waits, awaits (see `drive`).
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .map_err(|e| Error::host("cannot link WASI 0.2", e))?;
         let pre = linker
             .instantiate_pre(&self.component)
@@ -128,15 +135,23 @@ pub(crate) struct Setup {
 /// allowed, no name lookup).
 pub(crate) fn store(engine: &wasmtime::Engine, setup: Setup) -> Result<Store<State>, Error> {
     let mut wasi = WasiCtxBuilder::new();
+    // File operations run on the guest's thread, not handed to a thread pool: the guest
+    // waits for them anyway. (Set before the preopens, which keep it.)
+    wasi.allow_blocking_current_thread(true);
     wasi.args(&setup.args)
         .envs(&setup.env)
-        .stdin(stdio::SharedInput::new(setup.stdin))
         .stdout(stdio::SharedOutput::new(
             setup.stdout.for_stream(HostStream::Stdout),
         ))
         .stderr(stdio::SharedOutput::new(
             setup.stderr.for_stream(HostStream::Stderr),
         ));
+    if setup.stdin.is_inherited() {
+        // Read by wasmtime-wasi's stdin thread: a guest waiting for it can be ended.
+        wasi.stdin(wasmtime_wasi::cli::stdin());
+    } else {
+        wasi.stdin(stdio::SharedInput::new(setup.stdin));
+    }
     for (guest, host, readonly) in setup.preopens {
         let preopen_error = |source| Error::Preopen {
             guest: guest.clone(),
@@ -163,15 +178,70 @@ pub(crate) fn store(engine: &wasmtime::Engine, setup: Setup) -> Result<Store<Sta
     Ok(store)
 }
 
-/// Instantiates the command in `store`.
+/// Instantiates the command in `store`; `None` if `deadline` passed first.
 pub(crate) fn instantiate(
     pre: &CommandPre<State>,
     store: &mut Store<State>,
-) -> wasmtime::Result<Command> {
-    pre.instantiate(store)
+    deadline: Option<Instant>,
+) -> Result<Option<wasmtime::Result<Command>>, Error> {
+    drive(deadline, pre.instantiate_async(store))
 }
 
-/// Runs the command's `wasi:cli/run`: `Ok(Err(()))` when it returns its error.
-pub(crate) fn run(command: &Command, store: &mut Store<State>) -> wasmtime::Result<Result<(), ()>> {
-    command.wasi_cli_run().call_run(store)
+/// Runs the command's `wasi:cli/run` (`Ok(Err(()))` when it returns its error); `None`
+/// if `deadline` passed first, the guest stopped wherever it was.
+pub(crate) fn run(
+    command: &Command,
+    store: &mut Store<State>,
+    deadline: Option<Instant>,
+) -> Result<Option<wasmtime::Result<Result<(), ()>>>, Error> {
+    drive(deadline, command.wasi_cli_run().call_run(store))
+}
+
+/// Runs `guest` (a call into a component) to its end on this thread's runtime, or until
+/// `deadline`: `None` if the deadline came first (the future is dropped, which stops the
+/// guest). Called from inside a tokio runtime (an embedder's sync call from async code),
+/// it runs on a thread of its own, as a runtime cannot be entered twice.
+fn drive<F>(deadline: Option<Instant>, guest: F) -> Result<Option<F::Output>, Error>
+where
+    F: Future + Send,
+    F::Output: Send,
+{
+    let bounded = async move {
+        match deadline {
+            Some(at) => tokio::time::timeout_at(at.into(), guest).await.ok(),
+            None => Some(guest.await),
+        }
+    };
+    if tokio::runtime::Handle::try_current().is_ok() {
+        return std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("lucet-wasi-component".into())
+                .spawn_scoped(scope, || block_on(bounded))
+                .map_err(|e| Error::host("cannot start a thread for the component", e))?
+                .join()
+                .map_err(|_| Error::internal("a component's run panicked"))?
+        });
+    }
+    block_on(bounded)
+}
+
+/// Runs `f` on this thread's runtime (made on first use, kept for the thread).
+fn block_on<F: Future>(f: F) -> Result<F::Output, Error> {
+    thread_local! {
+        static RUNTIME: std::cell::OnceCell<tokio::runtime::Runtime> = const { std::cell::OnceCell::new() };
+    }
+    RUNTIME.with(|cell| {
+        let runtime = match cell.get() {
+            Some(runtime) => runtime,
+            None => {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_time()
+                    .enable_io()
+                    .build()
+                    .map_err(|e| Error::host("cannot start the runtime components run on", e))?;
+                cell.get_or_init(|| runtime)
+            }
+        };
+        Ok(runtime.block_on(f))
+    })
 }

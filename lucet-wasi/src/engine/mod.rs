@@ -181,13 +181,14 @@ impl Engine {
                 // Linux 6.7+: reset only the pages the instance touched (PAGEMAP_SCAN),
                 // so a large resident size costs what the guest used, not its size.
                 .pagemap_scan(wasmtime::Enabled::Auto);
-            // One fiber stack per slot for async runs, not Wasmtime's default of 1000.
-            #[cfg(feature = "async")]
+            // One fiber stack per slot for async runs and components, not Wasmtime's
+            // default of 1000.
+            #[cfg(any(feature = "async", feature = "components"))]
             pool.total_stacks(slots);
             c.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
         } else {
-            // Fiber stacks of async runs, reused from run to run.
-            #[cfg(feature = "async")]
+            // Fiber stacks of async runs and components, reused from run to run.
+            #[cfg(any(feature = "async", feature = "components"))]
             c.with_host_stack(stack::fiber_stacks());
         }
         let engine =

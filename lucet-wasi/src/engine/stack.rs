@@ -107,11 +107,11 @@ pub(crate) fn run_on_guest_stack<T>(size: usize, f: impl FnOnce() -> T) -> Resul
     result.map_err(|_| Error::internal("a guest run panicked"))
 }
 
-#[cfg(feature = "async")]
+#[cfg(any(feature = "async", feature = "components"))]
 pub(crate) use fibers::fiber_stacks;
 
-/// The fiber stacks of async runs.
-#[cfg(feature = "async")]
+/// The fiber stacks of async runs and of components (which run on fibers).
+#[cfg(any(feature = "async", feature = "components"))]
 mod fibers {
     use super::{Mapping, PAGE};
     use std::ops::Range;

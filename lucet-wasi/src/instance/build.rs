@@ -13,9 +13,6 @@ use crate::wasi::{self, WasiCtx, WasiCtxBuilder};
 use crate::{Bytes, Error, Exit, Limits, WasiInstanceBuilder};
 use wasmtime::Store;
 
-/// Size of a wasm page.
-const WASM_PAGE: u64 = 64 * 1024;
-
 /// An instance ready to be instantiated: its store, its linking and the rest.
 pub(super) struct Prepared {
     pub(super) parts: Parts,
@@ -59,7 +56,7 @@ impl WasiInstanceBuilder {
         asynchronous: bool,
     ) -> Result<Prepared, Error> {
         self.check_engine_support(&module, asynchronous)?;
-        check_initial_memory(&module, limits.max_heap)?;
+        module.check_initial_memory(limits.max_heap)?;
         let watch = self.watch.take().map(|w| *w);
         let watch = watch.filter(|w| w.trace.is_some() || w.stats);
         let linking = Linking {
@@ -324,21 +321,6 @@ fn same_as_engine(what: &'static str, set: Bytes, engine: Bytes) -> Result<(), E
         value: set,
         rule: LimitRule::DiffersFromEngine { engine },
     })
-}
-
-/// A module (or component) whose initial memory exceeds the maximum heap is refused
-/// before it runs.
-pub(super) fn check_initial_memory(module: &Module, max_heap: Bytes) -> Result<(), Error> {
-    if let Some(pages) = module.max_initial_pages() {
-        let initial = pages.saturating_mul(WASM_PAGE);
-        if initial > max_heap.0 {
-            return Err(Error::HeapTooSmall {
-                initial: Bytes(initial),
-                max_heap,
-            });
-        }
-    }
-    Ok(())
 }
 
 /// Gives `store` its observer (after checking the trace filter against the WASI

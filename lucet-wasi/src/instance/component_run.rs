@@ -2,7 +2,7 @@
 //! module would get from them), instantiated, and run once through its `wasi:cli/run`.
 
 use super::outcome::{log_outcome, outcome};
-use super::{arm_deadline, on_guest_stack, WasiInstance, START};
+use super::{arm_deadline, WasiInstance, START};
 use crate::component::{self, Setup, State};
 use crate::error::{EndCause, Misuse};
 use crate::hostcall::{Borrows, Copies};
@@ -12,7 +12,7 @@ use crate::{Bytes, Error, Exit, Limits, WasiInstanceBuilder};
 use std::io::Write as _;
 use std::time::Instant;
 use wasmtime::Store;
-use wasmtime_wasi::p2::bindings::sync::Command;
+use wasmtime_wasi::p2::bindings::Command;
 
 /// A component instance: its store and its instantiated command.
 pub(super) struct Guest {
@@ -34,7 +34,7 @@ pub(super) fn build(
         return refuse("preopened sockets (--tcplisten, preopen_socket)");
     }
     builder.check_engine_support(&module, false)?;
-    super::build::check_initial_memory(&module, limits.max_heap)?;
+    module.check_initial_memory(limits.max_heap)?;
     let code = module
         .component()
         .ok_or_else(|| Error::internal("a core module reached component code"))?;
@@ -86,19 +86,21 @@ pub(super) fn build(
             .map_err(|e| Error::host("cannot set fuel", e))?;
     }
     let timeout = builder.timeout;
-    arm_deadline(
-        &module,
-        timeout.and_then(|t| Instant::now().checked_add(t)),
-        &mut store,
-    );
+    let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+    arm_deadline(&module, deadline, &mut store);
     let span = usage.is_some().then(Span::start);
-    let instantiated = on_guest_stack(&module, || component::instantiate(pre, &mut store))?;
+    let instantiated = component::instantiate(pre, &mut store, deadline)?;
     if let (Some(span), Some(usage)) = (span, &mut usage) {
         span.end(usage);
     }
     let command = match instantiated {
-        Ok(command) => command,
-        Err(e) => {
+        Some(Ok(command)) => command,
+        None => {
+            return Err(Error::Timeout {
+                after: timeout.unwrap_or_default(),
+            })
+        }
+        Some(Err(e)) => {
             let memory = Some(store.data().heap_peak());
             return Err(super::failed_call(outcome(e, timeout, memory)));
         }
@@ -135,17 +137,19 @@ impl WasiInstance {
         arm_deadline(&self.module, deadline, &mut guest.store);
         let span = self.usage.is_some().then(Span::start);
         tracing::debug!(module = self.module.name(), "running a component");
-        let result = on_guest_stack(&self.module, || {
-            component::run(&guest.command, &mut guest.store)
-        })?;
+        let result = component::run(&guest.command, &mut guest.store, deadline)?;
         if let (Some(span), Some(usage)) = (span, &mut self.usage) {
             span.end(usage);
         }
         let exit = match result {
-            Ok(Ok(())) => Ok(Exit::Returned),
+            Some(Ok(Ok(()))) => Ok(Exit::Returned),
             // `wasi:cli/run` returned its error: a failed command, status 1.
-            Ok(Err(())) => Ok(Exit::Exited(1)),
-            Err(e) => outcome(e, self.timeout, Some(guest.store.data().heap_peak())),
+            Some(Ok(Err(()))) => Ok(Exit::Exited(1)),
+            Some(Err(e)) => outcome(e, self.timeout, Some(guest.store.data().heap_peak())),
+            // Stopped while it waited in a WASI call.
+            None => Err(Error::Timeout {
+                after: self.timeout.unwrap_or_default(),
+            }),
         };
         // A command runs once.
         self.ended = Some(match &exit {

@@ -26,9 +26,12 @@ use crate::engine::{Engine, EngineConfig};
 use crate::error::PrecompiledProblem;
 use crate::hostcall::HostcallSet;
 use crate::store::StoreData;
-use crate::Error;
+use crate::{Bytes, Error};
 use format::Format;
 use link::Linkers;
+
+/// Size of a wasm page.
+const WASM_PAGE: u64 = 64 * 1024;
 
 /// The name of a module given as bytes.
 const BYTES: &str = "module.wasm";
@@ -215,17 +218,25 @@ impl Module {
         }
     }
 
-    /// The largest initial memory of the module, or of any module in the component, in
-    /// wasm pages (`None`: no memory, or nothing known).
-    pub(crate) fn max_initial_pages(&self) -> Option<u64> {
-        match &self.code {
+    /// Refuses a module (or component) whose initial memory, or that of any module in
+    /// the component, exceeds the maximum heap: before it runs.
+    pub(crate) fn check_initial_memory(&self, max_heap: Bytes) -> Result<(), Error> {
+        let pages = match &self.code {
             Code::Core(module) => module.resources_required().max_initial_memory_size,
             #[cfg(feature = "components")]
             Code::Component(code) => code
                 .component
                 .resources_required()
                 .and_then(|r| r.max_initial_memory_size),
+        };
+        let initial = pages.unwrap_or(0).saturating_mul(WASM_PAGE);
+        if initial > max_heap.0 {
+            return Err(Error::HeapTooSmall {
+                initial: Bytes(initial),
+                max_heap,
+            });
         }
+        Ok(())
     }
 
     /// The component, if this is one.

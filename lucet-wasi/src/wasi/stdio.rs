@@ -60,6 +60,11 @@ impl Input {
         Input(InputKind::Fd(fd.into()))
     }
 
+    /// Whether it is the host process's own stdin.
+    pub(crate) fn is_inherited(&self) -> bool {
+        matches!(self.0, InputKind::Inherit)
+    }
+
     /// The host descriptor it reads, if any: what `poll_oneoff` and async waits watch.
     pub(crate) fn host_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
         match &self.0 {

@@ -13,6 +13,7 @@
 //! - `spin`          prints `spinning`, then computes forever
 //! - `hog MB`        allocates MB MiB in 1 MiB chunks, touching each, then `allocated MB MiB`
 //! - `tty`           whether stdin, stdout and stderr are terminals
+//! - `sleep MS`      sleeps MS milliseconds (wasi:clocks, wasi:io/poll), then `slept MS ms`
 //!
 //! Output is deterministic (no times, no addresses, no random values), so tests compare it
 //! exactly. I/O errors print as `<ErrorKind> (os error N)`, N being wasi-libc's errno.
@@ -32,7 +33,7 @@ pub fn describe(e: &io::Error) -> String {
 fn usage() -> ! {
     eprintln!(
         "usage: p2 files DIR | args [A...] | env | stdin | clocks | random | exit N | panic \
-         | escape DIR | write-ro DIR | spin | hog MB | tty"
+         | escape DIR | write-ro DIR | spin | hog MB | tty | sleep MS"
     );
     exit(2);
 }
@@ -54,6 +55,11 @@ fn main() {
         "spin" => spin(),
         "hog" => hog(arg(0).parse().unwrap_or_else(|_| usage())),
         "tty" => tty(),
+        "sleep" => {
+            let ms = arg(0).parse().unwrap_or_else(|_| usage());
+            std::thread::sleep(std::time::Duration::from_millis(ms));
+            println!("slept {ms} ms");
+        }
         _ => usage(),
     }
 }
