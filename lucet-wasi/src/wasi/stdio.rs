@@ -61,6 +61,7 @@ impl Input {
     }
 
     /// Whether it is the host process's own stdin.
+    #[cfg(feature = "components")]
     pub(crate) fn is_inherited(&self) -> bool {
         matches!(self.0, InputKind::Inherit)
     }
