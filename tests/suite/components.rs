@@ -328,6 +328,15 @@ fn cli_refusals_and_notes() {
         "{}",
         r.stderr
     );
+    let r = lucet([s(&wat_guest("component_http_import"))]);
+    assert_eq!(r.status, 1);
+    assert_eq!(
+        r.stderr,
+        "error: cannot link module: component imports instance \
+         `wasi:http/outgoing-handler@0.2.0`, but a matching implementation was not found in \
+         the linker: instance export `handle` has the wrong type: function implementation is \
+         missing; lucet-wasi provides the WASI 0.2 interfaces of the wasi:cli/command world\n"
+    );
     let r = lucet(["--tcplisten", "127.0.0.1:0", &s(&p2_guest()), "random"]);
     assert_eq!(r.status, 1);
     assert!(

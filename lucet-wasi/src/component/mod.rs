@@ -58,9 +58,18 @@ impl Code {
         if let Some(pre) = self.pre.get() {
             return Ok(pre);
         }
-        let link_error = |source: wasmtime::Error| Error::Link {
-            import: None,
-            source: source.into(),
+        // What the component imports and we do not provide (wasi:http, say): named.
+        let link_error = |e: wasmtime::Error| {
+            let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
+            Error::Link {
+                import: None,
+                source: format!(
+                    "{}; lucet-wasi provides the WASI 0.2 interfaces of the wasi:cli/command \
+                     world",
+                    chain.join(": ")
+                )
+                .into(),
+            }
         };
         let mut linker = Linker::<State>::new(self.component.engine());
         // WASI 0.2.x as wasmtime-wasi has it, `exit-with-code` (0.2.12) included: a
