@@ -81,9 +81,7 @@ impl WasiInstanceBuilder {
         let hostcalls = std::mem::take(&mut self.hostcalls);
         let fuel = self.fuel;
         let timeout = self.timeout;
-        let max_table_elements = self
-            .max_table_elements
-            .unwrap_or(crate::store::MAX_TABLE_ELEMENTS);
+        let store_caps = self.store_caps(limits);
         let (data, data_name) = (
             std::mem::replace(&mut self.data, Box::new(())),
             self.data_name,
@@ -95,7 +93,6 @@ impl WasiInstanceBuilder {
             Some(_) => (WasiCtxBuilder::empty().build(), Some(ctx)),
             None => (ctx, None),
         };
-        let store_caps = (limits.max_heap.0, max_table_elements);
         let mut store =
             StoreData::store(&module.engine().0.engine, ctx, store_caps, data, data_name);
         let engine_fuel = module.engine().config().fuel;
@@ -147,6 +144,14 @@ impl WasiInstanceBuilder {
             },
             store,
         })
+    }
+
+    /// The caps of the guest's store: its maximum heap and table elements.
+    pub(super) fn store_caps(&self, limits: Limits) -> (u64, u64) {
+        let tables = self
+            .max_table_elements
+            .unwrap_or(crate::store::MAX_TABLE_ELEMENTS);
+        (limits.max_heap.0, tables)
     }
 
     /// A timeout, a fuel budget and async runs need code compiled for them.
@@ -349,14 +354,9 @@ fn watch_guest(
             });
         }
     }
-    let usage = watch.stats.then(|| Usage {
-        fuel_budget: module
-            .engine()
-            .config()
-            .fuel
-            .then(|| fuel.unwrap_or(u64::MAX)),
-        ..Default::default()
-    });
+    let usage = watch
+        .stats
+        .then(|| Usage::new(module.engine().config().fuel, fuel));
     let trace = watch.trace.map(|out| (out, watch.filter));
     store.data_mut().observer = Some(Box::new(Observer::new(watch.stats, trace)));
     Ok(usage)

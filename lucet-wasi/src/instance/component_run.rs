@@ -51,14 +51,7 @@ pub(super) fn build(
             );
         }
         if watch.stats {
-            usage = Some(Usage {
-                fuel_budget: module
-                    .engine()
-                    .config()
-                    .fuel
-                    .then(|| builder.fuel.unwrap_or(u64::MAX)),
-                ..Default::default()
-            });
+            usage = Some(Usage::new(module.engine().config().fuel, builder.fuel));
         }
     }
     let argv0 = builder
@@ -67,9 +60,6 @@ pub(super) fn build(
         .unwrap_or_else(|| module.name().to_string());
     let args = builder.guest_args(argv0).collect::<Result<_, _>>()?;
     let env = builder.guest_env()?;
-    let max_table_elements = builder
-        .max_table_elements
-        .unwrap_or(crate::store::MAX_TABLE_ELEMENTS);
     let setup = Setup {
         args,
         env,
@@ -77,7 +67,7 @@ pub(super) fn build(
         stdin: std::mem::replace(&mut builder.stdin, crate::Input::null()),
         stdout: std::mem::replace(&mut builder.stdout, crate::Output::null()),
         stderr: std::mem::replace(&mut builder.stderr, crate::Output::null()),
-        caps: (limits.max_heap.0, max_table_elements),
+        caps: builder.store_caps(limits),
     };
     let mut store = component::store(&module.engine().0.engine, setup)?;
     if module.engine().config().fuel {

@@ -105,6 +105,17 @@ pub(crate) struct Usage {
     pub(crate) fuel_budget: Option<u64>,
 }
 
+impl Usage {
+    /// Nothing used yet; on a `metered` engine the store was given `fuel` (all there is
+    /// if `None`).
+    pub(crate) fn new(metered: bool, fuel: Option<u64>) -> Usage {
+        Usage {
+            fuel_budget: metered.then(|| fuel.unwrap_or(u64::MAX)),
+            ..Default::default()
+        }
+    }
+}
+
 /// A span being measured: wall clock and this thread's CPU clock at its start.
 pub(crate) struct Span {
     wall: Instant,
